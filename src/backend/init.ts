@@ -1,0 +1,112 @@
+/**
+ * Picks the fastest TF.js backend that works here, so training runs on
+ * native TensorFlow or wasm instead of the ~40x slower pure-JS cpu backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// Both register their backend factories on import; neither loads anything
+// heavy until `tf.setBackend` selects it.
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+
+import {checkStringUnion, ValueError} from '../errors.js';
+import {registerWasmTrainingKernels} from './register.js';
+
+/** Backend names `init` accepts, fastest first. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** Allowed values of `InitOptions.backend`, in the order `init` tries them. */
+export const VALID_BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+/** Options of `init`. */
+export interface InitOptions {
+  /**
+   * Use exactly this backend and throw if it cannot start. Omit to take
+   * the first that works of 'tensorflow' (tfjs-node), 'wasm', 'cpu'.
+   */
+  backend?: BackendName;
+}
+
+// A variable specifier keeps TypeScript from resolving this optional
+// dependency at compile time; it is usually not installed.
+const TFJS_NODE = '@tensorflow/tfjs-node';
+
+/** Tries to make `name` the active backend; returns why it failed, or null. */
+async function activate(name: BackendName): Promise<string | null> {
+  if (name === 'tensorflow') {
+    try {
+      // tfjs-node registers the 'tensorflow' backend when imported.
+      await import(TFJS_NODE);
+    } catch (e) {
+      return `importing ${TFJS_NODE} failed (${(e as Error).message}); ` +
+          `it is an optional dependency that needs a native libtensorflow`;
+    }
+    if (tf.findBackendFactory('tensorflow') == null) {
+      return `${TFJS_NODE} loaded but registered no 'tensorflow' backend with ` +
+          `this copy of @tensorflow/tfjs-core (are their versions different?)`;
+    }
+  }
+  if (name === 'wasm') {
+    registerWasmTrainingKernels();
+  }
+  try {
+    // Resolves false (after logging a warning) when initialization fails.
+    if (await tf.setBackend(name)) {
+      return null;
+    }
+    return `tf.setBackend('${name}') resolved false`;
+  } catch (e) {
+    return `tf.setBackend('${name}') threw: ${(e as Error).message}`;
+  }
+}
+
+async function initNow(options: InitOptions): Promise<BackendName> {
+  if (options.backend !== undefined) {
+    const name = checkStringUnion(options.backend, VALID_BACKENDS, 'options.backend');
+    const failure = await activate(name);
+    if (failure !== null) {
+      throw new ValueError(
+          `init: backend '${name}' could not be started: ${failure}. ` +
+          `Allowed backends are ${VALID_BACKENDS.map((b) => `'${b}'`).join(', ')}; ` +
+          `omit options.backend to use the fastest one available.`);
+    }
+    return name;
+  }
+  const failures: string[] = [];
+  for (const name of VALID_BACKENDS) {
+    const failure = await activate(name);
+    if (failure === null) {
+      return name;
+    }
+    failures.push(`'${name}': ${failure}`);
+  }
+  throw new ValueError(`init: no backend could be started. ${failures.join('; ')}.`);
+}
+
+// Concurrent tf.setBackend calls cancel each other's pending initialization,
+// so init calls run one after another.
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Selects and initializes the TF.js backend used for training:
+ * tfjs-node ('tensorflow') if installed, otherwise wasm with this library's
+ * gradient kernels registered (see `registerWasmTrainingKernels`), otherwise
+ * the pure-JS 'cpu' backend. Safe to call more than once.
+ *
+ * @param options.backend Force one backend instead of picking the fastest.
+ * @returns The name of the active backend.
+ * @throws ValueError if `options.backend` is not one of `VALID_BACKENDS`, or
+ *     names a backend that cannot start here (the message says why).
+ *
+ * @example
+ * ```ts
+ * import * as tfmot from 'tfjs-model-optimization';
+ *
+ * const name = await tfmot.backend.init();  // 'tensorflow', 'wasm' or 'cpu'
+ * await tfmot.backend.init({backend: 'cpu'});  // force the cpu backend
+ * ```
+ */
+export function init(options: InitOptions = {}): Promise<BackendName> {
+  const result = queue.then(() => initNow(options));
+  queue = result.catch(() => undefined);
+  return result;
+}
