@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {describe, expect, it} from 'vitest';
+
+import {init, registerWasmTrainingKernels, VALID_BACKENDS} from '../../src/backend/index.js';
+import type {BackendName} from '../../src/backend/index.js';
+import {ValueError} from '../../src/errors.js';
+
+const TRAINING_KERNELS = [
+  tf.Conv2DBackpropFilter,
+  tf.DepthwiseConv2dNativeBackpropFilter,
+  tf.DepthwiseConv2dNativeBackpropInput,
+  tf.UnsortedSegmentSum,
+];
+
+describe('init', () => {
+  it('picks wasm here (tfjs-node is absent) and registers the training kernels', async () => {
+    expect(await init()).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    for (const name of TRAINING_KERNELS) {
+      expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+    }
+    // Already registered: a second registration adds nothing.
+    expect(registerWasmTrainingKernels()).toEqual([]);
+  });
+
+  it('can be called twice, also concurrently', async () => {
+    expect(await init()).toBe('wasm');
+    expect(await init()).toBe('wasm');
+    expect(await Promise.all([init(), init({backend: 'cpu'}), init()]))
+        .toEqual(['wasm', 'cpu', 'wasm']);
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('uses an explicitly requested backend', async () => {
+    expect(await init({backend: 'cpu'})).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect(await init({backend: 'wasm'})).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('throws a ValueError naming tfjs-node when tensorflow is requested but absent', async () => {
+    const error = await init({backend: 'tensorflow'}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValueError);
+    const message = (error as Error).message;
+    expect(message).toContain(`backend 'tensorflow' could not be started`);
+    expect(message).toContain('@tensorflow/tfjs-node');
+    expect(message).toContain(`Allowed backends are 'tensorflow', 'wasm', 'cpu'`);
+    // The failed attempt leaves the active backend alone.
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('rejects unknown backend names, listing the allowed ones', async () => {
+    await expect(init({backend: 'webgl' as BackendName})).rejects.toThrow(ValueError);
+    await expect(init({backend: 'webgl' as BackendName}))
+        .rejects.toThrow(`options.backend must be one of 'tensorflow', 'wasm', 'cpu'; received "webgl"`);
+    expect(VALID_BACKENDS).toEqual(['tensorflow', 'wasm', 'cpu']);
+  });
+});
