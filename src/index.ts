@@ -1,1 +1,14 @@
-export const version = "0.1.0";
+/**
+ * tfjs-model-optimization: TFMOT-style model optimization for TensorFlow.js.
+ *
+ * ```ts
+ * import * as tfmot from 'tfjs-model-optimization';
+ * await tfmot.backend.init();
+ * const qat = tfmot.quantization.quantizeModel(model);
+ * ```
+ */
+export * as backend from './backend/index.js';
+export * as data from './data/index.js';
+export * as io from './io/index.js';
+export * as quantization from './quantization/index.js';
+export {NotSupportedError, ValueError} from './errors.js';

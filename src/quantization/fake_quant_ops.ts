@@ -5,12 +5,18 @@
  * The range [min, max] is first "nudged" so that real 0.0 lands exactly on an
  * integer of the grid [qmin, qmax]; values are then clamped to the nudged range
  * and rounded half-up onto the grid. The output is `(q - zeroPoint) * scale`
- * exactly, the value an int8 TFLite kernel will dequantize to. The gradient is
+ * exactly, the value an int8 TFLite kernel dequantizes to. The gradient is
  * straight-through inside the nudged range and zero outside it.
+ *
+ * The nudge works on a handful of numbers, so it runs in plain JS (float32
+ * rounding after each step, as TF's C++ does); the per-element work is a few
+ * backend ops, which keeps QAT's step close to the float model's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 import {ValueError} from '../errors.js';
+
+const f32 = Math.fround;
 
 /** Integer grid of a `numBits` quantizer in TF's unsigned convention. */
 export function quantRange(numBits: number, narrowRange: boolean): [number, number] {
@@ -20,41 +26,48 @@ export function quantRange(numBits: number, narrowRange: boolean): [number, numb
   return [narrowRange ? 1 : 0, 2 ** numBits - 1];
 }
 
-/** Nudged range of one quantizer, as tensors shaped like its min/max. */
+/** TF's nudged quantization parameters for one range. */
 export interface NudgedRange {
-  nudgedMin: tf.Tensor;
-  nudgedMax: tf.Tensor;
-  scale: tf.Tensor;
+  nudgedMin: number;
+  nudgedMax: number;
+  scale: number;
   /** `(qmax - qmin) / (max - min)`, computed apart from `1 / scale` as TF does. */
-  invScale: tf.Tensor;
-  /** `zeroPoint - qmin`: the grid offset of real 0.0 (an integer). */
-  quantZero: tf.Tensor;
-  /** 1 where min == max == 0 (TF outputs zeros there), else 0. */
-  degenerate: tf.Tensor;
+  invScale: number;
+  /** Zero point on the unsigned grid [qmin, qmax] (int8 stores it minus 128). */
+  zeroPoint: number;
+  /** `zeroPoint - qmin`: where real 0 sits counting from the lowest code. */
+  quantZero: number;
+  /** min == max == 0: TF outputs zeros and passes the whole gradient. */
+  degenerate: boolean;
 }
 
 /**
- * TF's `Nudge()`: the scale and the nudged min/max for `[min, max]`.
- * Works element-wise, so min/max may be scalars or per-channel vectors.
+ * TF's `Nudge()` in float32: scale, zero point and nudged range of [min, max].
+ *
+ * ```ts
+ * nudge(-0.1, 63.65, 8, false);  // {scale: 0.25, zeroPoint: 0, nudgedMin: 0, nudgedMax: 63.75, ...}
+ * ```
  */
-export function nudge(
-    min: tf.Tensor, max: tf.Tensor, numBits: number, narrowRange: boolean): NudgedRange {
+export function nudge(min: number, max: number, numBits: number, narrowRange: boolean): NudgedRange {
   const [qmin, qmax] = quantRange(numBits, narrowRange);
-  return tf.tidy(() => {
-    const degenerate = tf.cast(tf.logicalAnd(tf.equal(min, 0), tf.equal(max, 0)), 'float32');
-    // A zero-width range would divide by zero; TF returns zeros there, so any
-    // finite stand-in scale works as long as `degenerate` masks the result.
-    const width = tf.where(tf.equal(max, min), tf.onesLike(max), tf.sub(max, min));
-    const scale = tf.div(width, qmax - qmin);
-    const invScale = tf.div(qmax - qmin, width);
-    const zeroPointFromMin = tf.sub(qmin, tf.div(min, scale));
-    // Round half away from zero (std::round); the value is >= qmin >= 0 here.
-    const zeroPoint = tf.clipByValue(tf.floor(tf.add(zeroPointFromMin, 0.5)), qmin, qmax);
-    const nudgedMin = tf.mul(tf.sub(qmin, zeroPoint), scale);
-    const nudgedMax = tf.mul(tf.sub(qmax, zeroPoint), scale);
-    const quantZero = tf.sub(zeroPoint, qmin);
-    return {nudgedMin, nudgedMax, scale, invScale, quantZero, degenerate};
-  });
+  const degenerate = min === 0 && max === 0;
+  // A zero-width range would divide by zero; TF returns zeros for [0, 0], so
+  // a unit width keeps the arithmetic finite and `degenerate` says the rest.
+  const width = min === max ? 1 : f32(max - min);
+  const scale = f32(width / (qmax - qmin));
+  const zeroPointFromMin = f32(qmin - f32(min / scale));
+  // std::round: half away from zero; the value is >= qmin >= 0 when used.
+  const zeroPoint = zeroPointFromMin < qmin ? qmin :
+      zeroPointFromMin > qmax ? qmax : Math.floor(f32(zeroPointFromMin + 0.5));
+  return {
+    nudgedMin: f32((qmin - zeroPoint) * scale),
+    nudgedMax: f32((qmax - zeroPoint) * scale),
+    scale,
+    invScale: f32((qmax - qmin) / width),
+    zeroPoint,
+    quantZero: zeroPoint - qmin,
+    degenerate,
+  };
 }
 
 /**
@@ -78,30 +91,71 @@ export function fakeQuantWithMinMaxVars(
         `(the last axis of the input ${JSON.stringify(x.shape)}); received ` +
         `${JSON.stringify(min.shape)}.`);
   }
+  return fakeQuantWithRanges(x, min.dataSync(), max.dataSync(), numBits, narrowRange, perAxis);
+}
+
+/**
+ * Fake quantization for ranges already on the JS side (quantizers keep them
+ * there between steps): one range, or one per slice of the last axis.
+ */
+export function fakeQuantWithRanges(
+    x: tf.Tensor, mins: ArrayLike<number>, maxs: ArrayLike<number>, numBits: number,
+    narrowRange: boolean, perAxis: boolean): tf.Tensor {
+  const ranges = Array.from(mins, (lo, c) => nudge(lo, maxs[c], numBits, narrowRange));
+  return perAxis ? fakeQuantPerAxis(x, ranges) : fakeQuantPerTensor(x, ranges[0]);
+}
+
+/** Gradient of the straight-through estimator: dy where lo <= x <= hi. */
+function passInside(dy: tf.Tensor, x: tf.Tensor, lo: number|tf.Tensor, hi: number|tf.Tensor) {
+  // step(v) is 1 for v > 0 only, so the bounds themselves pass, as in TF;
+  // step() runs much faster than boolean comparisons on wasm.
+  const outside = tf.add(tf.step(tf.sub(x, hi)), tf.step(tf.sub(lo, x)));
+  return tf.mul(dy, tf.sub(1, outside));
+}
+
+function fakeQuantPerTensor(x: tf.Tensor, r: NudgedRange): tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
     const input = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const {nudgedMin, nudgedMax, scale, invScale, quantZero, degenerate} =
-        nudge(min, max, numBits, narrowRange);
-    const clamped = tf.minimum(tf.maximum(input, nudgedMin), nudgedMax);
-    const shifted = tf.sub(clamped, nudgedMin);
-    // TF divides by the scale per-tensor but multiplies by the separately
-    // computed inverse per-channel; mirror both so results agree bit for bit.
-    const steps = perAxis ? tf.mul(shifted, invScale) : tf.div(shifted, scale);
-    const q = tf.floor(tf.add(tf.sub(steps, quantZero), 0.5));
-    const value = tf.mul(tf.mul(q, scale), tf.sub(1, degenerate));
-    // Saved tensors outlive the caller's tidy until backprop has run.
-    save([input, nudgedMin, nudgedMax, degenerate]);
+    save([input]);
+    const value = r.degenerate ? tf.zerosLike(input) : tf.tidy(() => {
+      const shifted = tf.sub(tf.clipByValue(input, r.nudgedMin, r.nudgedMax), r.nudgedMin);
+      const steps = tf.div(shifted, r.scale);
+      const q = tf.floor(tf.add(tf.sub(steps, r.quantZero), 0.5));
+      return tf.mul(q, r.scale);
+    });
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, lo, hi, zeroRange] = saved;
-        const inside = tf.logicalAnd(tf.greaterEqual(xs, lo), tf.lessEqual(xs, hi));
-        // Where the range is degenerate TF passes the whole gradient through.
-        const pass = tf.maximum(tf.cast(inside, 'float32'), zeroRange);
-        return [tf.mul(dy, pass)];
-      },
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          [r.degenerate ? dy : passInside(dy, saved[0], r.nudgedMin, r.nudgedMax)],
     };
   });
-  return tf.tidy(() => op(x));
+  return op(x);
+}
+
+function fakeQuantPerAxis(x: tf.Tensor, ranges: NudgedRange[]): tf.Tensor {
+  // Degenerate channels get the range [0, 0] (all zeros) in the forward pass
+  // and an unbounded one in the backward pass, as TF does.
+  const pick = (f: (r: NudgedRange) => number, ifDegenerate: number) =>
+      tf.tensor1d(ranges.map((r) => r.degenerate ? ifDegenerate : f(r)));
+  const op = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const value = tf.tidy(() => {
+      const lo = pick((r) => r.nudgedMin, 0);
+      const clamped = tf.minimum(tf.maximum(input, lo), pick((r) => r.nudgedMax, 0));
+      const steps = tf.mul(tf.sub(clamped, lo), pick((r) => r.invScale, 1));
+      const q = tf.floor(tf.add(tf.sub(steps, pick((r) => r.quantZero, 0)), 0.5));
+      return tf.mul(q, pick((r) => r.scale, 1));
+    });
+    const lo = pick((r) => r.nudgedMin, -Infinity);
+    const hi = pick((r) => r.nudgedMax, Infinity);
+    save([input, lo, hi]);
+    tf.dispose([lo, hi]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [passInside(dy, saved[0], saved[1], saved[2])],
+    };
+  });
+  return op(x);
 }

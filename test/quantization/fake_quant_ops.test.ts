@@ -108,10 +108,12 @@ describe('fakeQuantWithMinMaxVars', () => {
   });
 
   it('computes TF nudged ranges', () => {
-    const r = nudge(tf.scalar(-0.1), tf.scalar(63.65), 8, false);
-    expect(r.nudgedMin.dataSync()[0]).toBeCloseTo(0, 7);
-    expect(r.nudgedMax.dataSync()[0]).toBeCloseTo(63.75, 5);
-    expect(r.quantZero.dataSync()[0]).toBe(0);
+    const r = nudge(-0.1, 63.65, 8, false);
+    expect(r).toMatchObject({nudgedMin: 0, nudgedMax: 63.75, scale: 0.25, zeroPoint: 0});
+    // In float32, 1 / (2/255) is 127.49999: TF nudges [-1, 1] to zero point 127.
+    expect(nudge(-1, 1, 8, false).zeroPoint).toBe(127);
+    // Symmetric narrow range lands on int8 zero point 0 (unsigned 128).
+    expect(nudge(-0.5, 0.5, 8, true).zeroPoint).toBe(128);
   });
 
   it('does not leak tensors', () => {

@@ -1,0 +1,70 @@
+/**
+ * Where fake quantization goes around an activation function. TFLite fuses
+ * relu/relu6 into the op before them, so those quantize after the function;
+ * softmax/sigmoid/tanh are separate int8 ops with fixed output parameters,
+ * so their input is quantized and their output snapped to the fixed grid.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import {NotSupportedError} from '../errors.js';
+import {FIXED_OUTPUT_RANGES, FixedOutputKind} from './quantize_config.js';
+import {FixedQuantizer, Quantizer, QuantizerVars} from './quantizers.js';
+
+/** Activations quantized after the function (fused into the op in TFLite). */
+export const QUANTIZE_AFTER_ACTIVATIONS = ['linear', 'relu', 'relu6'] as const;
+/** Activations quantized before the function, with fixed int8 outputs. */
+export const FIXED_OUTPUT_ACTIVATIONS = ['softmax', 'sigmoid', 'tanh'] as const;
+
+/** The tfjs-layers activation object (`layer.activation`). */
+export interface ActivationFn {
+  apply(x: tf.Tensor): tf.Tensor;
+  getClassName(): string;
+}
+
+/** Throws unless QAT and the int8 export support this activation. */
+export function checkActivation(name: string, layerName: string): void {
+  const known: readonly string[] = [...QUANTIZE_AFTER_ACTIVATIONS, ...FIXED_OUTPUT_ACTIVATIONS];
+  if (!known.includes(name)) {
+    throw new NotSupportedError(
+        `Layer '${layerName}' uses activation '${name}', which int8 quantization does ` +
+        `not support; supported: ${known.join(', ')}. Use a supported activation or ` +
+        `leave this layer out of quantizeAnnotateLayer.`);
+  }
+}
+
+/** Fixed-grid kind of a softmax-like activation, or null. */
+export function fixedOutputKind(name: string): FixedOutputKind|null {
+  return (FIXED_OUTPUT_ACTIVATIONS as readonly string[]).includes(name) ?
+      name as FixedOutputKind : null;
+}
+
+/**
+ * Applies a layer's activation with fake quantization around it. Also stands
+ * in for the activation inside a layer's own `call`: its class name is not a
+ * fusable one, so Dense/Conv2D call `apply` on it.
+ */
+export class QuantizeAwareActivation implements ActivationFn {
+  constructor(
+      private readonly inner: ActivationFn,
+      private readonly quantizer: Quantizer|null,
+      private readonly vars: QuantizerVars,
+      private readonly training: boolean) {}
+
+  getClassName(): string {
+    return 'QuantizeAwareActivation';
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    let y = x;
+    if (this.quantizer == null) {
+      return this.inner.apply(y);
+    }
+    const fixedKind = fixedOutputKind(this.inner.getClassName());
+    if (fixedKind == null) {
+      return this.quantizer.call(this.inner.apply(y), this.training, this.vars);
+    }
+    y = this.quantizer.call(y, this.training, this.vars);
+    const [min, max] = FIXED_OUTPUT_RANGES[fixedKind];
+    return new FixedQuantizer({min, max}).call(this.inner.apply(y));
+  }
+}

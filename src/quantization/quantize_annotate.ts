@@ -1,0 +1,147 @@
+/**
+ * Annotation marks the layers `quantizeApply` will quantize, optionally with a
+ * custom QuantizeConfig. The annotation layer computes exactly what the
+ * inner layer does, so an annotated model still trains and predicts in float.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {ValueError} from '../errors.js';
+import {applySymbolic, checkModel, readGraph, rebuildModel} from '../graph/model_graph.js';
+import {QuantizeConfig} from './quantize_config.js';
+import {deserializeRegistered, serializeObject} from './quantizers.js';
+import {deserializeLayer} from './quantize_wrapper.js';
+
+type Layer = tfl.layers.Layer;
+
+/** Constructor arguments of {@link QuantizeAnnotate}. */
+export interface QuantizeAnnotateArgs {
+  layer: Layer;
+  quantizeConfig?: QuantizeConfig|null;
+  name?: string;
+}
+
+/** A pass-through wrapper recording that its layer should be quantized. */
+export class QuantizeAnnotate extends tfl.layers.Layer {
+  static className = 'QuantizeAnnotate';
+  readonly layer: Layer;
+  readonly quantizeConfig: QuantizeConfig|null;
+
+  constructor(args: QuantizeAnnotateArgs) {
+    if (!(args?.layer instanceof tfl.layers.Layer)) {
+      throw new ValueError(
+          `quantizeAnnotateLayer expects a tf.layers.Layer; received ${String(args?.layer)}.`);
+    }
+    if (args.layer instanceof QuantizeAnnotate) {
+      throw new ValueError(`Layer '${args.layer.layer.name}' is already annotated.`);
+    }
+    if (args.quantizeConfig != null && !(args.quantizeConfig instanceof QuantizeConfig)) {
+      throw new ValueError(
+          `quantizeAnnotateLayer: quantizeConfig for layer '${args.layer.name}' must be a ` +
+          `QuantizeConfig; received ${String(args.quantizeConfig)}.`);
+    }
+    super({name: args.name ?? `quantize_annotate_${args.layer.name}`});
+    this.layer = args.layer;
+    this.quantizeConfig = args.quantizeConfig ?? null;
+  }
+
+  override build(inputShape: tfl.Shape|tfl.Shape[]): void {
+    if (!this.layer.built) {
+      this.layer.build(inputShape);
+      this.layer.built = true;
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
+    return this.layer.computeOutputShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>):
+      tf.Tensor|tf.Tensor[] {
+    return this.layer.call(inputs, kwargs);
+  }
+
+  override get trainableWeights(): tfl.LayerVariable[] {
+    return this.layer?.trainableWeights ?? [];
+  }
+
+  override get nonTrainableWeights(): tfl.LayerVariable[] {
+    return this.layer?.nonTrainableWeights ?? [];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict =
+        {...super.getConfig(), layer: serializeObject(this.layer)};
+    if (this.quantizeConfig != null) {
+      config['quantizeConfig'] = serializeObject(this.quantizeConfig);
+    }
+    return config;
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+      cls: tf.serialization.SerializableConstructor<T>,
+      config: tf.serialization.ConfigDict): T {
+    const {layer, quantizeConfig, ...rest} = config;
+    return new cls({
+      ...rest,
+      layer: deserializeLayer(layer as tf.serialization.ConfigDict),
+      quantizeConfig: quantizeConfig == null ? null : deserializeRegistered<QuantizeConfig>(
+          quantizeConfig as tf.serialization.ConfigDict, 'QuantizeConfig'),
+    });
+  }
+}
+tf.serialization.registerClass(QuantizeAnnotate, 'Tfmot');
+
+/**
+ * Marks a layer to be quantized by `quantizeApply`, with the default scheme's
+ * config or `quantizeConfig` (required for layers the scheme does not know).
+ *
+ * ```ts
+ * const model = tf.sequential({layers: [
+ *   tfmot.quantization.quantizeAnnotateLayer(tf.layers.dense({units: 4, inputShape: [8]})),
+ *   tf.layers.dense({units: 2}),  // stays float
+ * ]});
+ * const qat = tfmot.quantization.quantizeApply(model);
+ * ```
+ */
+export function quantizeAnnotateLayer(layer: Layer, quantizeConfig?: QuantizeConfig):
+    QuantizeAnnotate {
+  return new QuantizeAnnotate({layer, quantizeConfig});
+}
+
+/** A fresh copy of a layer with the same config (weights copied later). */
+export function cloneLayer(layer: Layer): Layer {
+  return deserializeLayer(serializeObject(layer));
+}
+
+/**
+ * Annotates every layer of a Sequential or functional model for quantization.
+ * Weights are copied; the input model is not changed.
+ *
+ * ```ts
+ * const qat = tfmot.quantization.quantizeApply(
+ *     tfmot.quantization.quantizeAnnotateModel(model));
+ * ```
+ */
+export function quantizeAnnotateModel(model: tfl.LayersModel): tfl.LayersModel {
+  const graph = readGraph(checkModel(model, 'quantizeAnnotateModel'));
+  const made = new Map<Layer, Layer>();
+  const copies: Array<[Layer, Layer]> = [];
+  const annotated = rebuildModel(graph, (node, inputs) => {
+    let replacement = made.get(node.layer);
+    if (replacement == null) {
+      const inner = node.layer instanceof QuantizeAnnotate ? node.layer.layer : node.layer;
+      const config = node.layer instanceof QuantizeAnnotate ? node.layer.quantizeConfig : null;
+      const clone = cloneLayer(inner);
+      replacement = new QuantizeAnnotate({layer: clone, quantizeConfig: config ?? undefined});
+      made.set(node.layer, replacement);
+      copies.push([inner, clone]);
+    }
+    return applySymbolic(replacement, inputs, node.callArgs);
+  });
+  for (const [from, to] of copies) {
+    to.setWeights(from.getWeights());
+  }
+  return annotated;
+}

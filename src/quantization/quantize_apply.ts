@@ -1,0 +1,264 @@
+/**
+ * quantizeApply: turns an annotated model into a QAT model. Annotated layers
+ * become QuantizeWrappers (with BatchNorm folded in and ReLU/Concatenate
+ * patterns applied), float values entering the quantized region pass a
+ * QuantizeLayer, and weights are copied over.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {NotSupportedError, ValueError} from '../errors.js';
+import {applySymbolic, checkModel, LayerNode, ModelGraph, readGraph, rebuildModel} from '../graph/model_graph.js';
+import {activationName, defaultQuantizeConfig, isReluLike, quantizeRole} from './default_8bit_registry.js';
+import {cloneLayer, QuantizeAnnotate, quantizeAnnotateModel} from './quantize_annotate.js';
+import {QuantizeConfig} from './quantize_config.js';
+import {QuantizeLayer} from './quantize_layer.js';
+import {QuantizeWrapper} from './quantize_wrapper.js';
+import {AllValuesQuantizer, MovingAverageQuantizer, Quantizer} from './quantizers.js';
+
+type Layer = tfl.layers.Layer;
+type SymbolicTensor = tfl.SymbolicTensor;
+
+/**
+ * A quantization scheme: the config for each annotated layer and the
+ * quantizers for values entering the quantized region. Subclass it (or the
+ * default) to change how weights are quantized, as PQAT/CQAT do.
+ */
+export class Default8BitQuantizeScheme {
+  /**
+   * Config for an annotated layer without a custom one; null means the layer
+   * passes int8 values through unchanged. Throws for unsupported layers.
+   */
+  getQuantizeConfig(layer: Layer, quantizeActivation: boolean): QuantizeConfig|null {
+    return defaultQuantizeConfig(layer, quantizeActivation);
+  }
+
+  /** Quantizer for a model input (TFMOT: all-values running range). */
+  inputQuantizer(): Quantizer {
+    return new AllValuesQuantizer({numBits: 8, perAxis: false, symmetric: false, narrowRange: false});
+  }
+
+  /** Quantizer for a float layer's output entering the quantized region. */
+  boundaryQuantizer(): Quantizer {
+    return new MovingAverageQuantizer({numBits: 8, perAxis: false, symmetric: false, narrowRange: false});
+  }
+}
+
+interface Plan {
+  /** BatchNormalization layer -> the layer it folds into. */
+  foldedInto: Map<Layer, Layer>;
+  /** Layers whose output a following layer quantizes instead. */
+  outputLeftToConsumer: Set<Layer>;
+}
+
+function annotation(layer: Layer): {inner: Layer, config: QuantizeConfig|null}|null {
+  return layer instanceof QuantizeAnnotate ? {inner: layer.layer, config: layer.quantizeConfig} : null;
+}
+
+/** The only consumer of a node's single output, if there is exactly one. */
+function soleConsumer(graph: ModelGraph, node: LayerNode): LayerNode|null {
+  if (node.outputs.length !== 1 || graph.outputs.includes(node.outputs[0])) {
+    return null;
+  }
+  const consumers = graph.consumers(node.outputs[0]);
+  return consumers.length === 1 ? consumers[0] : null;
+}
+
+function usedOnce(graph: ModelGraph, layer: Layer): boolean {
+  return graph.nodes.filter((n) => n.layer === layer).length === 1;
+}
+
+/** A BatchNormalization over the channel (last) axis, as folding needs. */
+function isFoldableBatchNorm(layer: Layer, node: LayerNode): boolean {
+  if (layer.getClassName() !== 'BatchNormalization') {
+    return false;
+  }
+  const axis = layer.getConfig()['axis'] as number;
+  return axis === -1 || axis === node.inputs[0].shape.length - 1;
+}
+
+/** Decides BatchNorm folding and where outputs are left to a consumer. */
+function plan(graph: ModelGraph): Plan {
+  const annotated = new Map<Layer, QuantizeConfig|null>();
+  for (const node of graph.nodes) {
+    const a = annotation(node.layer);
+    if (a != null) {
+      annotated.set(a.inner, a.config);
+    }
+  }
+  const defaultAnnotated = (layer: Layer) => annotated.has(layer) && annotated.get(layer) == null;
+  const foldedInto = new Map<Layer, Layer>();
+  const outputLeftToConsumer = new Set<Layer>();
+  for (const node of graph.nodes) {
+    const layer = annotation(node.layer)?.inner;
+    if (layer == null || !defaultAnnotated(layer) || !usedOnce(graph, node.layer)) {
+      continue;
+    }
+    const role = quantizeRole(layer);
+    let tail = node;
+    const next = soleConsumer(graph, node);
+    const nextLayer = next != null ? annotation(next.layer)?.inner : undefined;
+    if (role === 'weighted' && activationName(layer) === 'linear' && next != null &&
+        nextLayer != null && defaultAnnotated(nextLayer) && isFoldableBatchNorm(nextLayer, next) &&
+        usedOnce(graph, next.layer)) {
+      foldedInto.set(nextLayer, layer);
+      tail = next;
+    }
+    const after = soleConsumer(graph, tail);
+    const afterLayer = after != null ? annotation(after.layer)?.inner : undefined;
+    if (afterLayer == null || !defaultAnnotated(afterLayer)) {
+      continue;
+    }
+    const linearTail = tail !== node || activationName(layer) === 'linear';
+    if ((role === 'weighted' && linearTail && isReluLike(afterLayer)) ||
+        ((role === 'weighted' || role === 'output') &&
+         afterLayer.getClassName() === 'Concatenate')) {
+      outputLeftToConsumer.add(layer);
+    }
+  }
+  return {foldedInto, outputLeftToConsumer};
+}
+
+function checkNotQuantized(graph: ModelGraph): void {
+  for (const node of graph.nodes) {
+    if (node.layer instanceof QuantizeWrapper || node.layer instanceof QuantizeLayer) {
+      throw new ValueError(
+          `Model '${graph.model.name}' is already quantized (layer '${node.layer.name}' is a ` +
+          `${node.layer.getClassName()}); quantize the float model only once.`);
+    }
+  }
+}
+
+/**
+ * Makes a QAT model from a model annotated with `quantizeAnnotateLayer` /
+ * `quantizeAnnotateModel`. The input model is not changed.
+ *
+ * ```ts
+ * const annotated = tfmot.quantization.quantizeAnnotateModel(model);
+ * const qat = tfmot.quantization.quantizeApply(annotated);
+ * qat.compile({optimizer: 'adam', loss: 'categoricalCrossentropy'});
+ * ```
+ */
+export function quantizeApply(
+    model: tfl.LayersModel,
+    scheme: Default8BitQuantizeScheme = new Default8BitQuantizeScheme()): tfl.LayersModel {
+  const graph = readGraph(checkModel(model, 'quantizeApply'));
+  checkNotQuantized(graph);
+  if (!graph.nodes.some((n) => n.layer instanceof QuantizeAnnotate)) {
+    throw new ValueError(
+        `quantizeApply: model '${model.name}' has no annotated layers. Use ` +
+        `quantizeModel(model), or annotate layers with quantizeAnnotateLayer first.`);
+  }
+  const {foldedInto, outputLeftToConsumer} = plan(graph);
+  const replacements = new Map<Layer, Layer>();
+  const weightCopies: Array<() => void> = [];
+  const quantizedTensors = new Set<SymbolicTensor>();
+  const boundaryLayers = new Map<SymbolicTensor, SymbolicTensor>();
+
+  const intoQuantizedRegion = (old: SymbolicTensor, fresh: SymbolicTensor) => {
+    if (quantizedTensors.has(fresh)) {
+      return fresh;
+    }
+    let q = boundaryLayers.get(old);
+    if (q == null) {
+      const fromInput = graph.producer(old) == null;
+      const layer = new QuantizeLayer({
+        quantizer: fromInput ? scheme.inputQuantizer() : scheme.boundaryQuantizer(),
+        name: `quantize_layer_${old.sourceLayer.name}`,
+      });
+      q = applySymbolic(layer, [fresh])[0];
+      quantizedTensors.add(q);
+      boundaryLayers.set(old, q);
+    }
+    return q;
+  };
+
+  const newModel = rebuildModel(graph, (node, inputs) => {
+    const a = annotation(node.layer);
+    if (a == null) {
+      let layer = replacements.get(node.layer);
+      if (layer == null) {
+        const original = node.layer;
+        const clone = cloneLayer(original);
+        layer = clone;
+        replacements.set(original, clone);
+        weightCopies.push(() => clone.setWeights(original.getWeights()));
+      }
+      return applySymbolic(layer, inputs, node.callArgs);
+    }
+    const inner = a.inner;
+    if (foldedInto.has(inner)) {
+      // The BatchNorm is computed inside its producer's wrapper.
+      for (const t of inputs) {
+        quantizedTensors.add(t);
+      }
+      return inputs;
+    }
+    const qInputs = inputs.map((t, i) => intoQuantizedRegion(node.inputs[i], t));
+    let layer = replacements.get(node.layer);
+    if (layer == null) {
+      layer = makeQuantizedLayer(inner, a.config, scheme, {
+        quantizeActivation: !outputLeftToConsumer.has(inner),
+        batchNorm: [...foldedInto].find(([, target]) => target === inner)?.[0] ?? null,
+        weightCopies,
+      });
+      replacements.set(node.layer, layer);
+    }
+    const outputs = applySymbolic(layer, qInputs, node.callArgs);
+    outputs.forEach((t) => quantizedTensors.add(t));
+    return outputs;
+  });
+  for (const copy of weightCopies) {
+    copy();
+  }
+  return newModel;
+}
+
+interface MakeOptions {
+  quantizeActivation: boolean;
+  batchNorm: Layer|null;
+  weightCopies: Array<() => void>;
+}
+
+function makeQuantizedLayer(
+    inner: Layer, customConfig: QuantizeConfig|null, scheme: Default8BitQuantizeScheme,
+    options: MakeOptions): Layer {
+  const config = customConfig ?? scheme.getQuantizeConfig(inner, options.quantizeActivation);
+  const clone = cloneLayer(inner);
+  const bnOriginal = options.batchNorm;
+  const bnClone = bnOriginal != null ? cloneLayer(bnOriginal) : null;
+  options.weightCopies.push(() => {
+    clone.setWeights(inner.getWeights());
+    if (bnClone != null && bnOriginal != null) {
+      bnClone.setWeights(bnOriginal.getWeights());
+    }
+  });
+  if (config == null) {
+    if (bnClone != null) {
+      throw new NotSupportedError(`Internal: BatchNorm folded into pass-through '${inner.name}'.`);
+    }
+    return clone;
+  }
+  return new QuantizeWrapper({layer: clone, quantizeConfig: config, foldedBatchNorm: bnClone});
+}
+
+/**
+ * Quantization-aware training model for a float model, with TFMOT's default
+ * 8-bit scheme: `quantizeApply(quantizeAnnotateModel(model))`.
+ *
+ * ```ts
+ * const qat = tfmot.quantization.quantizeModel(model);
+ * qat.compile({optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy']});
+ * await qat.fit(xs, ys, {epochs: 1});
+ * ```
+ */
+export function quantizeModel(model: tfl.LayersModel): tfl.LayersModel {
+  const graph = readGraph(checkModel(model, 'quantizeModel'));
+  checkNotQuantized(graph);
+  for (const node of graph.nodes) {
+    const a = annotation(node.layer);
+    if (a == null || a.config == null) {
+      quantizeRole(a?.inner ?? node.layer);
+    }
+  }
+  return quantizeApply(quantizeAnnotateModel(model));
+}

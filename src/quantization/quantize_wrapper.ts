@@ -1,0 +1,325 @@
+/**
+ * QuantizeWrapper: runs a layer with fake-quantized weights, activation and
+ * output, as its QuantizeConfig says; optionally with a BatchNormalization
+ * folded into its kernel (so QAT trains exactly what the int8 file computes).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {NotSupportedError, ValueError} from '../errors.js';
+import {ActivationFn, checkActivation, QuantizeAwareActivation} from './activations.js';
+import {batchNormScaleShift} from './batch_norm_fold.js';
+import {kernelLayout} from './kernel_layout.js';
+import {QuantizeConfig} from './quantize_config.js';
+import {deserializeRegistered, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
+
+type Layer = tfl.layers.Layer;
+type Kwargs = Record<string, unknown>;
+type LayerFields = Record<string, unknown>;
+
+/** Constructor arguments of {@link QuantizeWrapper}. */
+export interface QuantizeWrapperArgs {
+  /** The layer to quantize (not yet built, or built with its weights). */
+  layer: Layer;
+  /** What to quantize in it. */
+  quantizeConfig: QuantizeConfig;
+  /** A BatchNormalization that follows `layer`, folded into its kernel. */
+  foldedBatchNorm?: Layer|null;
+  /** Defaults to `quant_<layer name>`, as in TFMOT. */
+  name?: string;
+  trainable?: boolean;
+}
+
+interface QuantizerSlot {
+  attr: string;
+  quantizer: Quantizer;
+  vars: QuantizerVars;
+}
+
+/** Builds a layer from `{className, config}` without touching the input. */
+export function deserializeLayer(spec: tf.serialization.ConfigDict): Layer {
+  const copy = JSON.parse(JSON.stringify(spec)) as tf.serialization.ConfigDict;
+  return deserializeRegistered<Layer>(copy, 'layer');
+}
+
+/**
+ * Wraps a layer for quantization-aware training. Created by `quantizeApply`;
+ * construct it directly only for custom pipelines.
+ */
+export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
+  static className = 'QuantizeWrapper';
+  readonly layer: Layer;
+  readonly quantizeConfig: QuantizeConfig;
+  readonly foldedBatchNorm: Layer|null;
+  private weightSlots: QuantizerSlot[] = [];
+  private activationSlots: QuantizerSlot[] = [];
+  private outputSlots: QuantizerSlot[] = [];
+
+  constructor(args: QuantizeWrapperArgs) {
+    if (args?.layer == null || !(args.layer instanceof tfl.layers.Layer)) {
+      throw new ValueError(
+          `QuantizeWrapper expects {layer: a tf.layers.Layer}; received ` +
+          `${describe(args?.layer)}.`);
+    }
+    if (!(args.quantizeConfig instanceof QuantizeConfig)) {
+      throw new ValueError(
+          `QuantizeWrapper for layer '${args.layer.name}' expects quantizeConfig to be a ` +
+          `QuantizeConfig; received ${describe(args.quantizeConfig)}.`);
+    }
+    super({name: args.name ?? `quant_${args.layer.name}`, trainable: args.trainable});
+    this.layer = args.layer;
+    this.quantizeConfig = args.quantizeConfig;
+    this.foldedBatchNorm = args.foldedBatchNorm ?? null;
+    if (args.trainable != null) {
+      this.trainable = args.trainable;
+    }
+    if (this.foldedBatchNorm != null && kernelLayout(this.layer.getClassName()) == null) {
+      throw new NotSupportedError(
+          `Layer '${this.layer.name}' (${this.layer.getClassName()}) cannot absorb a ` +
+          `BatchNormalization; only Conv2D, DepthwiseConv2D and Dense can.`);
+    }
+  }
+
+  addQuantizerWeight(name: string, shape: number[], init: number): tfl.LayerVariable {
+    return this.addWeight(
+        name, shape, 'float32', tfl.initializers.constant({value: init}), undefined, false);
+  }
+
+  override build(inputShape: tfl.Shape|tfl.Shape[]): void {
+    if (!this.layer.built) {
+      this.layer.build(inputShape);
+      this.layer.built = true;
+    }
+    const outputShape = this.layer.computeOutputShape(inputShape) as tfl.Shape;
+    const bn = this.foldedBatchNorm;
+    if (bn != null && !bn.built) {
+      bn.build(outputShape);
+      bn.built = true;
+    }
+    const fields = this.layer as unknown as LayerFields;
+    this.weightSlots = this.quantizeConfig.getWeightsAndQuantizers(this.layer).map(
+        ([attr, quantizer]) => {
+          const variable = fields[attr] as tfl.LayerVariable|undefined;
+          if (variable == null || typeof variable.read !== 'function') {
+            throw new ValueError(
+                `QuantizeConfig for layer '${this.layer.name}' names weight '${attr}', ` +
+                `but the layer has no such weight variable.`);
+          }
+          const shape = this.channelsLast(attr, variable.read()).shape;
+          return {attr, quantizer, vars: quantizer.build(shape, attr, this)};
+        });
+    this.activationSlots = this.quantizeConfig.getActivationsAndQuantizers(this.layer).map(
+        ([attr, quantizer]) => {
+          const fn = fields[attr] as ActivationFn|undefined;
+          if (fn == null || typeof fn.apply !== 'function') {
+            throw new ValueError(
+                `QuantizeConfig for layer '${this.layer.name}' names activation '${attr}', ` +
+                `but the layer has no such activation.`);
+          }
+          checkActivation(fn.getClassName(), this.layer.name);
+          return {attr, quantizer, vars: quantizer.build(outputShape as number[], attr, this)};
+        });
+    this.outputSlots = this.quantizeConfig.getOutputQuantizers(this.layer).map(
+        (quantizer, i) => {
+          const name = i === 0 ? 'output' : `output_${i}`;
+          return {attr: name, quantizer, vars: quantizer.build(outputShape as number[], name, this)};
+        });
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
+    return this.layer.computeOutputShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Kwargs): tf.Tensor|tf.Tensor[] {
+    return tf.tidy(() => {
+      const training = kwargs?.['training'] === true;
+      let outputs = this.computesForward() ?
+          this.callBuiltIn(inputs, training) : this.callSwapped(inputs, kwargs, training);
+      for (const slot of this.outputSlots) {
+        outputs = slot.quantizer.call(outputs, training, slot.vars);
+      }
+      return outputs;
+    });
+  }
+
+  /**
+   * Built-in kernel layers (Dense, Conv2D, DepthwiseConv2D) with the default
+   * attributes are computed here: kernel (BatchNorm folded, quantized), bias,
+   * then the activation with its quantizer.
+   */
+  private computesForward(): boolean {
+    const layout = kernelLayout(this.layer.getClassName());
+    return layout != null &&
+        this.weightSlots.every((s) => s.attr === layout.kernelAttr) &&
+        this.activationSlots.every((s) => s.attr === 'activation');
+  }
+
+  private callBuiltIn(inputs: tf.Tensor|tf.Tensor[], training: boolean): tf.Tensor {
+    const layout = kernelLayout(this.layer.getClassName())!;
+    const fields = this.layer as unknown as LayerFields;
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const fold = this.foldedBatchNorm != null ? batchNormScaleShift(this.foldedBatchNorm) : null;
+    const kernel = this.effectiveWeights(fold?.scale ?? null, training)
+        .find((w) => w.attr === layout.kernelAttr)?.value ??
+        (fields[layout.kernelAttr] as tfl.LayerVariable).read();
+    let y = layout.forward(this.layer, x, kernel);
+    const bias = this.effectiveBias(fold);
+    if (bias != null) {
+      y = tf.add(y, bias);
+    }
+    const slot = this.activationSlots[0];
+    const activation = new QuantizeAwareActivation(
+        fields['activation'] as ActivationFn, slot?.quantizer ?? null, slot?.vars ?? {}, training);
+    return activation.apply(y);
+  }
+
+  /**
+   * Any other layer runs its own `call` with the quantized weights and a
+   * quantizing activation swapped into the attributes the config names.
+   */
+  private callSwapped(inputs: tf.Tensor|tf.Tensor[], kwargs: Kwargs, training: boolean):
+      tf.Tensor {
+    const fields = this.layer as unknown as LayerFields;
+    const saved: Array<[string, unknown]> = [];
+    const swap = (attr: string, value: unknown) => {
+      saved.push([attr, fields[attr]]);
+      fields[attr] = value;
+    };
+    try {
+      for (const weight of this.effectiveWeights(null, training)) {
+        swap(weight.attr, {read: () => weight.value});
+      }
+      for (const slot of this.activationSlots) {
+        swap(slot.attr, new QuantizeAwareActivation(
+            fields[slot.attr] as ActivationFn, slot.quantizer, slot.vars, training));
+      }
+      return this.layer.call(inputs, kwargs) as tf.Tensor;
+    } finally {
+      for (const [attr, value] of saved.reverse()) {
+        fields[attr] = value;
+      }
+    }
+  }
+
+  /**
+   * The weights the wrapped layer computes with: BatchNorm folded in and
+   * fake-quantized, as `{attr, value}`. The int8 exporter reads these too.
+   */
+  effectiveWeights(foldScale: tf.Tensor|null, training = false):
+      Array<{attr: string, value: tf.Tensor}> {
+    const fields = this.layer as unknown as LayerFields;
+    const layout = kernelLayout(this.layer.getClassName());
+    const attrs = new Set(this.weightSlots.map((s) => s.attr));
+    if (foldScale != null && layout != null) {
+      attrs.add(layout.kernelAttr);
+    }
+    return [...attrs].map((attr) => {
+      const raw = (fields[attr] as tfl.LayerVariable).read();
+      let view = this.channelsLast(attr, raw);
+      if (foldScale != null && attr === layout?.kernelAttr) {
+        view = tf.mul(view, foldScale);
+      }
+      const slot = this.weightSlots.find((s) => s.attr === attr);
+      if (slot != null) {
+        view = slot.quantizer.call(view, training, slot.vars);
+      }
+      return {attr, value: this.fromChannelsLast(attr, view, raw.shape)};
+    });
+  }
+
+  /** The bias the layer adds: (b - mean) * s + beta when BatchNorm is folded. */
+  effectiveBias(fold: {scale: tf.Tensor, shift: tf.Tensor}|null): tf.Tensor|null {
+    const bias = (this.layer as unknown as LayerFields)['bias'] as tfl.LayerVariable|null;
+    if (fold == null) {
+      return bias?.read() ?? null;
+    }
+    return bias != null ? tf.add(tf.mul(bias.read(), fold.scale), fold.shift) : fold.shift;
+  }
+
+  private channelsLast(attr: string, w: tf.Tensor): tf.Tensor {
+    const layout = kernelLayout(this.layer.getClassName());
+    return layout?.kernelAttr === attr ? layout.toChannelsLast(w) : w;
+  }
+
+  private fromChannelsLast(attr: string, view: tf.Tensor, shape: number[]): tf.Tensor {
+    const layout = kernelLayout(this.layer.getClassName());
+    return layout?.kernelAttr === attr ? layout.fromChannelsLast(view, shape) : view;
+  }
+
+  /** Quantizer variables by slot (`kernel`, `activation`, `output`...). */
+  quantizerVariables(): Record<string, QuantizerVars> {
+    const all: Record<string, QuantizerVars> = {};
+    for (const slot of [...this.weightSlots, ...this.activationSlots, ...this.outputSlots]) {
+      all[slot.attr] = slot.vars;
+    }
+    return all;
+  }
+
+  private innerLayers(): Layer[] {
+    // The base constructor reads the weight getters before fields are set.
+    if (this.layer == null) {
+      return [];
+    }
+    return this.foldedBatchNorm != null ? [this.layer, this.foldedBatchNorm] : [this.layer];
+  }
+
+  override get trainableWeights(): tfl.LayerVariable[] {
+    if (!this.trainable) {
+      return [];
+    }
+    return this.innerLayers().flatMap((l) => l.trainableWeights);
+  }
+
+  override get nonTrainableWeights(): tfl.LayerVariable[] {
+    const own = super.nonTrainableWeights;
+    const inner = this.innerLayers().flatMap((l) =>
+        this.trainable ? l.nonTrainableWeights : l.weights);
+    return [...inner, ...own];
+  }
+
+  override get trainable(): boolean {
+    return this.layer != null ? this.layer.trainable : true;
+  }
+
+  override set trainable(value: boolean) {
+    for (const l of this.innerLayers()) {
+      l.trainable = value;
+    }
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = {
+      ...super.getConfig(),
+      layer: serializeObject(this.layer),
+      quantizeConfig: serializeObject(this.quantizeConfig),
+    };
+    if (this.foldedBatchNorm != null) {
+      config['foldedBatchNorm'] = serializeObject(this.foldedBatchNorm);
+    }
+    return config;
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+      cls: tf.serialization.SerializableConstructor<T>,
+      config: tf.serialization.ConfigDict): T {
+    const {layer, quantizeConfig, foldedBatchNorm, ...rest} = config;
+    return new cls({
+      ...rest,
+      layer: deserializeLayer(layer as tf.serialization.ConfigDict),
+      quantizeConfig: deserializeRegistered<QuantizeConfig>(
+          quantizeConfig as tf.serialization.ConfigDict, 'QuantizeConfig'),
+      foldedBatchNorm: foldedBatchNorm != null ?
+          deserializeLayer(foldedBatchNorm as tf.serialization.ConfigDict) : null,
+    });
+  }
+}
+tf.serialization.registerClass(QuantizeWrapper, 'Tfmot');
+
+function describe(value: unknown): string {
+  if (value == null) {
+    return String(value);
+  }
+  const ctor = (value as {constructor?: {name?: string}}).constructor;
+  return ctor?.name ?? typeof value;
+}

@@ -1,0 +1,273 @@
+/**
+ * Quantizers: small strategy objects that own a range (min/max variables on
+ * the layer that hosts them) and fake-quantize a tensor onto it. They differ
+ * only in how a training batch updates the range.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {ValueError} from '../errors.js';
+import {fakeQuantWithRanges, quantRange} from './fake_quant_ops.js';
+
+type LayerVariable = tfl.LayerVariable;
+
+/** The layer that owns a quantizer's variables (QuantizeWrapper, QuantizeLayer). */
+export interface QuantizerHost {
+  addQuantizerWeight(name: string, shape: number[], init: number): LayerVariable;
+}
+
+/** Variables a quantizer created in `build`, by role. */
+export type QuantizerVars = Record<string, LayerVariable>;
+
+/**
+ * Fake-quantizes a tensor. Subclass it for a custom scheme and register the
+ * class with `tf.serialization.registerClass` so wrapped models load.
+ */
+export abstract class Quantizer extends tf.serialization.Serializable {
+  /** Creates the variables this quantizer needs for a tensor of `shape`. */
+  abstract build(shape: number[], name: string, host: QuantizerHost): QuantizerVars;
+  /** Returns the fake-quantized `x`, updating the range when `training`. */
+  abstract call(x: tf.Tensor, training: boolean, vars: QuantizerVars): tf.Tensor;
+  abstract override getConfig(): tf.serialization.ConfigDict;
+}
+
+/** Arguments shared by the range-tracking quantizers (TFMOT's signature). */
+export interface RangeQuantizerArgs {
+  /** Bits of the integer grid, 2..8 (8 for int8 export). */
+  numBits: number;
+  /** One range per slice of the last axis (per output channel of a kernel). */
+  perAxis: boolean;
+  /** Range symmetric around zero (weights); otherwise min/max tracked apart. */
+  symmetric: boolean;
+  /** Drop the lowest code: int8 [-127, 127], as TFLite wants for weights. */
+  narrowRange: boolean;
+}
+
+function checkRangeArgs(args: RangeQuantizerArgs, className: string): void {
+  if (args == null || typeof args !== 'object') {
+    throw new ValueError(`${className} expects {numBits, perAxis, symmetric, narrowRange}.`);
+  }
+  if (!Number.isInteger(args.numBits) || args.numBits < 2 || args.numBits > 8) {
+    throw new ValueError(
+        `${className}: numBits must be an integer in [2, 8]; received ${args.numBits}.`);
+  }
+  for (const key of ['perAxis', 'symmetric', 'narrowRange'] as const) {
+    if (typeof args[key] !== 'boolean') {
+      throw new ValueError(`${className}: ${key} must be a boolean; received ${args[key]}.`);
+    }
+  }
+}
+
+/**
+ * Base of the quantizers whose range follows the data: the batch range is
+ * computed like TFMOT's `quant_ops` (0 always inside, symmetric if asked) and
+ * `updateRange` folds it into the stored range.
+ */
+abstract class RangeQuantizer extends Quantizer {
+  readonly numBits: number;
+  readonly perAxis: boolean;
+  readonly symmetric: boolean;
+  readonly narrowRange: boolean;
+
+  constructor(args: RangeQuantizerArgs) {
+    super();
+    checkRangeArgs(args, (new.target as unknown as {className: string}).className);
+    this.numBits = args.numBits;
+    this.perAxis = args.perAxis;
+    this.symmetric = args.symmetric;
+    this.narrowRange = args.narrowRange;
+  }
+
+  /** Initial value of the stored range before any training batch. */
+  protected abstract readonly initialRange: [number, number];
+
+  /**
+   * The new stored bound given the stored one and this batch's (per channel;
+   * `isMin` tells which end). Ranges are a few numbers, so this runs in JS,
+   * sparing a dozen tiny backend ops per step.
+   */
+  protected abstract updateBound(stored: number, batch: number, isMin: boolean): number;
+
+  build(shape: number[], name: string, host: QuantizerHost): QuantizerVars {
+    const varShape = this.perAxis ? [shape[shape.length - 1]] : [];
+    return {
+      min: host.addQuantizerWeight(`${name}_min`, varShape, this.initialRange[0]),
+      max: host.addQuantizerWeight(`${name}_max`, varShape, this.initialRange[1]),
+    };
+  }
+
+  call(x: tf.Tensor, training: boolean, vars: QuantizerVars): tf.Tensor {
+    return tf.tidy(() => {
+      let mins = vars.min.read().dataSync();
+      let maxs = vars.max.read().dataSync();
+      if (training) {
+        const [batchMin, batchMax] = this.batchRange(x);
+        mins = mins.map((m, c) => this.updateBound(m, batchMin[c], true));
+        maxs = maxs.map((m, c) => this.updateBound(m, batchMax[c], false));
+        const shape = vars.min.shape as number[];
+        vars.min.write(tf.tensor(mins, shape));
+        vars.max.write(tf.tensor(maxs, shape));
+      }
+      return fakeQuantWithRanges(x, mins, maxs, this.numBits, this.narrowRange, this.perAxis);
+    });
+  }
+
+  /** This batch's [min, max], widened to contain 0 (and symmetric if asked). */
+  private batchRange(x: tf.Tensor): [Float32Array, Float32Array] {
+    const axes = this.perAxis ? [...Array(x.rank - 1).keys()] : undefined;
+    const lo = tf.min(x, axes).dataSync() as Float32Array;
+    const hi = tf.max(x, axes).dataSync() as Float32Array;
+    // Two's complement has one more negative code unless the range is narrow.
+    const ratio = this.narrowRange ? -1 : -((2 ** this.numBits) - 2) / (2 ** this.numBits);
+    for (let c = 0; c < lo.length; c++) {
+      const [bMin, bMax] = [lo[c], hi[c]];
+      if (this.symmetric) {
+        lo[c] = Math.min(bMin, bMax / ratio);
+        hi[c] = Math.max(bMax, bMin * ratio);
+      } else {
+        lo[c] = Math.min(bMin, 0);
+        hi[c] = Math.max(bMax, 0);
+      }
+    }
+    return [lo, hi];
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      numBits: this.numBits,
+      perAxis: this.perAxis,
+      symmetric: this.symmetric,
+      narrowRange: this.narrowRange,
+    };
+  }
+}
+
+/** Range = the last training batch's range (TFMOT's weight quantizer). */
+export class LastValueQuantizer extends RangeQuantizer {
+  static className = 'LastValueQuantizer';
+  protected readonly initialRange: [number, number] = [-6, 6];
+
+  protected updateBound(_stored: number, batch: number): number {
+    return batch;
+  }
+}
+
+/** Arguments of {@link MovingAverageQuantizer}. */
+export interface MovingAverageQuantizerArgs extends RangeQuantizerArgs {
+  /** Weight of the stored range in the moving average; TFMOT uses 0.999. */
+  emaDecay?: number;
+}
+
+/**
+ * Range = exponential moving average of batch ranges, starting at [-6, 6]
+ * (TFMOT's activation quantizer).
+ */
+export class MovingAverageQuantizer extends RangeQuantizer {
+  static className = 'MovingAverageQuantizer';
+  protected readonly initialRange: [number, number] = [-6, 6];
+  readonly emaDecay: number;
+
+  constructor(args: MovingAverageQuantizerArgs) {
+    super(args);
+    const decay = args.emaDecay ?? 0.999;
+    if (!(decay >= 0 && decay < 1)) {
+      throw new ValueError(
+          `MovingAverageQuantizer: emaDecay must be in [0, 1); received ${args.emaDecay}.`);
+    }
+    this.emaDecay = decay;
+  }
+
+  protected updateBound(stored: number, batch: number): number {
+    // TF's assign_moving_average: var -= (var - value) * (1 - decay).
+    return Math.fround(stored - Math.fround(Math.fround(stored - batch) * Math.fround(1 - this.emaDecay)));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {...super.getConfig(), emaDecay: this.emaDecay};
+  }
+}
+
+/** Range = min/max over every training batch seen, starting at [0, 0]. */
+export class AllValuesQuantizer extends RangeQuantizer {
+  static className = 'AllValuesQuantizer';
+  protected readonly initialRange: [number, number] = [0, 0];
+
+  protected updateBound(stored: number, batch: number, isMin: boolean): number {
+    return isMin ? Math.min(stored, batch) : Math.max(stored, batch);
+  }
+}
+
+/** Arguments of {@link FixedQuantizer}. */
+export interface FixedQuantizerArgs {
+  min: number;
+  max: number;
+  numBits?: number;
+}
+
+/**
+ * A constant range. Used after softmax/sigmoid/tanh, whose int8 TFLite outputs
+ * have fixed parameters, so QAT sees the same rounding the export applies.
+ */
+export class FixedQuantizer extends Quantizer {
+  static className = 'FixedQuantizer';
+  readonly min: number;
+  readonly max: number;
+  readonly numBits: number;
+
+  constructor(args: FixedQuantizerArgs) {
+    super();
+    if (!(args.min <= 0 && args.max >= 0 && args.min < args.max)) {
+      throw new ValueError(
+          `FixedQuantizer: needs min <= 0 <= max and min < max; received ` +
+          `[${args.min}, ${args.max}].`);
+    }
+    this.min = args.min;
+    this.max = args.max;
+    this.numBits = args.numBits ?? 8;
+    quantRange(this.numBits, false);
+  }
+
+  build(): QuantizerVars {
+    return {};
+  }
+
+  call(x: tf.Tensor): tf.Tensor {
+    return fakeQuantWithRanges(x, [this.min], [this.max], this.numBits, false, false);
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return {min: this.min, max: this.max, numBits: this.numBits};
+  }
+}
+
+for (const cls of [LastValueQuantizer, MovingAverageQuantizer, AllValuesQuantizer,
+  FixedQuantizer]) {
+  tf.serialization.registerClass(cls, 'Tfmot');
+}
+
+/** Rebuilds a quantizer (ours or a registered custom one) from its config. */
+export function deserializeQuantizer(spec: tf.serialization.ConfigDict): Quantizer {
+  return deserializeRegistered<Quantizer>(spec, 'quantizer');
+}
+
+/**
+ * Looks `{className, config}` up in tfjs's class registry, where ours and the
+ * user's custom classes are registered.
+ */
+export function deserializeRegistered<T>(
+    spec: tf.serialization.ConfigDict, what: string): T {
+  const className = spec?.className as string;
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (entry == null) {
+    throw new ValueError(
+        `Unknown ${what} class '${className}': register custom classes with ` +
+        `tf.serialization.registerClass before loading.`);
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, (spec.config ?? {}) as tf.serialization.ConfigDict) as T;
+}
+
+/** `{className, config}` of a serializable object. */
+export function serializeObject(obj: tf.serialization.Serializable): tf.serialization.ConfigDict {
+  return {className: obj.getClassName(), config: obj.getConfig()};
+}
