@@ -48,6 +48,7 @@ async function activate(name: BackendName): Promise<string | null> {
   if (name === 'wasm') {
     registerWasmTrainingKernels();
   }
+  const before = processListeners();
   try {
     // Resolves false (after logging a warning) when initialization fails.
     if (await tf.setBackend(name)) {
@@ -56,6 +57,31 @@ async function activate(name: BackendName): Promise<string | null> {
     return `tf.setBackend('${name}') resolved false`;
   } catch (e) {
     return `tf.setBackend('${name}') threw: ${(e as Error).message}`;
+  } finally {
+    removeListenersAddedSince(before);
+  }
+}
+
+type ProcessEvent = 'uncaughtException'|'unhandledRejection';
+const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+
+function processListeners(): Map<ProcessEvent, Function[]> {
+  return new Map(PROCESS_EVENTS.map((e) => [e, [...process.listeners(e as 'uncaughtException')]]));
+}
+
+/**
+ * The wasm module's Emscripten glue installs process handlers that rethrow
+ * every error from inside its one-line, 1 MB source file, so Node prints that
+ * whole file instead of the user's error. Removing them restores Node's own
+ * reporting; nothing in the backend relies on them.
+ */
+function removeListenersAddedSince(before: Map<ProcessEvent, Function[]>): void {
+  for (const event of PROCESS_EVENTS) {
+    for (const listener of process.listeners(event as 'uncaughtException')) {
+      if (!before.get(event)!.includes(listener)) {
+        process.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
   }
 }
 

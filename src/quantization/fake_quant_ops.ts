@@ -102,7 +102,54 @@ export function fakeQuantWithRanges(
     x: tf.Tensor, mins: ArrayLike<number>, maxs: ArrayLike<number>, numBits: number,
     narrowRange: boolean, perAxis: boolean): tf.Tensor {
   const ranges = Array.from(mins, (lo, c) => nudge(lo, maxs[c], numBits, narrowRange));
+  if (x.size <= JS_MAX_SIZE) {
+    return fakeQuantInJs(x, ranges, perAxis);
+  }
   return perAxis ? fakeQuantPerAxis(x, ranges) : fakeQuantPerTensor(x, ranges[0]);
+}
+
+/**
+ * Below this size (weights, small activations) a JS loop beats a dozen
+ * backend ops, whose fixed per-op cost dominates on small tensors.
+ */
+const JS_MAX_SIZE = 1 << 16;
+
+/** One element through TF's fake-quant arithmetic; also says if it was inside. */
+function quantizeValue(v: number, r: NudgedRange, perAxis: boolean): number {
+  const clamped = v < r.nudgedMin ? r.nudgedMin : v > r.nudgedMax ? r.nudgedMax : v;
+  const shifted = f32(clamped - r.nudgedMin);
+  // TF divides by the scale per-tensor and multiplies by the separately
+  // computed inverse per-channel; mirror both to agree bit for bit.
+  const steps = perAxis ? f32(shifted * r.invScale) : f32(shifted / r.scale);
+  return f32(Math.floor(f32(f32(steps - r.quantZero) + 0.5)) * r.scale);
+}
+
+function fakeQuantInJs(x: tf.Tensor, ranges: NudgedRange[], perAxis: boolean): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const xs = input.dataSync();
+    const out = new Float32Array(xs.length);
+    const pass = new Float32Array(xs.length);
+    const channels = ranges.length;
+    for (let i = 0; i < xs.length; i++) {
+      const r = ranges[channels === 1 ? 0 : i % channels];
+      if (r.degenerate) {
+        pass[i] = 1;
+        continue;
+      }
+      out[i] = quantizeValue(xs[i], r, perAxis);
+      pass[i] = xs[i] >= r.nudgedMin && xs[i] <= r.nudgedMax ? 1 : 0;
+    }
+    const mask = tf.tensor(pass, input.shape);
+    save([mask]);
+    mask.dispose();
+    return {
+      value: tf.tensor(out, input.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0])],
+    };
+  });
+  return op(x);
 }
 
 /** Gradient of the straight-through estimator: dy where lo <= x <= hi. */

@@ -14,7 +14,11 @@ const TRAINING_KERNELS = [
 
 describe('init', () => {
   it('picks wasm here (tfjs-node is absent) and registers the training kernels', async () => {
+    const handlers = process.listeners('uncaughtException').length;
     expect(await init()).toBe('wasm');
+    // The wasm glue's rethrowing process handlers are removed, so a user's
+    // uncaught error is reported by Node, not as a dump of the glue source.
+    expect(process.listeners('uncaughtException').length).toBe(handlers);
     expect(tf.getBackend()).toBe('wasm');
     for (const name of TRAINING_KERNELS) {
       expect(tf.getKernel(name, 'wasm'), name).toBeDefined();

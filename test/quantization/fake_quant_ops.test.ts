@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-layers registers the gradients of core ops, as in every real use.
+import '@tensorflow/tfjs-layers';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import {fakeQuantWithMinMaxVars, nudge} from '../../src/quantization/fake_quant_ops.js';
@@ -114,6 +116,30 @@ describe('fakeQuantWithMinMaxVars', () => {
     expect(nudge(-1, 1, 8, false).zeroPoint).toBe(127);
     // Symmetric narrow range lands on int8 zero point 0 (unsigned 128).
     expect(nudge(-0.5, 0.5, 8, true).zeroPoint).toBe(128);
+  });
+
+  it('gives bit-identical results and gradients on large tensors (backend ops) and small ones (JS)', () => {
+    // 2^17 elements take the backend-op path; each half of 2^16 takes the JS path.
+    const x = tf.mul(tf.randomNormal([2, 256, 256], 0, 1, 'float32', 3), 2);
+    const halves = tf.split(x, 2, 0);
+    const cases: Array<[tf.Tensor, tf.Tensor, boolean]> = [
+      [tf.scalar(-1.7), tf.scalar(2.3), false],
+      [tf.scalar(0), tf.scalar(0), false],
+      [tf.linspace(-3, -0.5, 256), tf.linspace(0.5, 4, 256), true],
+      [tf.zeros([256]), tf.zeros([256]), true],
+    ];
+    for (const [min, max, narrow] of cases) {
+      const f = (t: tf.Tensor) => fakeQuantWithMinMaxVars(t, min, max, 8, narrow);
+      // A non-uniform upstream gradient shows the mask, not just its sum.
+      const g = (t: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.mul(f(u), u))(t);
+      const whole = f(x).dataSync();
+      const parts = halves.flatMap((h) => Array.from(f(h).dataSync()));
+      expect(Array.from(whole)).toEqual(parts);
+      const wholeGrad = g(x).dataSync();
+      const partGrads = halves.flatMap((h) => Array.from(g(h).dataSync()));
+      expect(Array.from(wholeGrad)).toEqual(partGrads);
+    }
+    tf.dispose([x, ...halves, ...cases.flat().filter((t) => t instanceof tf.Tensor)]);
   });
 
   it('does not leak tensors', () => {
