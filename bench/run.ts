@@ -1,0 +1,53 @@
+/**
+ * `npm run bench`: runs every benchmark and overwrites BENCHMARKS.md.
+ *
+ * To add a benchmark, write a module that returns a `BenchSection` (see
+ * report.ts) and append it to BENCHMARKS below.
+ */
+import {execFileSync} from 'node:child_process';
+import {writeFileSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+
+import {backendSpeed} from './backend_speed.js';
+import {qatOverhead} from './qat_overhead.js';
+import {BenchSection, machineInfo, renderReport, renderTable} from './report.js';
+
+interface Benchmark {
+  id: string;
+  run: () => Promise<BenchSection>;
+}
+
+const BENCHMARKS: Benchmark[] = [
+  {id: 'qat_overhead', run: () => qatOverhead('wasm')},
+  {id: 'backend_speed', run: () => backendSpeed()},
+];
+
+const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+
+function gitCommit(): string | null {
+  try {
+    const hash = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {encoding: 'utf8'}).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'],
+        {encoding: 'utf8'}).trim() !== '';
+    return dirty ? `${hash} (with uncommitted changes)` : hash;
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const start = performance.now();
+  const sections: BenchSection[] = [];
+  for (const bench of BENCHMARKS) {
+    const t0 = performance.now();
+    console.log(`Running ${bench.id}...`);
+    const section = await bench.run();
+    sections.push(section);
+    console.log(`${renderTable(section.rows)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  }
+  const machine = machineInfo('wasm (QAT overhead); wasm, cpu and tensorflow if installed (backend speed)', gitCommit());
+  writeFileSync(OUTPUT, renderReport(machine, sections));
+  console.log(`Wrote ${OUTPUT} in ${((performance.now() - start) / 1000).toFixed(0)} s total.`);
+}
+
+await main();
