@@ -40,7 +40,13 @@ export class QuantizeAnnotate extends tfl.layers.Layer {
           `quantizeAnnotateLayer: quantizeConfig for layer '${args.layer.name}' must be a ` +
           `QuantizeConfig; received ${String(args.quantizeConfig)}.`);
     }
-    super({name: args.name ?? `quantize_annotate_${args.layer.name}`});
+    // The inner layer's input shape, so an annotated first layer can start a
+    // Sequential model.
+    super({
+      name: args.name ?? `quantize_annotate_${args.layer.name}`,
+      batchInputShape: args.layer.batchInputShape,
+      dtype: args.layer.dtype,
+    });
     this.layer = args.layer;
     this.quantizeConfig = args.quantizeConfig ?? null;
   }
