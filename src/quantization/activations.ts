@@ -5,6 +5,7 @@
  * so their input is quantized and their output snapped to the fixed grid.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError} from '../errors.js';
 import {FIXED_OUTPUT_RANGES, FixedOutputKind} from './quantize_config.js';
@@ -21,14 +22,15 @@ export interface ActivationFn {
   getClassName(): string;
 }
 
-/** Throws unless QAT and the int8 export support this activation. */
-export function checkActivation(name: string, layerName: string): void {
+/** Throws unless QAT and the int8 export support the activation `name` of `layer`. */
+export function checkActivation(name: string, layer: tfl.layers.Layer): void {
   const known: readonly string[] = [...QUANTIZE_AFTER_ACTIVATIONS, ...FIXED_OUTPUT_ACTIVATIONS];
   if (!known.includes(name)) {
     throw new NotSupportedError(
-        `Layer '${layerName}' uses activation '${name}', which int8 quantization does ` +
-        `not support; supported: ${known.join(', ')}. Use a supported activation or ` +
-        `leave this layer out of quantizeAnnotateLayer.`);
+        `Layer '${layer.name}' of class ${layer.getClassName()} uses activation '${name}', ` +
+        `which int8 quantization does not support; supported: ${known.join(', ')}. Use a ` +
+        `supported activation, leave this layer out of quantizeAnnotateLayer (it stays ` +
+        `float), or pass a custom QuantizeConfig for it: quantizeAnnotateLayer(layer, config).`);
   }
 }
 

@@ -84,13 +84,13 @@ export function quantizeRole(layer: Layer): QuantizeRole {
         `quantizeAnnotateLayer(layer, config).`);
   }
   if (entry.role === 'weighted') {
-    checkActivation(activationName(layer) ?? 'linear', layer.name);
+    checkActivation(activationName(layer) ?? 'linear', layer);
   }
   if (entry.role !== 'byActivation') {
     return entry.role;
   }
   const act = activationName(layer) ?? 'linear';
-  checkActivation(act, layer.name);
+  checkActivation(act, layer);
   return fixedOutputKind(act) != null ? 'fixedOutput' : 'output';
 }
 

@@ -116,7 +116,7 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
                 `QuantizeConfig for layer '${this.layer.name}' names activation '${attr}', ` +
                 `but the layer has no such activation.`);
           }
-          checkActivation(fn.getClassName(), this.layer.name);
+          checkActivation(fn.getClassName(), this.layer);
           return {attr, quantizer, vars: quantizer.build(outputShape as number[], attr, this)};
         });
     this.outputSlots = this.quantizeConfig.getOutputQuantizers(this.layer).map(
