@@ -39,3 +39,14 @@ export function checkInteger(value: unknown, argName: string, min = 1): number {
   }
   return value;
 }
+
+/** A short description of a received value for error messages: its class or type. */
+export function describeValue(value: unknown): string {
+  if (value == null) {
+    return String(value);
+  }
+  if (typeof value !== 'object') {
+    return `${typeof value} ${JSON.stringify(value)}`;
+  }
+  return (value as {constructor?: {name?: string}}).constructor?.name ?? 'object';
+}

@@ -6,7 +6,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {NotSupportedError, ValueError} from '../errors.js';
+import {describeValue, NotSupportedError, ValueError} from '../errors.js';
 
 type Layer = tfl.layers.Layer;
 type SymbolicTensor = tfl.SymbolicTensor;
@@ -41,10 +41,9 @@ interface RawNode {
 /** Throws unless `model` is a built Sequential or functional LayersModel. */
 export function checkModel(model: unknown, fnName: string): tfl.LayersModel {
   if (!(model instanceof tfl.LayersModel)) {
-    const got = model == null ? String(model) :
-        (model as {constructor?: {name?: string}}).constructor?.name ?? typeof model;
     throw new ValueError(
-        `${fnName} expects a tf.LayersModel (Sequential or functional); received ${got}. ` +
+        `${fnName} expects a tf.LayersModel (Sequential or functional); received ` +
+        `${describeValue(model)}. ` +
         `Subclassed models and bare layers are not supported: build the model with ` +
         `tf.sequential or tf.model.`);
   }

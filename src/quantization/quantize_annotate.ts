@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {ValueError} from '../errors.js';
+import {describeValue, ValueError} from '../errors.js';
 import {applySymbolic, checkModel, readGraph, rebuildModel} from '../graph/model_graph.js';
 import {QuantizeConfig} from './quantize_config.js';
 import {deserializeRegistered, serializeObject} from './quantizers.js';
@@ -30,7 +30,7 @@ export class QuantizeAnnotate extends tfl.layers.Layer {
   constructor(args: QuantizeAnnotateArgs) {
     if (!(args?.layer instanceof tfl.layers.Layer)) {
       throw new ValueError(
-          `quantizeAnnotateLayer expects a tf.layers.Layer; received ${String(args?.layer)}.`);
+          `quantizeAnnotateLayer expects a tf.layers.Layer; received ${describeValue(args?.layer)}.`);
     }
     if (args.layer instanceof QuantizeAnnotate) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already annotated.`);
@@ -38,7 +38,7 @@ export class QuantizeAnnotate extends tfl.layers.Layer {
     if (args.quantizeConfig != null && !(args.quantizeConfig instanceof QuantizeConfig)) {
       throw new ValueError(
           `quantizeAnnotateLayer: quantizeConfig for layer '${args.layer.name}' must be a ` +
-          `QuantizeConfig; received ${String(args.quantizeConfig)}.`);
+          `QuantizeConfig; received ${describeValue(args.quantizeConfig)}.`);
     }
     // The inner layer's input shape, so an annotated first layer can start a
     // Sequential model.

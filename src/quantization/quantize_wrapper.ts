@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {NotSupportedError, ValueError} from '../errors.js';
+import {describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {ActivationFn, checkActivation, QuantizeAwareActivation} from './activations.js';
 import {batchNormScaleShift} from './batch_norm_fold.js';
 import {kernelLayout} from './kernel_layout.js';
@@ -59,12 +59,12 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
     if (args?.layer == null || !(args.layer instanceof tfl.layers.Layer)) {
       throw new ValueError(
           `QuantizeWrapper expects {layer: a tf.layers.Layer}; received ` +
-          `${describe(args?.layer)}.`);
+          `${describeValue(args?.layer)}.`);
     }
     if (!(args.quantizeConfig instanceof QuantizeConfig)) {
       throw new ValueError(
           `QuantizeWrapper for layer '${args.layer.name}' expects quantizeConfig to be a ` +
-          `QuantizeConfig; received ${describe(args.quantizeConfig)}.`);
+          `QuantizeConfig; received ${describeValue(args.quantizeConfig)}.`);
     }
     super({name: args.name ?? `quant_${args.layer.name}`, trainable: args.trainable});
     this.layer = args.layer;
@@ -315,11 +315,3 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
   }
 }
 tf.serialization.registerClass(QuantizeWrapper, 'Tfmot');
-
-function describe(value: unknown): string {
-  if (value == null) {
-    return String(value);
-  }
-  const ctor = (value as {constructor?: {name?: string}}).constructor;
-  return ctor?.name ?? typeof value;
-}

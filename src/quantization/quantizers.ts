@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../errors.js';
-import {fakeQuantWithRanges, quantRange} from './fake_quant_ops.js';
+import {fakeQuantWithRanges} from './fake_quant_ops.js';
 
 type LayerVariable = tfl.LayerVariable;
 
@@ -224,14 +224,17 @@ export class FixedQuantizer extends Quantizer {
     this.min = args.min;
     this.max = args.max;
     this.numBits = args.numBits ?? 8;
-    quantRange(this.numBits, false);
+    if (!Number.isInteger(this.numBits) || this.numBits < 2 || this.numBits > 8) {
+      throw new ValueError(
+          `FixedQuantizer: numBits must be an integer in [2, 8]; received ${args.numBits}.`);
+    }
   }
 
   build(): QuantizerVars {
     return {};
   }
 
-  call(x: tf.Tensor): tf.Tensor {
+  call(x: tf.Tensor, _training?: boolean, _vars?: QuantizerVars): tf.Tensor {
     return fakeQuantWithRanges(x, [this.min], [this.max], this.numBits, false, false);
   }
 
