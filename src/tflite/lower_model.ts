@@ -1,0 +1,156 @@
+/**
+ * LayersModel -> float IR. Walks the model's layer calls in order, unwraps
+ * QAT wrappers (taking their folded, fake-quantized kernels and their ranges)
+ * and lowers each layer; then folds BatchNorm into the op before it and fuses
+ * ReLU/ReLU6 into their producers, as TFLite's converter does.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {NotSupportedError, ValueError} from '../errors.js';
+import {checkModel, readGraph} from '../graph/model_graph.js';
+import {nudge} from '../quantization/fake_quant_ops.js';
+import {kernelLayout} from '../quantization/kernel_layout.js';
+import {QuantizeAnnotate} from '../quantization/quantize_annotate.js';
+import {QuantizeLayer} from '../quantization/quantize_layer.js';
+import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
+import {QuantizerVars} from '../quantization/quantizers.js';
+import {foldBatchNorms, fuseActivations} from './ir_passes.js';
+import {IrBuilder, IrGraph, IrTensor} from './ir.js';
+import {CONVERTIBLE_LAYERS, LOWERINGS, LowerContext} from './lower_layers.js';
+
+type Layer = tfl.layers.Layer;
+
+function rangeOf(vars: QuantizerVars|undefined): [number, number]|undefined {
+  if (vars?.min == null || vars.max == null) {
+    return undefined;
+  }
+  return [vars.min.read().dataSync()[0], vars.max.read().dataSync()[0]];
+}
+
+function lowerPlain(ctx: LowerContext, layer: Layer, inputs: IrTensor[]): IrTensor[] {
+  const lowering = LOWERINGS[layer.getClassName()];
+  if (lowering == null) {
+    throw new NotSupportedError(
+        `Layer '${layer.name}' of class ${layer.getClassName()} cannot be converted to ` +
+        `TFLite (supported: ${CONVERTIBLE_LAYERS.join(', ')}); no file was written.`);
+  }
+  return lowering(ctx, layer, inputs);
+}
+
+/**
+ * A QAT wrapper: the inner layer with the kernel and bias it trained with
+ * (BatchNorm folded, weights on the quantizer's grid), its weight scales as
+ * the quantizer set them, and its activation/output range.
+ */
+function lowerWrapper(ir: IrBuilder, wrapper: QuantizeWrapper, inputs: IrTensor[]): IrTensor[] {
+  const inner = wrapper.layer;
+  const layout = kernelLayout(inner.getClassName());
+  const vars = wrapper.quantizerVariables();
+  const firstOp = ir.ops.length;
+  let outputs: IrTensor[];
+  if (layout != null) {
+    // Computed outside a tidy: the lowering reads them and they are disposed after.
+    const fold = wrapper.foldedBatchNorm != null ? batchNormFold(wrapper.foldedBatchNorm) : null;
+    const kernel = wrapper.effectiveWeights(fold?.scale ?? null)
+        .find((w) => w.attr === layout.kernelAttr)?.value ??
+        (inner as unknown as Record<string, tfl.LayerVariable>)[layout.kernelAttr].read();
+    const bias = wrapper.effectiveBias(fold);
+    outputs = lowerPlain({ir, kernel, bias}, inner, inputs);
+    // Variables read straight from the layer stay; computed tensors go.
+    tf.dispose([kernel, bias, fold?.scale, fold?.shift].filter(
+        (t): t is tf.Tensor => t != null && !(t instanceof tf.Variable)));
+    const main = ir.ops[firstOp];
+    const weightVars = vars[layout.kernelAttr];
+    if (weightVars?.min != null && main.inputs[1] != null) {
+      main.inputs[1].quantization = weightQuantization(weightVars, main.inputs[1].channelAxis ?? 0);
+    }
+    const activationRange = rangeOf(vars['activation']);
+    if (activationRange != null) {
+      main.outputs[0].range = activationRange;
+    }
+  } else {
+    outputs = lowerPlain({ir}, inner, inputs);
+  }
+  const outputRange = rangeOf(vars['output']);
+  if (outputRange != null) {
+    for (const t of outputs) {
+      t.range = outputRange;
+    }
+  }
+  return outputs;
+}
+
+function batchNormFold(bn: Layer): {scale: tf.Tensor, shift: tf.Tensor} {
+  // Same arithmetic as the wrapper's own forward pass.
+  const fields = bn as unknown as Record<string, tfl.LayerVariable|null>;
+  const eps = bn.getConfig()['epsilon'] as number;
+  const invStd = tf.rsqrt(tf.add(fields['movingVariance']!.read(), eps));
+  const scale = fields['gamma'] != null ? tf.mul(fields['gamma'].read(), invStd) : invStd;
+  const meanScaled = tf.mul(fields['movingMean']!.read(), scale);
+  const shift = fields['beta'] != null ? tf.sub(fields['beta'].read(), meanScaled) : tf.neg(meanScaled);
+  return {scale, shift};
+}
+
+/** Weight scales exactly as the QAT weight quantizer nudged them (zero point 0). */
+function weightQuantization(vars: QuantizerVars, channelAxis: number) {
+  const mins = vars.min.read().dataSync();
+  const maxs = vars.max.read().dataSync();
+  const scale = Array.from(mins, (lo, c) => {
+    const r = nudge(lo, maxs[c], 8, true);
+    return r.degenerate ? 1 : r.scale;
+  });
+  return {scale, zeroPoint: scale.map(() => 0), quantizedDimension: mins.length > 1 ? channelAxis : 0};
+}
+
+/**
+ * Lowers a built Sequential or functional model to the float IR (batch 1).
+ * Throws for layers or activations TFLite cannot express.
+ */
+export function lowerModel(model: tfl.LayersModel): IrGraph {
+  const graph = readGraph(checkModel(model, 'TFLiteConverter'));
+  const ir = new IrBuilder();
+  const tensors = new Map<tfl.SymbolicTensor, IrTensor>();
+  const inputs = graph.inputs.map((t) => {
+    const shape = t.shape.slice(1);
+    if (shape.some((d) => d == null) || t.dtype !== 'float32') {
+      throw new NotSupportedError(
+          `Model input '${t.sourceLayer.name}' has shape ${JSON.stringify(t.shape)} and dtype ` +
+          `${t.dtype}; the converter needs float32 inputs with fixed sizes except the batch.`);
+    }
+    const irTensor = ir.tensor(t.sourceLayer.name, [1, ...shape as number[]]);
+    tensors.set(t, irTensor);
+    return irTensor;
+  });
+  for (const node of graph.nodes) {
+    const layerInputs = node.inputs.map((t) => tensors.get(t)!);
+    const layer = node.layer instanceof QuantizeAnnotate ? node.layer.layer : node.layer;
+    let outputs: IrTensor[];
+    if (layer instanceof QuantizeWrapper) {
+      outputs = lowerWrapper(ir, layer, layerInputs);
+    } else if (layer instanceof QuantizeLayer) {
+      outputs = layerInputs;
+      const range = rangeOf(layer.quantizerVariables());
+      if (range != null) {
+        outputs[0].range = range;
+      }
+    } else {
+      outputs = lowerPlain({ir}, layer, layerInputs);
+    }
+    if (outputs.length !== node.outputs.length) {
+      throw new ValueError(`Internal: layer '${layer.name}' lowered to ${outputs.length} outputs.`);
+    }
+    node.outputs.forEach((t, i) => tensors.set(t, outputs[i]));
+  }
+  const result: IrGraph = {
+    inputs,
+    outputs: graph.outputs.map((t) => tensors.get(t)!),
+    ops: ir.ops,
+    tensors: ir.tensors,
+    inputNames: graph.inputs.map((t) => t.sourceLayer.name),
+    outputNames: graph.outputs.map((t) => t.sourceLayer.name),
+  };
+  foldBatchNorms(result);
+  fuseActivations(result);
+  return result;
+}
