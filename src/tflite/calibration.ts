@@ -1,0 +1,83 @@
+/**
+ * Calibration for post-training full-integer quantization: runs the float IR
+ * on the representative dataset and records each tensor's min/max over all
+ * samples (what TFLite's calibrator records).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import {ValueError} from '../errors.js';
+import {IrGraph, IrTensor} from './ir.js';
+import {evaluateIr} from './ir_eval.js';
+
+/** One sample: the model's input tensors (or the single one); batch dims allowed. */
+export type RepresentativeSample = tf.Tensor|tf.Tensor[];
+/** Like Python's `representative_dataset`: a function returning samples. */
+export type RepresentativeDataset =
+    () => Iterable<RepresentativeSample>|AsyncIterable<RepresentativeSample>;
+
+/** Progress callback: samples seen so far. */
+export type ProgressCallback = (samplesDone: number) => void;
+
+function checkSample(graph: IrGraph, sample: RepresentativeSample, index: number): tf.Tensor[] {
+  const tensors = Array.isArray(sample) ? sample : [sample];
+  if (tensors.length !== graph.inputs.length || !tensors.every((t) => t instanceof tf.Tensor)) {
+    throw new ValueError(
+        `representativeDataset sample ${index} must be ${graph.inputs.length} tensor(s) ` +
+        `(one per model input); received ${tensors.length} value(s).`);
+  }
+  tensors.forEach((t, i) => {
+    const want = graph.inputs[i].shape.slice(1);
+    const got = t.shape.slice(t.rank - want.length);
+    if (t.rank !== want.length + 1 || got.some((d, k) => d !== want[k])) {
+      throw new ValueError(
+          `representativeDataset sample ${index}, input ${i}: expected shape [batch, ` +
+          `${want.join(', ')}]; received ${JSON.stringify(t.shape)}.`);
+    }
+    if (tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(t))).dataSync()[0])) {
+      throw new ValueError(
+          `representativeDataset sample ${index}, input ${i} contains NaN or infinite values.`);
+    }
+  });
+  return tensors;
+}
+
+/**
+ * Sets `range` on the graph's inputs and op outputs from the data. With
+ * `onlyMissing`, tensors that already have a range (from QAT) keep it.
+ */
+export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
+    onlyMissing = false, onProgress?: ProgressCallback): Promise<number> {
+  if (typeof dataset !== 'function') {
+    throw new ValueError(
+        'representativeDataset must be a function returning an iterable of input samples; ' +
+        `received ${typeof dataset}.`);
+  }
+  const targets: IrTensor[] = [...graph.inputs, ...graph.ops.flatMap((op) => op.outputs)]
+      .filter((t) => !onlyMissing || t.range == null);
+  const lo = new Map<IrTensor, number>();
+  const hi = new Map<IrTensor, number>();
+  let count = 0;
+  for await (const sample of dataset()) {
+    const inputs = checkSample(graph, sample, count);
+    const values = evaluateIr(graph, inputs);
+    try {
+      for (const t of targets) {
+        const v = values.get(t.id)!;
+        const [mn, mx] = tf.tidy(() => [tf.min(v).dataSync()[0], tf.max(v).dataSync()[0]]);
+        lo.set(t, Math.min(lo.get(t) ?? Infinity, mn));
+        hi.set(t, Math.max(hi.get(t) ?? -Infinity, mx));
+      }
+    } finally {
+      tf.dispose([...values.values()]);
+    }
+    count++;
+    onProgress?.(count);
+  }
+  if (count === 0) {
+    throw new ValueError('representativeDataset yielded no samples; calibration needs at least one.');
+  }
+  for (const t of targets) {
+    t.range = [lo.get(t)!, hi.get(t)!];
+  }
+  return count;
+}

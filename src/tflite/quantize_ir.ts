@@ -1,0 +1,232 @@
+/**
+ * Quantization of the float IR for each converter mode. Full integer: every
+ * activation gets int8 (or int16) parameters from its range, weights int8
+ * per channel, biases int32 (int64) with scale = input scale x weight scale,
+ * fixed parameters after softmax/logistic/tanh, equal parameters across ops
+ * that need them, and QUANTIZE/DEQUANTIZE at float inputs and outputs.
+ */
+import {NotSupportedError, ValueError} from '../errors.js';
+import {graphIndex, IrGraph, IrOp, IrQuantization, IrTensor} from './ir.js';
+import {int16Params, int8Params, quantizeWeights, roundHalfAway, symmetricScales, toFloat16Bits} from './quant_params.js';
+
+/** Element type of quantized activations: int8, or int16 (16x8 mode). */
+export type ActivationType = 'int8'|'int16';
+/** Types the model's inputs and outputs may have in full-integer mode. */
+export type IoType = 'float32'|'int8'|'uint8'|'int16';
+
+/** Ops whose output must share its input's parameters (TFLite int8 spec). */
+const SAME_AS_INPUT = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'PAD', 'REDUCE_MAX']);
+const WEIGHTED: Record<string, number|null> = {CONV_2D: 0, DEPTHWISE_CONV_2D: 3, FULLY_CONNECTED: null};
+
+function fixedParams(op: IrOp, type: ActivationType): IrQuantization|null {
+  if (type === 'int16' && ['SOFTMAX', 'LOGISTIC', 'TANH'].includes(op.type)) {
+    return {scale: [1 / 32768], zeroPoint: [0], quantizedDimension: 0};
+  }
+  switch (op.type) {
+    case 'SOFTMAX':
+    case 'LOGISTIC':
+      return {scale: [1 / 256], zeroPoint: [-128], quantizedDimension: 0};
+    case 'TANH':
+      return {scale: [1 / 128], zeroPoint: [0], quantizedDimension: 0};
+    default:
+      return null;
+  }
+}
+
+const sameParams = (a: IrQuantization, b: IrQuantization) =>
+  a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0];
+
+/**
+ * Tensors without a range whose only consumer is a CONCATENATION share its
+ * range (QAT leaves them to the concat, as TFLite needs equal parameters).
+ */
+function shareConcatRanges(graph: IrGraph): void {
+  const {consumers} = graphIndex(graph);
+  for (const op of [...graph.ops].reverse()) {
+    if (op.type === 'CONCATENATION' && op.outputs[0].range != null) {
+      for (const t of op.inputs) {
+        if (t != null && t.range == null && consumers.get(t)?.length === 1) {
+          t.range = op.outputs[0].range;
+        }
+      }
+    }
+  }
+}
+
+/** Makes `params` the parameters of tensor `t`, inserting a requantize if it has others. */
+function requantizeInto(graph: IrGraph, op: IrOp, index: number, params: IrQuantization,
+    activation: ActivationType): void {
+  const t = op.inputs[index]!;
+  if (sameParams(t.quantization!, params)) {
+    return;
+  }
+  const copy: IrTensor = {id: graph.tensors.length, name: `${t.name}/requantized`,
+    shape: [...t.shape], dtype: activation, quantization: params};
+  graph.tensors.push(copy);
+  graph.ops.splice(graph.ops.indexOf(op), 0,
+      {type: 'QUANTIZE', inputs: [t], outputs: [copy], options: {}, activation: 'NONE', source: op.source});
+  op.inputs[index] = copy;
+}
+
+function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
+  const paramsOf = (t: IrTensor, source: string): IrQuantization => {
+    if (t.range == null) {
+      throw new ValueError(
+          `No range for tensor '${t.name}' (from layer '${source}'): full-integer export ` +
+          `needs a representativeDataset, or a QAT model whose quantizers cover this tensor.`);
+    }
+    return activation === 'int8' ? int8Params(t.range[0], t.range[1]) : int16Params(t.range[0], t.range[1]);
+  };
+  for (const t of graph.inputs) {
+    t.quantization = paramsOf(t, t.name);
+    t.dtype = activation;
+  }
+  for (const op of [...graph.ops]) {
+    const out = op.outputs[0];
+    const fixed = fixedParams(op, activation);
+    if (fixed != null) {
+      out.quantization = fixed;
+    } else if (SAME_AS_INPUT.has(op.type)) {
+      out.quantization = {...op.inputs[0]!.quantization!};
+    } else {
+      out.quantization = paramsOf(out, op.source);
+    }
+    out.dtype = activation;
+    if (op.type === 'CONCATENATION') {
+      op.inputs.forEach((_, i) => requantizeInto(graph, op, i, out.quantization!, activation));
+    }
+  }
+}
+
+/** Weights int8 (per channel for conv), bias int32/int64 at input x weight scale. */
+function quantizeConstants(graph: IrGraph, activation: ActivationType): void {
+  for (const op of graph.ops) {
+    const axis = WEIGHTED[op.type];
+    if (axis !== undefined) {
+      const [x, w, b] = op.inputs;
+      const data = w!.data as Float32Array;
+      const q = w!.quantization ??
+          {scale: symmetricScales(data, w!.shape, axis), zeroPoint: [], quantizedDimension: axis ?? 0};
+      q.zeroPoint = q.scale.map(() => 0);
+      w!.data = quantizeWeights(data, w!.shape, q);
+      w!.quantization = q;
+      w!.dtype = 'int8';
+      if (b != null) {
+        const inScale = x!.quantization!.scale[0];
+        const scales = q.scale.length === 1 ? Array(b.shape[0]).fill(q.scale[0]) : q.scale;
+        const bias = b.data as Float32Array;
+        const values = Array.from(bias, (v, c) => roundHalfAway(v / (inScale * scales[c])));
+        b.data = activation === 'int8' ? Int32Array.from(values) :
+            BigInt64Array.from(values, (v) => BigInt(v));
+        b.dtype = activation === 'int8' ? 'int32' : 'int64';
+        b.quantization = {scale: scales.map((s) => inScale * s), zeroPoint: scales.map(() => 0),
+          quantizedDimension: 0};
+      }
+      continue;
+    }
+    // Other float constants (a standalone BatchNorm's MUL/ADD operands).
+    for (const t of op.inputs) {
+      if (t?.data instanceof Float32Array) {
+        const lo = t.data.reduce((a, v) => Math.min(a, v), 0);
+        const hi = t.data.reduce((a, v) => Math.max(a, v), 0);
+        if (activation === 'int16') {
+          const q = int16Params(lo, hi);
+          t.data = Int16Array.from(t.data, (v) => Math.max(-32767, Math.min(32767, roundHalfAway(v / q.scale[0]))));
+          t.quantization = q;
+          t.dtype = 'int16';
+        } else {
+          const q = int8Params(lo, hi);
+          t.data = Int8Array.from(t.data, (v) =>
+            Math.max(-128, Math.min(127, roundHalfAway(v / q.scale[0]) + q.zeroPoint[0])));
+          t.quantization = q;
+          t.dtype = 'int8';
+        }
+      }
+    }
+  }
+}
+
+/** Float (or uint8) model inputs/outputs around the integer graph. */
+function wrapIo(graph: IrGraph, inputType: IoType, outputType: IoType, activation: ActivationType): void {
+  const convert = (t: IrTensor, type: IoType, isInput: boolean): IrTensor => {
+    if (type === activation) {
+      return t;
+    }
+    if (type === 'int16' || (type !== 'float32' && activation === 'int16')) {
+      throw new NotSupportedError(
+          `inference${isInput ? 'Input' : 'Output'}Type '${type}' does not go with ` +
+          `${activation} activations; use 'float32' or '${activation}'.`);
+    }
+    const outer: IrTensor = {id: graph.tensors.length, name: `${t.name}/${type}`, shape: [...t.shape],
+      dtype: type as IrTensor['dtype']};
+    if (type === 'uint8') {
+      const q = t.quantization!;
+      outer.quantization = {...q, zeroPoint: [q.zeroPoint[0] + 128]};
+    }
+    graph.tensors.push(outer);
+    const op: IrOp = {type: isInput ? 'QUANTIZE' : (type === 'float32' ? 'DEQUANTIZE' : 'QUANTIZE'),
+      inputs: [isInput ? outer : t], outputs: [isInput ? t : outer], options: {}, activation: 'NONE',
+      source: t.name};
+    if (isInput) {
+      graph.ops.unshift(op);
+    } else {
+      graph.ops.push(op);
+    }
+    return outer;
+  };
+  graph.inputs = graph.inputs.map((t) => convert(t, inputType, true));
+  graph.outputs = graph.outputs.map((t) => convert(t, outputType, false));
+}
+
+/**
+ * Full-integer quantization in place: all activations `activation`, weights
+ * int8. Every activation tensor needs a range (QAT or calibration).
+ */
+export function quantizeFullInteger(graph: IrGraph, activation: ActivationType,
+    inputType: IoType, outputType: IoType): void {
+  shareConcatRanges(graph);
+  quantizeActivations(graph, activation);
+  quantizeConstants(graph, activation);
+  wrapIo(graph, inputType, outputType, activation);
+}
+
+/**
+ * Dynamic-range quantization in place: conv/dense weights int8, everything
+ * else float; TFLite's hybrid kernels quantize activations on the fly.
+ * Like TFLite, weights under `minElements` stay float (not worth it).
+ */
+export function quantizeDynamicRange(graph: IrGraph, minElements = 1024): void {
+  for (const op of graph.ops) {
+    const axis = WEIGHTED[op.type];
+    const w = op.inputs[1];
+    if (axis === undefined || w?.data == null || w.data.length < minElements) {
+      continue;
+    }
+    const data = w.data as Float32Array;
+    const scale = symmetricScales(data, w.shape, axis);
+    w.quantization = {scale, zeroPoint: scale.map(() => 0), quantizedDimension: axis ?? 0};
+    w.data = quantizeWeights(data, w.shape, w.quantization);
+    w.dtype = 'int8';
+    if (op.type === 'FULLY_CONNECTED') {
+      op.options['asymmetricQuantizeInputs'] = true;
+    }
+  }
+}
+
+/** float16 mode in place: float constants stored as halves, DEQUANTIZEd at load. */
+export function convertToFloat16(graph: IrGraph): void {
+  for (const op of [...graph.ops]) {
+    op.inputs.forEach((t) => {
+      if (!(t?.data instanceof Float32Array)) {
+        return;
+      }
+      const half: IrTensor = {id: graph.tensors.length, name: `${t.name}/fp16`, shape: [...t.shape],
+        dtype: 'float16', data: Uint16Array.from(t.data, toFloat16Bits), role: t.role};
+      graph.tensors.push(half);
+      graph.ops.splice(graph.ops.indexOf(op), 0, {type: 'DEQUANTIZE', inputs: [half], outputs: [t],
+        options: {}, activation: 'NONE', source: op.source});
+      delete t.data;
+      delete t.role;
+    });
+  }
+}
