@@ -210,6 +210,11 @@ export function quantizeApply(
   for (const copy of weightCopies) {
     copy();
   }
+  for (const layer of newModel.layers) {
+    if (layer instanceof QuantizeWrapper) {
+      layer.initializeWeightRanges();
+    }
+  }
   return newModel;
 }
 

@@ -228,6 +228,19 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
     });
   }
 
+  /**
+   * Sets the weight quantizers' ranges from the current weights, as a
+   * training step would, so weight ranges are right from the start rather
+   * than TFMOT's [-6, 6] placeholder. (Activation and input ranges still need
+   * training batches, as in TFMOT.)
+   */
+  initializeWeightRanges(): void {
+    tf.tidy(() => {
+      const fold = this.foldedBatchNorm != null ? batchNormScaleShift(this.foldedBatchNorm) : null;
+      this.effectiveWeights(fold?.scale ?? null, true);
+    });
+  }
+
   /** The bias the layer adds: (b - mean) * s + beta when BatchNorm is folded. */
   effectiveBias(fold: {scale: tf.Tensor, shift: tf.Tensor}|null): tf.Tensor|null {
     const bias = (this.layer as unknown as LayerFields)['bias'] as tfl.LayerVariable|null;

@@ -549,3 +549,18 @@ describe('the input model', () => {
     xs.dispose();
   });
 });
+
+describe('quantizeModel weight ranges', () => {
+  it('start from the copied weights, not a placeholder', async () => {
+    await tfmot.backend.init();
+    const model = tfmot.data.mnistTutorialModel({seed: 11});
+    const qat = tfmot.quantization.quantizeModel(model);
+    const conv = qat.layers.find((l) => l.name.startsWith('quant_conv2d')) as
+        tfmot.quantization.QuantizeWrapper;
+    const kernel = model.layers.find((l) => l.getClassName() === 'Conv2D')!.getWeights()[0];
+    const perChannelMax = tf.tidy(() => Array.from(tf.max(tf.abs(kernel), [0, 1, 2]).dataSync()));
+    const vars = conv.quantizerVariables()['kernel'];
+    expect(Array.from(vars.max.read().dataSync())).toEqual(perChannelMax.map((v) => Math.fround(v)));
+    expect(Array.from(vars.min.read().dataSync())).toEqual(perChannelMax.map((v) => -Math.fround(v)));
+  });
+});
