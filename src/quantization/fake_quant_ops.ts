@@ -112,35 +112,42 @@ export function fakeQuantWithRanges(
  * Below this size (weights, small activations) a JS loop beats a dozen
  * backend ops, whose fixed per-op cost dominates on small tensors.
  */
-const JS_MAX_SIZE = 1 << 16;
+const JS_MAX_SIZE = 4096;
 
-/** One element through TF's fake-quant arithmetic; also says if it was inside. */
-function quantizeValue(v: number, r: NudgedRange, perAxis: boolean): number {
-  const clamped = v < r.nudgedMin ? r.nudgedMin : v > r.nudgedMax ? r.nudgedMax : v;
-  const shifted = f32(clamped - r.nudgedMin);
-  // TF divides by the scale per-tensor and multiplies by the separately
-  // computed inverse per-channel; mirror both to agree bit for bit.
-  const steps = perAxis ? f32(shifted * r.invScale) : f32(shifted / r.scale);
-  return f32(Math.floor(f32(f32(steps - r.quantZero) + 0.5)) * r.scale);
+/**
+ * Fake-quantizes elements `start, start + stride, ...` of `xs` (one channel)
+ * into `out`, and writes the straight-through mask into `pass`. TF divides
+ * by the scale per-tensor and multiplies by the separately computed inverse
+ * per-channel; both are mirrored so results agree bit for bit.
+ */
+function quantizeChannel(xs: Float32Array, out: Float32Array, pass: Float32Array, start: number,
+    stride: number, r: NudgedRange, perAxis: boolean): void {
+  if (r.degenerate) {
+    for (let i = start; i < xs.length; i += stride) {
+      out[i] = 0;
+      pass[i] = 1;
+    }
+    return;
+  }
+  const {nudgedMin: lo, nudgedMax: hi, scale, invScale, quantZero} = r;
+  for (let i = start; i < xs.length; i += stride) {
+    const v = xs[i];
+    const inside = v >= lo && v <= hi;
+    const shifted = f32((inside ? v : v < lo ? lo : hi) - lo);
+    const steps = perAxis ? f32(shifted * invScale) : f32(shifted / scale);
+    out[i] = Math.floor(f32(f32(steps - quantZero) + 0.5)) * scale;
+    pass[i] = inside ? 1 : 0;
+  }
 }
 
 function fakeQuantInJs(x: tf.Tensor, ranges: NudgedRange[], perAxis: boolean): tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
     const input = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const xs = input.dataSync();
+    const xs = input.dataSync() as Float32Array;
     const out = new Float32Array(xs.length);
     const pass = new Float32Array(xs.length);
-    const channels = ranges.length;
-    for (let i = 0; i < xs.length; i++) {
-      const r = ranges[channels === 1 ? 0 : i % channels];
-      if (r.degenerate) {
-        pass[i] = 1;
-        continue;
-      }
-      out[i] = quantizeValue(xs[i], r, perAxis);
-      pass[i] = xs[i] >= r.nudgedMin && xs[i] <= r.nudgedMax ? 1 : 0;
-    }
+    ranges.forEach((r, c) => quantizeChannel(xs, out, pass, c, ranges.length, r, perAxis));
     const mask = tf.tensor(pass, input.shape);
     save([mask]);
     mask.dispose();

@@ -31,6 +31,25 @@ export abstract class Quantizer extends tf.serialization.Serializable {
   abstract override getConfig(): tf.serialization.ConfigDict;
 }
 
+/**
+ * Min and max of `x` (over `axes`) as JS arrays. Run inside a custom-gradient
+ * op so that, during training, the gradient tape records one node that saves
+ * nothing, instead of Min/Max kernels that each copy `x` for a backward pass
+ * that never comes (their outputs do not reach the loss).
+ */
+function observeRange(x: tf.Tensor, axes?: number[]): [Float32Array, Float32Array] {
+  let lo = new Float32Array(0);
+  let hi = new Float32Array(0);
+  const op = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor;
+    lo = Float32Array.from(tf.min(input, axes).dataSync());
+    hi = Float32Array.from(tf.max(input, axes).dataSync());
+    return {value: tf.zeros([]), gradFunc: () => [tf.zerosLike(input)]};
+  });
+  tf.dispose(op(x));
+  return [lo, hi];
+}
+
 /** Arguments shared by the range-tracking quantizers (TFMOT's signature). */
 export interface RangeQuantizerArgs {
   /** Bits of the integer grid, 2..8 (8 for int8 export). */
@@ -115,8 +134,7 @@ abstract class RangeQuantizer extends Quantizer {
   /** This batch's [min, max], widened to contain 0 (and symmetric if asked). */
   private batchRange(x: tf.Tensor): [Float32Array, Float32Array] {
     const axes = this.perAxis ? [...Array(x.rank - 1).keys()] : undefined;
-    const lo = tf.min(x, axes).dataSync() as Float32Array;
-    const hi = tf.max(x, axes).dataSync() as Float32Array;
+    const [lo, hi] = observeRange(x, axes);
     // Two's complement has one more negative code unless the range is narrow.
     const ratio = this.narrowRange ? -1 : -((2 ** this.numBits) - 2) / (2 ** this.numBits);
     for (let c = 0; c < lo.length; c++) {
