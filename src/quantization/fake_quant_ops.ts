@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {ValueError} from '../errors.js';
+import {wasmFakeQuant} from './wasm/fake_quant_kernel.js';
 
 const f32 = Math.fround;
 
@@ -171,6 +172,13 @@ function fakeQuantPerTensor(x: tf.Tensor, r: NudgedRange): tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
     const input = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
+    const fused = r.degenerate ? null : wasmFakeQuant(input, r);
+    if (fused != null) {
+      const [value, mask] = fused;
+      save([mask]);
+      mask.dispose();
+      return {value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0])]};
+    }
     save([input]);
     const value = r.degenerate ? tf.zerosLike(input) : tf.tidy(() => {
       const shifted = tf.sub(tf.clipByValue(input, r.nudgedMin, r.nudgedMax), r.nudgedMin);

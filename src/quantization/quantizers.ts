@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../errors.js';
 import {fakeQuantWithRanges} from './fake_quant_ops.js';
+import {wasmMinMax} from './wasm/fake_quant_kernel.js';
 
 type LayerVariable = tfl.LayerVariable;
 
@@ -38,6 +39,10 @@ export abstract class Quantizer extends tf.serialization.Serializable {
  * that never comes (their outputs do not reach the loss).
  */
 function observeRange(x: tf.Tensor, axes?: number[]): [Float32Array, Float32Array] {
+  const whole = axes == null ? wasmMinMax(x) : null;
+  if (whole != null) {
+    return [Float32Array.of(whole[0]), Float32Array.of(whole[1])];
+  }
   let lo = new Float32Array(0);
   let hi = new Float32Array(0);
   const op = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
