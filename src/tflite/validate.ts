@@ -1,0 +1,105 @@
+/**
+ * Consistency checks of a schema-level `Model`: every index in range, buffer 0
+ * the empty sentinel, quantization parameters shaped right, constant data the
+ * size its shape and type say, options matching their operator. `writeModel`
+ * runs them before writing (a bad index would otherwise make a file the
+ * runtime rejects far from the cause) and `readModel` after parsing.
+ */
+import {ValueError} from '../errors.js';
+import {builtinOperatorName} from './builtin_operators.js';
+import {OPTIONS_OF_OPERATOR} from './options_layout.js';
+import {Model, Operator, SubGraph, Tensor, TENSOR_TYPE_BYTES, TensorType, tensorTypeName} from './schema.js';
+
+/** Which public function is checking; starts every error message. */
+export type Stage = 'writeModel'|'readModel';
+
+const KNOWN_TENSOR_TYPES: ReadonlySet<number> = new Set(Object.values(TensorType));
+
+/**
+ * Throws a `ValueError` naming the stage, the element and the problem for the
+ * first inconsistency found.
+ */
+export function checkModel(model: Model, stage: Stage): void {
+  const fail = (where: string, problem: string): never => {
+    throw new ValueError(`${stage}: ${where}: ${problem}`);
+  };
+  if (model.buffers.length === 0 || model.buffers[0].data.length !== 0) {
+    fail('buffers[0]', 'must be the empty sentinel buffer ({data: new Uint8Array(0)}); ' +
+        (model.buffers.length === 0 ? 'there are no buffers' : `it has ${model.buffers[0].data.length} bytes`));
+  }
+  model.operatorCodes.forEach((code, i) => {
+    checkIndex(code.builtinCode, 0, 0x7fffffff, `operatorCodes[${i}].builtinCode`, fail);
+    checkIndex(code.version, 1, 0x7fffffff, `operatorCodes[${i}].version`, fail);
+  });
+  model.subgraphs.forEach((subgraph, s) => checkSubGraph(model, subgraph, `subgraphs[${s}]`, fail));
+  model.signatureDefs.forEach((signature, i) => {
+    const where = `signatureDefs[${i}] ('${signature.signatureKey}')`;
+    checkIndex(signature.subgraphIndex, 0, model.subgraphs.length - 1, `${where}.subgraphIndex`, fail);
+    const tensorCount = model.subgraphs[signature.subgraphIndex].tensors.length;
+    for (const map of [...signature.inputs, ...signature.outputs]) {
+      checkIndex(map.tensorIndex, 0, tensorCount - 1, `${where} tensor '${map.name}'`, fail);
+    }
+  });
+  (model.metadata ?? []).forEach((entry, i) =>
+    checkIndex(entry.buffer, 0, model.buffers.length - 1, `metadata[${i}] ('${entry.name}').buffer`, fail));
+}
+
+type Fail = (where: string, problem: string) => never;
+
+function checkIndex(value: number, min: number, max: number, where: string, fail: Fail): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail(where, `${value} is out of range [${min}, ${max}]`);
+  }
+}
+
+function checkSubGraph(model: Model, subgraph: SubGraph, where: string, fail: Fail): void {
+  const last = subgraph.tensors.length - 1;
+  subgraph.tensors.forEach((tensor, t) => checkTensor(model, tensor, `${where}.tensors[${t}] ('${tensor.name}')`, fail));
+  subgraph.inputs.forEach((t, i) => checkIndex(t, 0, last, `${where}.inputs[${i}]`, fail));
+  subgraph.outputs.forEach((t, i) => checkIndex(t, 0, last, `${where}.outputs[${i}]`, fail));
+  subgraph.operators.forEach((op, i) => checkOperator(model, op, last, `${where}.operators[${i}]`, fail));
+}
+
+function checkTensor(model: Model, tensor: Tensor, where: string, fail: Fail): void {
+  tensor.shape.forEach((d, i) => checkIndex(d, 0, 0x7fffffff, `${where}.shape[${i}]`, fail));
+  if (!KNOWN_TENSOR_TYPES.has(tensor.type)) {
+    fail(`${where}.type`, `${tensor.type} is not a TensorType code`);
+  }
+  checkIndex(tensor.buffer, 0, model.buffers.length - 1, `${where}.buffer`, fail);
+  const q = tensor.quantization;
+  if (q != null && q.scale.length > 0) {
+    if (q.zeroPoint.length !== q.scale.length) {
+      fail(`${where}.quantization`, `${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
+    }
+    if (q.scale.length > 1) {
+      checkIndex(q.quantizedDimension, 0, tensor.shape.length - 1, `${where}.quantization.quantizedDimension`, fail);
+      if (tensor.shape[q.quantizedDimension] !== q.scale.length) {
+        fail(`${where}.quantization`, `${q.scale.length} per-channel scales for dimension ` +
+            `${q.quantizedDimension} of size ${tensor.shape[q.quantizedDimension]}`);
+      }
+    }
+  }
+  const bytes = model.buffers[tensor.buffer].data.length;
+  const elementBytes = TENSOR_TYPE_BYTES[tensorTypeName(tensor.type) as keyof typeof TENSOR_TYPE_BYTES];
+  // Sparse tensors store fewer values than the dense shape; other types have no fixed width.
+  if (bytes > 0 && tensor.sparsity == null && elementBytes != null) {
+    const expected = tensor.shape.reduce((a, b) => a * b, 1) * elementBytes;
+    if (bytes !== expected) {
+      fail(where, `buffer ${tensor.buffer} holds ${bytes} bytes but shape [${tensor.shape}] of ` +
+          `${tensorTypeName(tensor.type)} needs ${expected}`);
+    }
+  }
+}
+
+function checkOperator(model: Model, op: Operator, lastTensor: number, where: string, fail: Fail): void {
+  checkIndex(op.opcodeIndex, 0, model.operatorCodes.length - 1, `${where}.opcodeIndex`, fail);
+  const code = model.operatorCodes[op.opcodeIndex].builtinCode;
+  const opName = builtinOperatorName(code) ?? `operator code ${code}`;
+  op.inputs.forEach((t, i) => checkIndex(t, -1, lastTensor, `${where} (${opName}).inputs[${i}]`, fail));
+  op.outputs.forEach((t, i) => checkIndex(t, 0, lastTensor, `${where} (${opName}).outputs[${i}]`, fail));
+  const expected = OPTIONS_OF_OPERATOR[opName as keyof typeof OPTIONS_OF_OPERATOR];
+  const given = op.builtinOptions?.type;
+  if (given != null && given !== 'UnknownOptions' && expected != null && given !== expected) {
+    fail(`${where} (${opName})`, `has ${given}; ${opName} reads ${expected}`);
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * Serializes a schema-level `Model` to .tflite bytes with the flatbuffers
+ * runtime. Flatbuffers are built back to front and a table's children
+ * (strings, vectors, sub-tables) must be finished before the table starts, so
+ * each `write*` function first creates what its table points at, then the
+ * table. Slot numbers are field positions in tflite_schema.fbs, counting
+ * deprecated fields and counting a union as two fields (type byte, then value).
+ */
+import * as flatbuffers from 'flatbuffers';
+
+import {ValueError} from '../errors.js';
+import {PLACEHOLDER_FOR_GREATER_OP_CODES} from './builtin_operators.js';
+import {createInt32Vector, writeBuiltinOptions} from './options_writer.js';
+import {
+  Buffer, DimensionMetadata, Metadata, Model, Operator, OperatorCode, QuantizationParameters, SignatureDef,
+  SparsityParameters, SubGraph, Tensor, TensorMap, TFLITE_FILE_IDENTIFIER,
+} from './schema.js';
+import {fieldCount, SLOTS} from './table_slots.js';
+import {checkModel} from './validate.js';
+
+type Builder = flatbuffers.Builder;
+type Offset = flatbuffers.Offset;
+
+/** TFLite mmaps weights and reads them in place: keep buffer data 16-byte aligned (`force_align: 16`). */
+const BUFFER_ALIGNMENT = 16;
+/** A flatbuffer addresses at most 2 GiB with its 32-bit offsets. */
+const MAX_FLATBUFFER_BYTES = 0x7fffffff;
+/** `union SparseIndexVector` type code of `Int32Vector`. */
+const SPARSE_INDEX_INT32_VECTOR = 1;
+/** `enum DimensionType : byte`. */
+const DIMENSION_TYPE = {DENSE: 0, SPARSE_CSR: 1} as const;
+
+/**
+ * Serializes `model` to the bytes of a .tflite file (identifier "TFL3").
+ *
+ * The model is checked first (indices in range, buffer 0 the empty sentinel,
+ * constant data sized by shape and type, options matching their operator);
+ * the caller supplies buffer 0, so indices in the model and the file agree.
+ * Buffer data is 16-byte aligned from the start of the returned array.
+ *
+ * @param model The model; `model.version` should be `TFLITE_SCHEMA_VERSION`.
+ * @returns A fresh array holding exactly the file.
+ * @throws ValueError naming the element at fault when the model is inconsistent.
+ *
+ * @example
+ * ```ts
+ * const bytes = writeModel({version: 3, description: 'add', operatorCodes: [{builtinCode: BuiltinOperator.ADD, version: 1}],
+ *   subgraphs: [...], buffers: [{data: new Uint8Array(0)}], signatureDefs: [...]});
+ * fs.writeFileSync('add.tflite', bytes);
+ * ```
+ */
+export function writeModel(model: Model): Uint8Array {
+  checkModel(model, 'writeModel');
+  const dataBytes = model.buffers.reduce((sum, b) => sum + b.data.length + BUFFER_ALIGNMENT, 0);
+  if (dataBytes > MAX_FLATBUFFER_BYTES) {
+    throw new ValueError(`writeModel: buffers hold ${dataBytes} bytes; a flatbuffer holds at most 2 GiB`);
+  }
+  // Sized for the weights plus the graph so the builder rarely has to grow (each growth copies).
+  const builder = new flatbuffers.Builder(Math.min(dataBytes + 65536, 1 << 30));
+
+  const buffers = createTableVector(builder, model.buffers.map((b) => writeBuffer(builder, b)));
+  const subgraphs = createTableVector(builder, model.subgraphs.map((s, i) => writeSubGraph(builder, s, i)));
+  const operatorCodes = createTableVector(builder, model.operatorCodes.map((c) => writeOperatorCode(builder, c)));
+  const signatureDefs = createTableVector(builder, model.signatureDefs.map((s) => writeSignatureDef(builder, s)));
+  const metadata = model.metadata == null ? 0 :
+      createTableVector(builder, model.metadata.map((m) => writeMetadata(builder, m)));
+  const description = builder.createString(model.description);
+
+  const slots = SLOTS.Model;
+  builder.startObject(fieldCount(slots));
+  builder.addFieldInt32(slots.version, model.version, 0);
+  builder.addFieldOffset(slots.operator_codes, operatorCodes, 0);
+  builder.addFieldOffset(slots.subgraphs, subgraphs, 0);
+  builder.addFieldOffset(slots.description, description, 0);
+  builder.addFieldOffset(slots.buffers, buffers, 0);
+  // metadata_buffer is the deprecated predecessor of metadata: not written.
+  builder.addFieldOffset(slots.metadata, metadata, 0);
+  builder.addFieldOffset(slots.signature_defs, signatureDefs, 0);
+  builder.finish(builder.endObject(), TFLITE_FILE_IDENTIFIER);
+  // A copy, so callers get an array whose buffer is exactly the file.
+  return builder.asUint8Array().slice();
+}
+
+/** Writes a vector of already written tables. */
+function createTableVector(builder: Builder, tables: readonly Offset[]): Offset {
+  builder.startVector(4, tables.length, 4);
+  for (let i = tables.length - 1; i >= 0; i--) {
+    builder.addOffset(tables[i]);
+  }
+  return builder.endVector();
+}
+
+function createFloat32Vector(builder: Builder, values: readonly number[]): Offset {
+  builder.startVector(4, values.length, 4);
+  for (let i = values.length - 1; i >= 0; i--) {
+    builder.addFloat32(values[i]);
+  }
+  return builder.endVector();
+}
+
+function createInt64Vector(builder: Builder, values: readonly number[]): Offset {
+  builder.startVector(8, values.length, 8);
+  for (let i = values.length - 1; i >= 0; i--) {
+    builder.addInt64(BigInt(values[i]));
+  }
+  return builder.endVector();
+}
+
+function writeBuffer(builder: Builder, buffer: Buffer): Offset {
+  let data = 0;
+  // The sentinel (and any empty buffer) has no data vector at all, as TFLite's own converter writes it.
+  if (buffer.data.length > 0) {
+    // Pad so the first data byte lies a multiple of 16 bytes before the end (the builder
+    // grows backwards); the finished file's size is a multiple of its largest alignment,
+    // so that byte is 16-aligned from the file start too. createByteVector then adds no
+    // padding of its own (its length prefix is 4-aligned already) and copies in bulk.
+    builder.prep(BUFFER_ALIGNMENT, buffer.data.length);
+    data = builder.createByteVector(buffer.data);
+  }
+  builder.startObject(fieldCount(SLOTS.Buffer));
+  builder.addFieldOffset(SLOTS.Buffer.data, data, 0);
+  // offset and size are for data stored outside files over 2 GiB: not written.
+  return builder.endObject();
+}
+
+function writeOperatorCode(builder: Builder, code: OperatorCode): Offset {
+  const customCode = code.customCode == null ? 0 : builder.createString(code.customCode);
+  const slots = SLOTS.OperatorCode;
+  builder.startObject(fieldCount(slots));
+  // Old runtimes read only the byte field; new ones take max(byte, int32).
+  builder.addFieldInt8(slots.deprecated_builtin_code, Math.min(code.builtinCode, PLACEHOLDER_FOR_GREATER_OP_CODES), 0);
+  builder.addFieldOffset(slots.custom_code, customCode, 0);
+  builder.addFieldInt32(slots.version, code.version, 1);
+  builder.addFieldInt32(slots.builtin_code, code.builtinCode, 0);
+  return builder.endObject();
+}
+
+function writeSubGraph(builder: Builder, subgraph: SubGraph, index: number): Offset {
+  const tensors = createTableVector(builder, subgraph.tensors.map((t) => writeTensor(builder, t)));
+  const inputs = createInt32Vector(builder, subgraph.inputs);
+  const outputs = createInt32Vector(builder, subgraph.outputs);
+  const operators = createTableVector(builder,
+      subgraph.operators.map((op, i) => writeOperator(builder, op, `subgraphs[${index}].operators[${i}]`)));
+  const name = builder.createString(subgraph.name);
+  const slots = SLOTS.SubGraph;
+  builder.startObject(fieldCount(slots));
+  builder.addFieldOffset(slots.tensors, tensors, 0);
+  builder.addFieldOffset(slots.inputs, inputs, 0);
+  builder.addFieldOffset(slots.outputs, outputs, 0);
+  builder.addFieldOffset(slots.operators, operators, 0);
+  builder.addFieldOffset(slots.name, name, 0);
+  return builder.endObject();
+}
+
+function writeTensor(builder: Builder, tensor: Tensor): Offset {
+  const shape = createInt32Vector(builder, tensor.shape);
+  const name = builder.createString(tensor.name);
+  const quantization = tensor.quantization == null ? 0 : writeQuantization(builder, tensor.quantization);
+  const sparsity = tensor.sparsity == null ? 0 : writeSparsity(builder, tensor.sparsity);
+  const shapeSignature = tensor.shapeSignature == null ? 0 : createInt32Vector(builder, tensor.shapeSignature);
+  const slots = SLOTS.Tensor;
+  builder.startObject(fieldCount(slots));
+  builder.addFieldOffset(slots.shape, shape, 0);
+  builder.addFieldInt8(slots.type, tensor.type, 0);
+  builder.addFieldInt32(slots.buffer, tensor.buffer, 0);
+  builder.addFieldOffset(slots.name, name, 0);
+  builder.addFieldOffset(slots.quantization, quantization, 0);
+  builder.addFieldInt8(slots.is_variable, tensor.isVariable ? 1 : 0, 0);
+  builder.addFieldOffset(slots.sparsity, sparsity, 0);
+  builder.addFieldOffset(slots.shape_signature, shapeSignature, 0);
+  return builder.endObject();
+}
+
+function writeQuantization(builder: Builder, q: QuantizationParameters): Offset {
+  const min = q.min == null ? 0 : createFloat32Vector(builder, q.min);
+  const max = q.max == null ? 0 : createFloat32Vector(builder, q.max);
+  const scale = createFloat32Vector(builder, q.scale);
+  const zeroPoint = createInt64Vector(builder, q.zeroPoint);
+  const slots = SLOTS.QuantizationParameters;
+  builder.startObject(fieldCount(slots));
+  builder.addFieldOffset(slots.min, min, 0);
+  builder.addFieldOffset(slots.max, max, 0);
+  builder.addFieldOffset(slots.scale, scale, 0);
+  builder.addFieldOffset(slots.zero_point, zeroPoint, 0);
+  // The `details` union (custom quantization) is not written.
+  builder.addFieldInt32(slots.quantized_dimension, q.quantizedDimension, 0);
+  return builder.endObject();
+}
+
+function writeSparsity(builder: Builder, sparsity: SparsityParameters): Offset {
+  const traversalOrder = createInt32Vector(builder, sparsity.traversalOrder);
+  const blockMap = createInt32Vector(builder, sparsity.blockMap);
+  const dimMetadata = createTableVector(builder, sparsity.dimMetadata.map((d) => writeDimensionMetadata(builder, d)));
+  const slots = SLOTS.SparsityParameters;
+  builder.startObject(fieldCount(slots));
+  builder.addFieldOffset(slots.traversal_order, traversalOrder, 0);
+  builder.addFieldOffset(slots.block_map, blockMap, 0);
+  builder.addFieldOffset(slots.dim_metadata, dimMetadata, 0);
+  return builder.endObject();
+}
+
+function writeDimensionMetadata(builder: Builder, dim: DimensionMetadata): Offset {
+  // Index arrays are written as Int32Vector tables (the widest of the three union members).
+  const int32VectorTable = (values: readonly number[]): Offset => {
+    const vector = createInt32Vector(builder, values);
+    builder.startObject(fieldCount(SLOTS.Int32Vector));
+    builder.addFieldOffset(SLOTS.Int32Vector.values, vector, 0);
+    return builder.endObject();
+  };
+  const segments = dim.arraySegments == null ? 0 : int32VectorTable(dim.arraySegments);
+  const indices = dim.arrayIndices == null ? 0 : int32VectorTable(dim.arrayIndices);
+  const slots = SLOTS.DimensionMetadata;
+  builder.startObject(fieldCount(slots));
+  builder.addFieldInt8(slots.format, DIMENSION_TYPE[dim.format], 0);
+  builder.addFieldInt32(slots.dense_size, dim.denseSize, 0);
+  if (segments !== 0) {
+    builder.addFieldInt8(slots.array_segments_type, SPARSE_INDEX_INT32_VECTOR, 0);
+    builder.addFieldOffset(slots.array_segments, segments, 0);
+  }
+  if (indices !== 0) {
+    builder.addFieldInt8(slots.array_indices_type, SPARSE_INDEX_INT32_VECTOR, 0);
+    builder.addFieldOffset(slots.array_indices, indices, 0);
+  }
+  return builder.endObject();
+}
+
+function writeOperator(builder: Builder, op: Operator, where: string): Offset {
+  const inputs = createInt32Vector(builder, op.inputs);
+  const outputs = createInt32Vector(builder, op.outputs);
+  const options = op.builtinOptions == null ? null : writeBuiltinOptions(builder, op.builtinOptions, where);
+  const slots = SLOTS.Operator;
+  builder.startObject(fieldCount(slots));
+  builder.addFieldInt32(slots.opcode_index, op.opcodeIndex, 0);
+  builder.addFieldOffset(slots.inputs, inputs, 0);
+  builder.addFieldOffset(slots.outputs, outputs, 0);
+  if (options != null) {
+    builder.addFieldInt8(slots.builtin_options_type, options.typeCode, 0);
+    builder.addFieldOffset(slots.builtin_options, options.offset, 0);
+  }
+  return builder.endObject();
+}
+
+function writeTensorMap(builder: Builder, map: TensorMap): Offset {
+  const name = builder.createString(map.name);
+  builder.startObject(fieldCount(SLOTS.TensorMap));
+  builder.addFieldOffset(SLOTS.TensorMap.name, name, 0);
+  builder.addFieldInt32(SLOTS.TensorMap.tensor_index, map.tensorIndex, 0);
+  return builder.endObject();
+}
+
+function writeSignatureDef(builder: Builder, signature: SignatureDef): Offset {
+  const inputs = createTableVector(builder, signature.inputs.map((m) => writeTensorMap(builder, m)));
+  const outputs = createTableVector(builder, signature.outputs.map((m) => writeTensorMap(builder, m)));
+  const key = builder.createString(signature.signatureKey);
+  const slots = SLOTS.SignatureDef;
+  builder.startObject(fieldCount(slots));
+  builder.addFieldOffset(slots.inputs, inputs, 0);
+  builder.addFieldOffset(slots.outputs, outputs, 0);
+  builder.addFieldOffset(slots.signature_key, key, 0);
+  // deprecated_tag is (deprecated) in the schema but keeps its slot, so subgraph_index is slot 4.
+  builder.addFieldInt32(slots.subgraph_index, signature.subgraphIndex, 0);
+  return builder.endObject();
+}
+
+function writeMetadata(builder: Builder, metadata: Metadata): Offset {
+  const name = builder.createString(metadata.name);
+  builder.startObject(fieldCount(SLOTS.Metadata));
+  builder.addFieldOffset(SLOTS.Metadata.name, name, 0);
+  builder.addFieldInt32(SLOTS.Metadata.buffer, metadata.buffer, 0);
+  return builder.endObject();
+}
