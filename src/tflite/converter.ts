@@ -1,0 +1,157 @@
+/**
+ * TFLiteConverter: Python's `tf.lite.TFLiteConverter` for tfjs LayersModels.
+ * Stages: lower to the float IR -> calibrate (full integer without QAT
+ * ranges) -> quantize per mode -> schema objects -> bytes. An error at any
+ * stage names the stage and the layer, and no file is produced.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {checkStringUnion, ValueError} from '../errors.js';
+import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
+import {calibrate, RepresentativeDataset} from './calibration.js';
+import {IrGraph} from './ir.js';
+import {lowerModel} from './lower_model.js';
+import {convertToFloat16, IoType, quantizeDynamicRange, quantizeFullInteger} from './quantize_ir.js';
+import {toSchemaModel} from './serialize.js';
+import {writeModel} from './writer.js';
+
+/** `tf.lite.Optimize`. */
+export const Optimize = {DEFAULT: 'DEFAULT'} as const;
+export type OptimizeName = keyof typeof Optimize;
+
+/** `tf.lite.OpsSet`: which kernels the file may use. */
+export const OpsSet = {
+  TFLITE_BUILTINS: 'TFLITE_BUILTINS',
+  TFLITE_BUILTINS_INT8: 'TFLITE_BUILTINS_INT8',
+  EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8:
+      'EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8',
+} as const;
+export type OpsSetName = keyof typeof OpsSet;
+
+const VALID_IO_TYPES: readonly IoType[] = ['float32', 'int8', 'uint8', 'int16'];
+const VALID_OPS_SETS = Object.keys(OpsSet) as OpsSetName[];
+
+/** What the converter will produce, decided from its settings. */
+export type ConversionMode = 'float32'|'float16'|'dynamicRange'|'int8'|'int16x8';
+
+/** Progress of a conversion, for long calibrations and big models. */
+export type ConversionProgress = (stage: string, done?: number) => void;
+
+/** Converts a tfjs LayersModel to a TFLite flatbuffer. */
+export class TFLiteConverter {
+  /** `[Optimize.DEFAULT]` quantizes; empty writes float32. */
+  optimizations: OptimizeName[] = [];
+  /** Samples for calibrating full-integer quantization (not needed for QAT models). */
+  representativeDataset?: RepresentativeDataset;
+  targetSpec: {supportedOps: OpsSetName[], supportedTypes: Array<'float16'>} =
+      {supportedOps: ['TFLITE_BUILTINS'], supportedTypes: []};
+  /** Type of the model's inputs in full-integer modes (float32 adds a QUANTIZE op). */
+  inferenceInputType: IoType = 'float32';
+  /** Type of the model's outputs in full-integer modes (float32 adds a DEQUANTIZE op). */
+  inferenceOutputType: IoType = 'float32';
+  /** Called as stages start and calibration samples are done. */
+  onProgress?: ConversionProgress;
+
+  private constructor(private readonly model: tfl.LayersModel) {}
+
+  /**
+   * A converter for a built Sequential or functional model (float, or QAT
+   * from `quantizeModel`).
+   *
+   * ```ts
+   * const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(qatModel);
+   * converter.optimizations = [tfmot.tflite.Optimize.DEFAULT];
+   * const bytes = await converter.convert();
+   * ```
+   */
+  static fromLayersModel(model: tfl.LayersModel): TFLiteConverter {
+    if (!(model instanceof tfl.LayersModel)) {
+      throw new ValueError('TFLiteConverter.fromLayersModel expects a tf.LayersModel.');
+    }
+    return new TFLiteConverter(model);
+  }
+
+  /** True if the model was made by quantizeModel/quantizeApply. */
+  private isQat(): boolean {
+    return this.model.layers.some((l) => l instanceof QuantizeWrapper);
+  }
+
+  /** The output this configuration produces (throws for contradictory settings). */
+  mode(): ConversionMode {
+    const ops = this.targetSpec.supportedOps.map(
+        (o) => checkStringUnion(o, VALID_OPS_SETS, 'targetSpec.supportedOps'));
+    for (const o of this.optimizations) {
+      checkStringUnion(o, ['DEFAULT'], 'optimizations');
+    }
+    checkStringUnion(this.inferenceInputType, VALID_IO_TYPES, 'inferenceInputType');
+    checkStringUnion(this.inferenceOutputType, VALID_IO_TYPES, 'inferenceOutputType');
+    const optimize = this.optimizations.includes('DEFAULT');
+    let mode: ConversionMode;
+    if (!optimize) {
+      mode = 'float32';
+    } else if (ops.includes('EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8')) {
+      mode = 'int16x8';
+    } else if (this.targetSpec.supportedTypes.includes('float16')) {
+      mode = 'float16';
+    } else if (this.isQat() || this.representativeDataset != null) {
+      mode = 'int8';
+    } else if (ops.includes('TFLITE_BUILTINS_INT8')) {
+      throw new ValueError(
+          'Full-integer conversion (targetSpec.supportedOps TFLITE_BUILTINS_INT8) needs a ' +
+          'representativeDataset to calibrate activation ranges, or a QAT model.');
+    } else {
+      mode = 'dynamicRange';
+    }
+    const integerIo = (t: IoType) => t !== 'float32';
+    if ((integerIo(this.inferenceInputType) || integerIo(this.inferenceOutputType)) &&
+        mode !== 'int8' && mode !== 'int16x8') {
+      throw new ValueError(
+          `inferenceInputType/inferenceOutputType other than 'float32' need full-integer ` +
+          `conversion; this configuration makes a ${mode} model.`);
+    }
+    return mode;
+  }
+
+  /** Runs the conversion and returns the .tflite bytes. */
+  async convert(): Promise<Uint8Array> {
+    const mode = this.mode();
+    this.onProgress?.('lowering');
+    const graph = stage('lowering', () => lowerModel(this.model));
+    if (mode === 'int8' || mode === 'int16x8') {
+      await this.calibrateIfNeeded(graph);
+      this.onProgress?.('quantizing');
+      stage('quantizing', () => quantizeFullInteger(graph, mode === 'int8' ? 'int8' : 'int16',
+          this.inferenceInputType, this.inferenceOutputType));
+    } else if (mode === 'dynamicRange') {
+      quantizeDynamicRange(graph);
+    } else if (mode === 'float16') {
+      convertToFloat16(graph);
+    }
+    this.onProgress?.('writing');
+    return stage('writing', () => writeModel(toSchemaModel(graph, `tfjs-model-optimization ${mode}`)));
+  }
+
+  private async calibrateIfNeeded(graph: IrGraph): Promise<void> {
+    const missing = [...graph.inputs, ...graph.ops.flatMap((o) => o.outputs)].some((t) => t.range == null);
+    if (this.representativeDataset == null) {
+      return;  // QAT ranges; a tensor without one fails with its name in quantization.
+    }
+    if (!this.isQat() || missing) {
+      this.onProgress?.('calibrating', 0);
+      await calibrate(graph, this.representativeDataset, this.isQat(),
+          (n) => this.onProgress?.('calibrating', n));
+    }
+  }
+}
+
+/** Runs one stage, prefixing its errors with the stage name. */
+function stage<T>(name: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof Error && !e.message.startsWith('TFLiteConverter')) {
+      e.message = `TFLiteConverter (${name}): ${e.message}`;
+    }
+    throw e;
+  }
+}
