@@ -5,3 +5,4 @@
 export {init, VALID_BACKENDS} from './init.js';
 export type {BackendName, InitOptions} from './init.js';
 export {registerWasmTrainingKernels} from './register.js';
+export type {WasmTrainingKernelOptions} from './register.js';
