@@ -128,7 +128,7 @@ export class TFLiteConverter {
       convertToFloat16(graph);
     }
     this.onProgress?.('writing');
-    return stage('writing', () => writeModel(toSchemaModel(graph, `tfjs-model-optimization ${mode}`)));
+    return stage('writing', () => writeModel(toSchemaModel(graph, 'tfjs-model-optimization')));
   }
 
   private async calibrateIfNeeded(graph: IrGraph): Promise<void> {

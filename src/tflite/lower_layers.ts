@@ -191,9 +191,10 @@ function lowerGlobalPool(type: 'MEAN'|'REDUCE_MAX'): Lowering {
 /** RESHAPE to `shape` (batch included). */
 export function reshapeTo(ctx: LowerContext, name: string, source: string, x: IrTensor,
     shape: number[]): IrTensor {
-  const target = ctx.ir.constant(`${name}/shape`, [shape.length], Int32Array.from(shape), 'shape');
+  // The target goes in the options only: a shape tensor would add a tensor
+  // and a buffer to every file for nothing (all shapes here are static).
   const out = ctx.ir.tensor(`${name}/out`, shape);
-  ctx.ir.op('RESHAPE', [x, target], [out], source, {newShape: shape});
+  ctx.ir.op('RESHAPE', [x], [out], source, {newShape: shape});
   return out;
 }
 

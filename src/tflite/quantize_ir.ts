@@ -113,9 +113,9 @@ function quantizeConstants(graph: IrGraph, activation: ActivationType): void {
       w!.dtype = 'int8';
       if (b != null) {
         const inScale = x!.quantization!.scale[0];
-        const scales = q.scale.length === 1 ? Array(b.shape[0]).fill(q.scale[0]) : q.scale;
+        const scales = q.scale;
         const bias = b.data as Float32Array;
-        const values = Array.from(bias, (v, c) => roundHalfAway(v / (inScale * scales[c])));
+        const values = Array.from(bias, (v, c) => roundHalfAway(v / (inScale * scales[scales.length === 1 ? 0 : c])));
         b.data = activation === 'int8' ? Int32Array.from(values) :
             BigInt64Array.from(values, (v) => BigInt(v));
         b.dtype = activation === 'int8' ? 'int32' : 'int64';

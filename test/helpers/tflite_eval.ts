@@ -43,7 +43,8 @@ export async function runLiteRt(bytes: Uint8Array, xs: tf.Tensor): Promise<Float
 function quantizeInput(x: Float32Array, type: number, scale: number, zeroPoint: number) {
   const [lo, hi, Arr] = type === TensorType.INT8 ? [-128, 127, Int8Array] as const :
       type === TensorType.UINT8 ? [0, 255, Uint8Array] as const : [-32768, 32767, Int16Array] as const;
-  return Arr.from(x, (v) => Math.max(lo, Math.min(hi, Math.round(v / scale) + zeroPoint)));
+  return (Arr as unknown as {from(a: ArrayLike<number>, f: (v: number) => number): Int8Array}).from(
+      x, (v: number) => Math.max(lo, Math.min(hi, Math.round(v / scale) + zeroPoint)));
 }
 
 /** argmax per row of a [n, k] array. */
