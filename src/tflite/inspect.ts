@@ -1,0 +1,186 @@
+/**
+ * A readable summary of a .tflite file: its operators, tensors, quantization
+ * and weight sizes, as data (`inspect`) and as a text table
+ * (`formatSummary`), for debugging exported models and a CLI `inspect`.
+ */
+import {ValueError} from '../errors.js';
+import {builtinOperatorName} from './builtin_operators.js';
+import {readModel} from './reader.js';
+import {activationName, BuiltinOptions, Padding, tensorTypeName, UnknownOptions} from './schema.js';
+
+/** An option value with enum codes turned into their names. */
+export type OptionValue = string|number|boolean|number[];
+
+export interface OperatorSummary {
+  index: number;
+  /** e.g. `'CONV_2D'`; `'CUSTOM:<name>'` or `'UNKNOWN(<code>)'` otherwise. */
+  opName: string;
+  version: number;
+  /** Tensor indices; -1 is an omitted optional input. */
+  inputs: number[];
+  outputs: number[];
+  /** The options table's name and fields, enum codes as names (`padding: 'SAME'`). */
+  optionsType?: string;
+  options: Record<string, OptionValue>;
+}
+
+export interface TensorSummary {
+  index: number;
+  name: string;
+  shape: number[];
+  /** e.g. `'INT8'`. */
+  type: string;
+  quantization?: {scale: number[], zeroPoint: number[], quantizedDimension: number};
+  buffer: number;
+  /** Bytes of constant data (0 for activations). */
+  bufferBytes: number;
+}
+
+export interface ModelSummary {
+  version: number;
+  description: string;
+  fileBytes: number;
+  subgraphCount: number;
+  /** The summarized subgraph. */
+  subgraphIndex: number;
+  subgraphName: string;
+  inputs: number[];
+  outputs: number[];
+  signatureKeys: string[];
+  operators: OperatorSummary[];
+  tensors: TensorSummary[];
+  /** Sum of all buffers' data (the weights), in bytes. */
+  totalBufferBytes: number;
+}
+
+/**
+ * Summarizes one subgraph of a .tflite file.
+ *
+ * @param bytes The file.
+ * @param subgraphIndex Which subgraph (0, the main one, by default).
+ * @throws ValueError when the bytes are not a valid TFLite file or the subgraph does not exist.
+ *
+ * @example
+ * ```ts
+ * const summary = inspect(fs.readFileSync('model.tflite'));
+ * console.log(summary.operators.map((op) => op.opName));
+ * ```
+ */
+export function inspect(bytes: Uint8Array, subgraphIndex = 0): ModelSummary {
+  const model = readModel(bytes);
+  const subgraph = model.subgraphs[subgraphIndex];
+  if (subgraph == null) {
+    throw new ValueError(`inspect: subgraphIndex ${subgraphIndex} is out of range; the model has ` +
+        `${model.subgraphs.length} subgraph(s)`);
+  }
+  return {
+    version: model.version,
+    description: model.description,
+    fileBytes: bytes.length,
+    subgraphCount: model.subgraphs.length,
+    subgraphIndex,
+    subgraphName: subgraph.name,
+    inputs: subgraph.inputs,
+    outputs: subgraph.outputs,
+    signatureKeys: model.signatureDefs.map((s) => s.signatureKey),
+    operators: subgraph.operators.map((op, index) => {
+      const code = model.operatorCodes[op.opcodeIndex];
+      const opName = code.customCode != null ? `CUSTOM:${code.customCode}` :
+          builtinOperatorName(code.builtinCode) ?? `UNKNOWN(${code.builtinCode})`;
+      const summary: OperatorSummary = {index, opName, version: code.version, inputs: op.inputs, outputs: op.outputs,
+        options: op.builtinOptions == null ? {} : describeOptions(op.builtinOptions)};
+      if (op.builtinOptions != null) {
+        summary.optionsType = op.builtinOptions.type;
+      }
+      return summary;
+    }),
+    tensors: subgraph.tensors.map((t, index) => {
+      const summary: TensorSummary = {index, name: t.name, shape: t.shape, type: tensorTypeName(t.type),
+        buffer: t.buffer, bufferBytes: model.buffers[t.buffer].data.length};
+      if (t.quantization != null && t.quantization.scale.length > 0) {
+        const {scale, zeroPoint, quantizedDimension} = t.quantization;
+        summary.quantization = {scale, zeroPoint, quantizedDimension};
+      }
+      return summary;
+    }),
+    totalBufferBytes: model.buffers.reduce((sum, b) => sum + b.data.length, 0),
+  };
+}
+
+const PADDING_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(Padding).map(([n, c]) => [c, n]));
+
+/** Option fields as displayed: enum codes become names, `type` is dropped. */
+function describeOptions(options: BuiltinOptions|UnknownOptions): Record<string, OptionValue> {
+  const described: Record<string, OptionValue> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === 'type' || value === undefined) {
+      continue;
+    }
+    if (key === 'padding') {
+      described[key] = PADDING_NAMES.get(value) ?? `UNKNOWN(${value})`;
+    } else if (key === 'fusedActivationFunction') {
+      described[key] = activationName(value);
+    } else if (key === 'quantizedBiasType') {
+      described[key] = tensorTypeName(value);
+    } else {
+      described[key] = value as OptionValue;
+    }
+  }
+  return described;
+}
+
+/**
+ * Formats a summary as a multi-line text report: a header, a tensor table and
+ * an operator table.
+ *
+ * @example
+ * ```ts
+ * console.log(formatSummary(inspect(bytes)));
+ * ```
+ */
+export function formatSummary(summary: ModelSummary): string {
+  const tensorName = (i: number) => i < 0 ? '-' : `${i}:${summary.tensors[i]?.name ?? '?'}`;
+  const lines = [
+    `TFLite model (schema v${summary.version})${summary.description ? ` "${summary.description}"` : ''}: ` +
+        `${summary.fileBytes} bytes, ${summary.totalBufferBytes} bytes of buffers`,
+    `Subgraph ${summary.subgraphIndex} of ${summary.subgraphCount}` +
+        `${summary.subgraphName ? ` "${summary.subgraphName}"` : ''}: ${summary.operators.length} operators, ` +
+        `${summary.tensors.length} tensors`,
+    `Inputs: ${summary.inputs.map(tensorName).join(', ')}`,
+    `Outputs: ${summary.outputs.map(tensorName).join(', ')}`,
+    `Signatures: ${summary.signatureKeys.join(', ') || '(none)'}`,
+    '',
+    'Tensors:',
+    ...table(['#', 'name', 'type', 'shape', 'buffer', 'bytes', 'quantization'], summary.tensors.map((t) => [
+      String(t.index), t.name, t.type, `[${t.shape.join(',')}]`, String(t.buffer), String(t.bufferBytes),
+      formatQuantization(t.quantization),
+    ])),
+    '',
+    'Operators:',
+    ...table(['#', 'op', 'version', 'inputs', 'outputs', 'options'], summary.operators.map((op) => [
+      String(op.index), op.opName, String(op.version), op.inputs.join(','), op.outputs.join(','),
+      Object.entries(op.options).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`).join(' '),
+    ])),
+  ];
+  return lines.join('\n');
+}
+
+/** Per-tensor: `scale=… zp=…`; per-channel: the count and range, so a line stays short. */
+function formatQuantization(q: TensorSummary['quantization']): string {
+  if (q == null) {
+    return '';
+  }
+  const num = (v: number) => Number(v.toPrecision(6)).toString();
+  if (q.scale.length === 1) {
+    return `scale=${num(q.scale[0])} zp=${q.zeroPoint[0]}`;
+  }
+  const range = (values: number[]) => `${num(Math.min(...values))}..${num(Math.max(...values))}`;
+  return `${q.scale.length} channels (dim ${q.quantizedDimension}) scale=${range(q.scale)} zp=${range(q.zeroPoint)}`;
+}
+
+/** Left-aligned columns separated by two spaces. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  return [header, ...rows].map((r) => `  ${line(r)}`);
+}
