@@ -11,4 +11,5 @@ export * as backend from './backend/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
 export * as quantization from './quantization/index.js';
+export * as tflite from './tflite/index.js';
 export {NotSupportedError, ValueError} from './errors.js';
