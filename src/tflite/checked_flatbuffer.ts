@@ -40,7 +40,7 @@ export class CheckedFlatbuffer {
   /** Checks that bytes [pos, pos + length) lie inside the file. */
   requireRange(pos: number, length: number, path: string, what: string): void {
     if (pos < 0 || length < 0 || pos + length > this.size) {
-      this.fail(path, `${what} at byte ${pos} (${length} bytes) runs past the end of the ${this.size}-byte file ` +
+      this.fail(path, `${what} at byte ${pos} (${length} bytes) lies outside the ${this.size}-byte file ` +
           '(truncated or corrupt)');
     }
   }
