@@ -131,7 +131,9 @@ function describeOptions(options: BuiltinOptions|UnknownOptions): Record<string,
 
 /**
  * Formats a summary as a multi-line text report: a header, a tensor table and
- * an operator table.
+ * an operator table. Per-channel quantization is shown as its range; option
+ * fields that only matter for special kernels are left out at their usual
+ * value (the summary itself has them all).
  *
  * @example
  * ```ts
@@ -159,10 +161,25 @@ export function formatSummary(summary: ModelSummary): string {
     'Operators:',
     ...table(['#', 'op', 'version', 'inputs', 'outputs', 'options'], summary.operators.map((op) => [
       String(op.index), op.opName, String(op.version), op.inputs.join(','), op.outputs.join(','),
-      Object.entries(op.options).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`).join(' '),
+      Object.entries(op.options).filter(([k, v]) => !isRoutineDefault(k, v))
+          .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`).join(' '),
     ])),
   ];
   return lines.join('\n');
+}
+
+/**
+ * Option values left out of the text table: fields that only matter for
+ * special kernels (int16, shuffled weights, explicit bias types, dilation),
+ * at their usual value. Padding, strides and activations are always shown.
+ */
+const ROUTINE_DEFAULTS: Readonly<Record<string, OptionValue>> = {
+  quantizedBiasType: 'FLOAT32', weightsFormat: 0, asymmetricQuantizeInputs: false, keepNumDims: false,
+  potScaleInt16: true, dilationWFactor: 1, dilationHFactor: 1,
+};
+
+function isRoutineDefault(key: string, value: OptionValue): boolean {
+  return key in ROUTINE_DEFAULTS && ROUTINE_DEFAULTS[key] === value;
 }
 
 /** Per-tensor: `scale=… zp=…`; per-channel: the count and range, so a line stays short. */
