@@ -141,11 +141,19 @@ export async function openTflite(bytes: Uint8Array): Promise<TfliteRunner> {
   }
   const loadedModel = model;
   const compiledModel = compiled;
+  const signature = loadedModel.getSignature(0);
+  const inputNames = signature.inputNames();
+  const inputCount = inputNames.size();
+  inputNames.delete();
+  signature.delete();
   let deleted = false;
 
   async function run(inputs: LiteRtInput[]): Promise<LiteRtOutput[]> {
     if (deleted) {
       throw new Error('run() after delete()');
+    }
+    if (inputs.length !== inputCount) {
+      throw new Error(`the model's signature has ${inputCount} input(s); got ${inputs.length}`);
     }
     const buffers: Array<InstanceType<typeof wasm.LiteRtTensorBuffer>> = [];
     try {

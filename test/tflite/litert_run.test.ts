@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest';
 
 import {writeModel} from '../../src/tflite/writer.js';
 import {ActivationFunctionType, Padding} from '../../src/tflite/schema.js';
-import {expectNoLiteRtErrors, runTflite} from '../helpers/litert.js';
+import {expectNoLiteRtErrors, liteRtErrors, loadLiteRtOnce, openTflite, runTflite} from '../helpers/litert.js';
 import {
   addModel, conv2dModel, conv2dReference, ConvSpec, denseWeights, fullyConnectedReluModel,
   denseReference, int8DenseModel, int8DenseParams, int8DenseReference, quantizeReference, randomFloats,
@@ -90,5 +90,57 @@ describe('hand-built models in LiteRT', () => {
         [{data: x, shape: [1, spec.height, spec.width, spec.inChannels]}]);
     expectNoLiteRtErrors(log);
     expectClose(outputs[0].data as Float32Array, conv2dReference(spec, x, filter, bias), 1e-4);
+  });
+});
+
+describe('the LiteRT test helper', () => {
+  it('reports wrong inputs clearly instead of running', async () => {
+    const bytes = writeModel(addModel());
+    const x = {data: new Float32Array(4), shape: [1, 4]};
+    await expect(runTflite(bytes, [x])).rejects.toThrow(/signature has 2 input\(s\); got 1/);
+    await expect(runTflite(bytes, [x, {data: new Int8Array(4), shape: [1, 4]}]))
+        .rejects.toThrow(/input 1: the model wants float32 \[1,4\], got Int8Array \[1,4\]/);
+  });
+
+  it('reuses one compiled model across runs (openTflite)', async () => {
+    const runner = await openTflite(writeModel(addModel()));
+    try {
+      for (let i = 0; i < 3; i++) {
+        const [sum] = await runner.run([{data: new Float32Array([i, 0, 0, 0]), shape: [1, 4]},
+          {data: new Float32Array([1, 1, 1, 1]), shape: [1, 4]}]);
+        expect(Array.from(sum.data as Float32Array)).toEqual([i + 1, 1, 1, 1]);
+      }
+      expectNoLiteRtErrors(runner.log);
+    } finally {
+      runner.delete();
+    }
+  });
+
+  it('returns the ERROR lines of a model that fails to prepare (the runtime does not throw)', async () => {
+    // ADD of [1, 4] and [1, 3]: not broadcastable. LiteRT logs errors and returns garbage.
+    const model = addModel();
+    model.subgraphs[0].tensors[1].shape = [1, 3];
+    const {log} = await runTflite(writeModel(model),
+        [{data: new Float32Array(4), shape: [1, 4]}, {data: new Float32Array(3), shape: [1, 3]}]);
+    expect(liteRtErrors(log).join('\n')).toMatch(/ERROR: .*failed to prepare/);
+  });
+
+  it('frees what it allocates: 100 runs of a 400 KB model do not grow the wasm heap', async () => {
+    const w = denseWeights(100, 1000, 41);
+    const bytes = writeModel(fullyConnectedReluModel(w, 1));
+    const input = [{data: randomFloats(1000, 42), shape: [1, 1000]}];
+    await runTflite(bytes, input);
+    const heap = () => loadLiteRtOnce().then((liteRt) => liteRt.liteRtWasm.HEAPU8.length);
+    const before = await heap();
+    for (let i = 0; i < 100; i++) {
+      await runTflite(bytes, input);
+    }
+    expect(await heap()).toBe(before);
+  });
+
+  it('throws with the runtime log for an operator version it lacks', async () => {
+    const model = addModel();
+    model.operatorCodes[0].version = 99;
+    await expect(runTflite(writeModel(model), [])).rejects.toThrow(/Didn't find op for builtin opcode 'ADD' version '99'/);
   });
 });
