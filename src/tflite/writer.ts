@@ -21,7 +21,11 @@ import {checkModel} from './validate.js';
 type Builder = flatbuffers.Builder;
 type Offset = flatbuffers.Offset;
 
-/** TFLite mmaps weights and reads them in place: keep buffer data 16-byte aligned (`force_align: 16`). */
+/**
+ * The schema asks for 16-byte aligned buffer data (`force_align: 16`) so a
+ * runtime can mmap the file and use weights in place. (LiteRT.js also runs
+ * data that is only 4-aligned, other runtimes may not.)
+ */
 const BUFFER_ALIGNMENT = 16;
 /** A flatbuffer addresses at most 2 GiB with its 32-bit offsets. */
 const MAX_FLATBUFFER_BYTES = 0x7fffffff;
@@ -38,15 +42,23 @@ const DIMENSION_TYPE = {DENSE: 0, SPARSE_CSR: 1} as const;
  * the caller supplies buffer 0, so indices in the model and the file agree.
  * Buffer data is 16-byte aligned from the start of the returned array.
  *
+ * Scalars equal to their schema default are left out, as flatbuffers does
+ * without `forceDefaults`: every default in the TFLite schema means what the
+ * value itself means (ADD is code 0, FLOAT32 type 0, version 1, buffer 0,
+ * quantized_dimension 0, dilation 1, pot_scale_int16 true), so a reader gets
+ * the same value back either way.
+ *
  * @param model The model; `model.version` should be `TFLITE_SCHEMA_VERSION`.
  * @returns A fresh array holding exactly the file.
  * @throws ValueError naming the element at fault when the model is inconsistent.
  *
  * @example
  * ```ts
- * const bytes = writeModel({version: 3, description: 'add', operatorCodes: [{builtinCode: BuiltinOperator.ADD, version: 1}],
- *   subgraphs: [...], buffers: [{data: new Uint8Array(0)}], signatureDefs: [...]});
- * fs.writeFileSync('add.tflite', bytes);
+ * const b = new ModelBuilder('relu');
+ * const x = b.tensor({name: 'x', shape: [1, 4], type: TensorType.FLOAT32});
+ * const y = b.tensor({name: 'y', shape: [1, 4], type: TensorType.FLOAT32});
+ * b.operator('RELU', 1, [x], [y]);
+ * fs.writeFileSync('relu.tflite', writeModel(b.build([x], [y])));
  * ```
  */
 export function writeModel(model: Model): Uint8Array {
