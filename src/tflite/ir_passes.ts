@@ -21,60 +21,55 @@ function removeOps(graph: IrGraph, dead: Set<IrOp>): void {
   graph.ops = graph.ops.filter((op) => !dead.has(op));
 }
 
-/** The constant operand of a binary op whose other operand is `x`, if any. */
-function constantOperand(op: IrOp, x: IrTensor): IrTensor|null {
-  const other = op.inputs[0] === x ? op.inputs[1] : op.inputs[1] === x ? op.inputs[0] : null;
-  return other?.data != null && other.data instanceof Float32Array ? other : null;
-}
-
 /** True if `t` feeds exactly one op and is not a model output. */
 function soleUse(graph: IrGraph, consumers: Map<IrTensor, IrOp[]>, t: IrTensor): boolean {
   return (consumers.get(t)?.length ?? 0) === 1 && !graph.outputs.includes(t);
 }
 
 /**
- * Folds `op -> MUL(s) -> ADD(b)` (a lowered BatchNorm, per-channel constants)
- * into op's weights (w * s along the output channel) and bias (bias * s + b).
+ * Folds a lowered BatchNorm (a 1x1 DEPTHWISE_CONV_2D marked `batchNorm`,
+ * possibly between RESHAPEs for non-image tensors) into the conv/dense before
+ * it: weights * s along the output channel, bias * s + shift.
  */
 export function foldBatchNorms(graph: IrGraph): void {
   const dead = new Set<IrOp>();
   const {producer, consumers} = graphIndex(graph);
-  for (const mul of graph.ops) {
-    if (mul.type !== 'MUL' || dead.has(mul)) {
+  const onlyConsumer = (t: IrTensor) => soleUse(graph, consumers, t) ? consumers.get(t)![0] : undefined;
+  for (const op of graph.ops) {
+    if (!WEIGHTED.has(op.type) || op.activation !== 'NONE' || op.options['batchNorm'] || dead.has(op)) {
       continue;
     }
-    const x = mul.inputs.find((t) => t != null && WEIGHTED.has(producer.get(t)?.type ?? ''));
-    const op = x != null ? producer.get(x) : undefined;
-    if (x == null || op == null || op.activation !== 'NONE' || !soleUse(graph, consumers, x)) {
+    // op -> [RESHAPE] -> BN -> [RESHAPE]
+    let next = onlyConsumer(op.outputs[0]);
+    const before = next?.type === 'RESHAPE' ? next : undefined;
+    if (before != null) {
+      next = onlyConsumer(before.outputs[0]);
+    }
+    if (next?.type !== 'DEPTHWISE_CONV_2D' || !next.options['batchNorm'] ||
+        producer.get(next.inputs[0]!) !== (before ?? op)) {
       continue;
     }
-    const scale = constantOperand(mul, x);
-    const scaled = mul.outputs[0];
-    const add = consumers.get(scaled)?.[0];
-    const shift = add?.type === 'ADD' ? constantOperand(add, scaled) : null;
-    const channels = x.shape[x.shape.length - 1];
-    if (scale == null || add == null || shift == null || !soleUse(graph, consumers, scaled) ||
-        scale.data!.length !== channels || shift.data!.length !== channels) {
+    const bn = next;
+    const after = before != null ? onlyConsumer(bn.outputs[0]) : undefined;
+    if (before != null && after?.type !== 'RESHAPE') {
       continue;
     }
+    const s = bn.inputs[1]!.data as Float32Array;
+    const shift = bn.inputs[2]!.data as Float32Array;
     const weights = op.inputs[1]!;
     const bias = op.inputs[2]!;
     const w = weights.data as Float32Array;
-    const s = scale.data as Float32Array;
-    const axis = weights.channelAxis ?? 0;
-    const stride = weights.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const folded = new Float32Array(w.length);
-    for (let i = 0; i < w.length; i++) {
-      folded[i] = w[i] * s[Math.floor(i / stride) % channels];
+    const channels = s.length;
+    const stride = weights.shape.slice((weights.channelAxis ?? 0) + 1).reduce((a, b) => a * b, 1);
+    weights.data = Float32Array.from(w, (v, i) => v * s[Math.floor(i / stride) % channels]);
+    bias.data = Float32Array.from(bias.data as Float32Array, (v, c) => v * s[c] + shift[c]);
+    // The folded op now produces what the BatchNorm did (its name and range).
+    op.outputs = [(after ?? bn).outputs[0]];
+    for (const removed of [before, bn, after]) {
+      if (removed != null) {
+        dead.add(removed);
+      }
     }
-    weights.data = folded;
-    const b = bias.data as Float32Array;
-    bias.data = Float32Array.from(b, (v, c) => v * s[c] + (shift.data as Float32Array)[c]);
-    const out = add.outputs[0];
-    op.outputs = [out];
-    // The folded op now produces what the ADD did; keep that tensor's range.
-    dead.add(mul);
-    dead.add(add);
   }
   removeOps(graph, dead);
 }

@@ -253,7 +253,13 @@ const reluName = (layer: Layer) => {
   return maxValue === 6 ? 'relu6' : `relu(maxValue=${maxValue})`;
 };
 
-/** A standalone BatchNormalization: x * s + (beta - mean * s) per channel. */
+/**
+ * A standalone BatchNormalization, x * s + (beta - mean * s) per channel, as
+ * one 1x1 DEPTHWISE_CONV_2D (reshaped to 4-D around it if needed): a single
+ * op with per-channel int8 weights keeps int8 exact where MUL + ADD would
+ * round an intermediate tensor. Marked so the fold pass can merge it into a
+ * conv/dense before it.
+ */
 const lowerBatchNorm: Lowering = (ctx, layer, [x]) => {
   const config = layer.getConfig();
   const axis = config['axis'] as number;
@@ -263,13 +269,15 @@ const lowerBatchNorm: Lowering = (ctx, layer, [x]) => {
   }
   const [scale, shift] = batchNormScaleShiftData(layer);
   const channels = scale.length;
-  const s = ctx.ir.constant(`${layer.name}/scale`, [channels], scale, 'weights');
-  const b = ctx.ir.constant(`${layer.name}/shift`, [channels], shift, 'weights');
-  const mid = ctx.ir.tensor(`${layer.name}/scaled`, x.shape);
-  ctx.ir.op('MUL', [x, s], [mid], layer.name);
-  const out = ctx.ir.tensor(`${layer.name}/out`, x.shape);
-  ctx.ir.op('ADD', [mid, b], [out], layer.name);
-  return [out];
+  const rank4 = x.shape.length === 4;
+  const x4 = rank4 ? x : reshapeTo(ctx, `${layer.name}/to4d`, layer.name, x,
+      [1, 1, x.shape.slice(0, -1).reduce((a, b) => a * b, 1), channels]);
+  const weights = ctx.ir.constant(`${layer.name}/scale`, [1, 1, 1, channels], scale, 'weights', 3);
+  const bias = ctx.ir.constant(`${layer.name}/shift`, [channels], shift, 'bias');
+  const y = ctx.ir.tensor(rank4 ? `${layer.name}/out` : `${layer.name}/affine`, x4.shape);
+  ctx.ir.op('DEPTHWISE_CONV_2D', [x4, weights, bias], [y], layer.name, {padding: 'VALID',
+    strideH: 1, strideW: 1, depthMultiplier: 1, dilationH: 1, dilationW: 1, batchNorm: true});
+  return [rank4 ? y : reshapeTo(ctx, layer.name, layer.name, y, x.shape)];
 };
 
 /** Per-channel multiplier and shift of a BatchNormalization's frozen statistics. */

@@ -42,7 +42,8 @@ export function symmetricScales(data: Float32Array, shape: number[], channelAxis
     const c = channelAxis == null ? 0 : Math.floor(i / stride) % channels;
     maxAbs[c] = Math.max(maxAbs[c], Math.abs(data[i]));
   }
-  return Array.from(maxAbs, (m) => m > 0 ? m / 127 : 1);
+  // Stored as float32 in the file: quantize with exactly that value.
+  return Array.from(maxAbs, (m) => m > 0 ? Math.fround(m / 127) : 1);
 }
 
 /** Quantizes weights onto [-127, 127] with the given per-channel scales. */

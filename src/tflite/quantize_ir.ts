@@ -15,7 +15,7 @@ export type ActivationType = 'int8'|'int16';
 export type IoType = 'float32'|'int8'|'uint8'|'int16';
 
 /** Ops whose output must share its input's parameters (TFLite int8 spec). */
-const SAME_AS_INPUT = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'PAD', 'REDUCE_MAX']);
+export const SAME_AS_INPUT = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'PAD', 'REDUCE_MAX']);
 const WEIGHTED: Record<string, number|null> = {CONV_2D: 0, DEPTHWISE_CONV_2D: 3, FULLY_CONNECTED: null};
 
 function fixedParams(op: IrOp, type: ActivationType): IrQuantization|null {
@@ -68,34 +68,85 @@ function requantizeInto(graph: IrGraph, op: IrOp, index: number, params: IrQuant
   op.inputs[index] = copy;
 }
 
+/** The real interval a quantized tensor can hold. */
+function representable(q: IrQuantization, activation: ActivationType): [number, number] {
+  const [lo, hi] = activation === 'int8' ? [-128, 127] : [-32767, 32767];
+  return [(lo - q.zeroPoint[0]) * q.scale[0], (hi - q.zeroPoint[0]) * q.scale[0]];
+}
+
+/**
+ * A range for an op output that has none (a QAT layer computed in float
+ * inside, e.g. a standalone BatchNorm's MUL by per-channel constants), by
+ * interval arithmetic from its input's range and the constant.
+ */
+function derivedRange(op: IrOp, activation: ActivationType): [number, number]|undefined {
+  const [a, b] = op.inputs;
+  const x = a?.data == null ? a : b;
+  const c = a?.data == null ? b : a;
+  if ((op.type !== 'MUL' && op.type !== 'ADD') || x?.quantization == null ||
+      !(c?.data instanceof Float32Array)) {
+    return undefined;
+  }
+  const [lo, hi] = representable(x.quantization, activation);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of c.data) {
+    const ends = op.type === 'MUL' ? [lo * v, hi * v] : [lo + v, hi + v];
+    min = Math.min(min, ...ends);
+    max = Math.max(max, ...ends);
+  }
+  return [min, max];
+}
+
 function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
-  const paramsOf = (t: IrTensor, source: string): IrQuantization => {
-    if (t.range == null) {
+  const paramsOf = (range: [number, number]|undefined, t: IrTensor, source: string): IrQuantization => {
+    if (range == null) {
       throw new ValueError(
           `No range for tensor '${t.name}' (from layer '${source}'): full-integer export ` +
           `needs a representativeDataset, or a QAT model whose quantizers cover this tensor.`);
     }
-    return activation === 'int8' ? int8Params(t.range[0], t.range[1]) : int16Params(t.range[0], t.range[1]);
+    return activation === 'int8' ? int8Params(range[0], range[1]) : int16Params(range[0], range[1]);
   };
   for (const t of graph.inputs) {
-    t.quantization = paramsOf(t, t.name);
+    t.quantization = paramsOf(t.range, t, t.name);
     t.dtype = activation;
   }
   for (const op of [...graph.ops]) {
     const out = op.outputs[0];
     const fixed = fixedParams(op, activation);
+    out.dtype = activation;
     if (fixed != null) {
       out.quantization = fixed;
     } else if (SAME_AS_INPUT.has(op.type)) {
       out.quantization = {...op.inputs[0]!.quantization!};
+      if (out.range != null) {
+        // A QAT range of its own (e.g. average pooling): the op keeps its
+        // input's parameters, as TFLite requires, and a requantize follows.
+        requantizeOutput(graph, op, paramsOf(out.range, out, op.source), activation);
+      }
     } else {
-      out.quantization = paramsOf(out, op.source);
+      out.quantization = paramsOf(out.range ?? derivedRange(op, activation), out, op.source);
     }
-    out.dtype = activation;
     if (op.type === 'CONCATENATION') {
       op.inputs.forEach((_, i) => requantizeInto(graph, op, i, out.quantization!, activation));
     }
   }
+}
+
+/** Gives op's output tensor `params` through a QUANTIZE after the op. */
+function requantizeOutput(graph: IrGraph, op: IrOp, params: IrQuantization,
+    activation: ActivationType): void {
+  const out = op.outputs[0];
+  if (sameParams(out.quantization!, params)) {
+    return;
+  }
+  const raw: IrTensor = {id: graph.tensors.length, name: `${out.name}/unscaled`, shape: [...out.shape],
+    dtype: activation, quantization: out.quantization};
+  graph.tensors.push(raw);
+  op.outputs = [raw];
+  out.quantization = params;
+  graph.ops.splice(graph.ops.indexOf(op) + 1, 0,
+      {type: 'QUANTIZE', inputs: [raw], outputs: [out], options: {}, activation: 'NONE', source: op.source});
 }
 
 /** Weights int8 (per channel for conv), bias int32/int64 at input x weight scale. */

@@ -1,0 +1,83 @@
+/**
+ * One small model per group of layers the converter lowers, all on 28x28x1
+ * digits, seeded. Together they use every layer in CONVERTIBLE_LAYERS.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {functionalTestModel, randomizeBatchNorms} from './models.js';
+
+type ST = tfl.SymbolicTensor;
+const init = (seed: number) => tfl.initializers.glorotUniform({seed});
+
+function chain(seed: number, build: (x: ST, s: () => ReturnType<typeof init>) => ST): tfl.LayersModel {
+  let s = seed;
+  const input = tfl.input({shape: [28, 28, 1]});
+  const model = tfl.model({inputs: input, outputs: build(input, () => init(s++))});
+  randomizeBatchNorms(model, seed);
+  return model;
+}
+
+const apply = (layer: tfl.layers.Layer, x: ST|ST[]) => layer.apply(x) as ST;
+
+/** name -> model factory. */
+export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
+  'Dense, Flatten, Dropout': () => chain(1, (x, k) => {
+    x = apply(tfl.layers.flatten(), x);
+    x = apply(tfl.layers.dense({units: 16, activation: 'relu', kernelInitializer: k()}), x);
+    x = apply(tfl.layers.dropout({rate: 0.3}), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+  'Conv2D (strides, relu6), ZeroPadding2D': () => chain(2, (x, k) => {
+    x = apply(tfl.layers.zeroPadding2d({padding: [[1, 2], [0, 1]]}), x);
+    x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 3, strides: 2, padding: 'same',
+      activation: 'relu6', kernelInitializer: k()}), x);
+    x = apply(tfl.layers.conv2d({filters: 3, kernelSize: [2, 3], padding: 'valid',
+      kernelInitializer: k()}), x);
+    x = apply(tfl.layers.flatten(), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+  'DepthwiseConv2D, GlobalAveragePooling2D': () => chain(3, (x, k) => {
+    x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 1, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, strides: 2,
+      activation: 'relu', depthwiseInitializer: k()}), x);
+    x = apply(tfl.layers.globalAveragePooling2d({}), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+  'SeparableConv2D, GlobalMaxPooling2D, sigmoid': () => chain(4, (x, k) => {
+    x = apply(tfl.layers.separableConv2d({filters: 6, kernelSize: 3, padding: 'same',
+      activation: 'relu', depthwiseInitializer: k(), pointwiseInitializer: k()}), x);
+    x = apply(tfl.layers.globalMaxPooling2d({}), x);
+    return apply(tfl.layers.dense({units: 10, activation: 'sigmoid', kernelInitializer: k()}), x);
+  }),
+  'MaxPooling2D, AveragePooling2D, tanh': () => chain(5, (x, k) => {
+    x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 3, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.maxPooling2d({poolSize: 2}), x);
+    x = apply(tfl.layers.averagePooling2d({poolSize: 3, strides: 1, padding: 'same'}), x);
+    x = apply(tfl.layers.flatten(), x);
+    return apply(tfl.layers.dense({units: 10, activation: 'tanh', kernelInitializer: k()}), x);
+  }),
+  'Reshape, ReLU, ReLU6 and Activation layers, Softmax': () => chain(6, (x, k) => {
+    x = apply(tfl.layers.reshape({targetShape: [784]}), x);
+    x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.reLU({maxValue: 6}), x);
+    x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.activation({activation: 'relu'}), x);
+    x = apply(tfl.layers.reshape({targetShape: [3, 4]}), x);
+    x = apply(tfl.layers.reshape({targetShape: [12]}), x);
+    x = apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+    return apply(tfl.layers.softmax(), x);
+  }),
+  'BatchNormalization (folded and standalone), Multiply, Activation(tanh)': () => chain(7, (x, k) => {
+    x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 3, strides: 2, useBias: false,
+      kernelInitializer: k()}), x);
+    x = apply(tfl.layers.batchNormalization(), x);
+    const pooled = apply(tfl.layers.maxPooling2d({poolSize: 2}), x);
+    const normed = apply(tfl.layers.batchNormalization(), pooled);
+    const gate = apply(tfl.layers.activation({activation: 'sigmoid'}), normed);
+    x = apply(tfl.layers.multiply(), [normed, gate]);
+    x = apply(tfl.layers.flatten(), x);
+    x = apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+    return apply(tfl.layers.activation({activation: 'tanh'}), x);
+  }),
+  'Conv+BN+ReLU, DepthwiseConv2D, Add, Concatenate, GlobalAveragePooling2D': () => functionalTestModel(8),
+};
