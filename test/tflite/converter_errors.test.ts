@@ -1,0 +1,108 @@
+/** Bad input to the converter gets a clear error naming what is wrong, and no file. */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {beforeAll, describe, expect, it} from 'vitest';
+
+import * as tfmot from '../../src/index.js';
+
+const {TFLiteConverter} = tfmot.tflite;
+
+function dense(activation: string): tfl.LayersModel {
+  return tfl.sequential({layers: [
+    tfl.layers.dense({units: 4, inputShape: [8], activation: activation as 'relu'}),
+  ]});
+}
+
+function int8Converter(model: tfl.LayersModel, dataset: () => Iterable<tf.Tensor|tf.Tensor[]>) {
+  const c = TFLiteConverter.fromLayersModel(model);
+  c.optimizations = ['DEFAULT'];
+  c.representativeDataset = dataset;
+  return c;
+}
+
+describe('TFLiteConverter errors', () => {
+  beforeAll(async () => {
+    await tfmot.backend.init();
+  });
+
+  it('names an unsupported layer and its class', async () => {
+    const model = tfl.sequential({layers: [
+      tfl.layers.dense({units: 4, inputShape: [8], name: 'first'}),
+      tfl.layers.leakyReLU({name: 'leaky'}),
+    ]});
+    await expect(TFLiteConverter.fromLayersModel(model).convert())
+        .rejects.toThrow(/lowering.*'leaky'.*LeakyReLU.*supported: .*Dense.*no file/);
+  });
+
+  it('names an unsupported activation', async () => {
+    await expect(TFLiteConverter.fromLayersModel(dense('elu')).convert())
+        .rejects.toThrow(/activation 'elu'.*supported: linear, relu, relu6, softmax, sigmoid, tanh/);
+  });
+
+  it('wants a representativeDataset for strict full-integer conversion of a float model', () => {
+    const c = TFLiteConverter.fromLayersModel(dense('relu'));
+    c.optimizations = ['DEFAULT'];
+    c.targetSpec.supportedOps = ['TFLITE_BUILTINS_INT8'];
+    expect(() => c.mode()).toThrow(/TFLITE_BUILTINS_INT8.*needs a representativeDataset/);
+  });
+
+  it('rejects calibration data that is empty, NaN, mis-shaped or not a function', async () => {
+    const model = dense('relu');
+    await expect(int8Converter(model, function* () {}).convert()).rejects.toThrow(/yielded no samples/);
+    await expect(int8Converter(model, function* () {
+      yield tf.tensor2d([[1, 2, NaN, 4, 5, 6, 7, 8]]);
+    }).convert()).rejects.toThrow(/sample 0, input 0 contains NaN/);
+    await expect(int8Converter(model, function* () {
+      yield tf.zeros([1, 7]);
+    }).convert()).rejects.toThrow(/expected shape \[batch, 8\]; received \[1,7\]/);
+    await expect(int8Converter(model, function* () {
+      yield [tf.zeros([1, 8]), tf.zeros([1, 8])];
+    }).convert()).rejects.toThrow(/must be 1 tensor\(s\).*received 2/);
+    const bad = int8Converter(model, function* () {});
+    (bad as unknown as {representativeDataset: unknown}).representativeDataset = [tf.zeros([1, 8])];
+    await expect(bad.convert()).rejects.toThrow(/representativeDataset must be a function/);
+  });
+
+  it('accepts async iterables and batched samples', async () => {
+    const c = TFLiteConverter.fromLayersModel(dense('relu'));
+    c.optimizations = ['DEFAULT'];
+    c.representativeDataset = async function* () {
+      yield tf.randomUniform([4, 8], 0, 1, 'float32', 1);
+    };
+    const bytes = await c.convert();
+    expect(tfmot.tflite.inspect(bytes).operators.map((o) => o.opName))
+        .toEqual(['QUANTIZE', 'FULLY_CONNECTED', 'DEQUANTIZE']);
+  });
+
+  it('rejects an unbuilt model and non-models', async () => {
+    expect(() => TFLiteConverter.fromLayersModel({} as tfl.LayersModel)).toThrow(/expects a tf.LayersModel/);
+    await expect(TFLiteConverter.fromLayersModel(tfl.sequential()).convert())
+        .rejects.toThrow(/not built/);
+  });
+
+  it('rejects contradictory or unknown settings, listing allowed values', () => {
+    const c = TFLiteConverter.fromLayersModel(dense('relu'));
+    c.inferenceInputType = 'int8';
+    expect(() => c.mode()).toThrow(/need full-integer conversion; this configuration makes a float32 model/);
+    c.inferenceInputType = 'float64' as 'int8';
+    expect(() => c.mode()).toThrow(/inferenceInputType must be one of 'float32', 'int8', 'uint8', 'int16'/);
+    const d = TFLiteConverter.fromLayersModel(dense('relu'));
+    d.targetSpec.supportedOps = ['SELECT_TF_OPS' as 'TFLITE_BUILTINS'];
+    expect(() => d.mode()).toThrow(/targetSpec.supportedOps must be one of/);
+    d.targetSpec.supportedOps = ['TFLITE_BUILTINS'];
+    d.optimizations = ['OPTIMIZE_FOR_SIZE' as 'DEFAULT'];
+    expect(() => d.mode()).toThrow(/optimizations must be one of 'DEFAULT'/);
+  });
+
+  it('names the tensor a QAT model leaves without a range when no data is given', async () => {
+    // The second Dense is left float, so its output has no range.
+    const model = tfl.sequential({layers: [
+      tfmot.quantization.quantizeAnnotateLayer(tfl.layers.dense({units: 4, inputShape: [8]})),
+      tfl.layers.dense({units: 3, name: 'float_head'}),
+    ]});
+    const qat = tfmot.quantization.quantizeApply(model);
+    const c = TFLiteConverter.fromLayersModel(qat);
+    c.optimizations = ['DEFAULT'];
+    await expect(c.convert()).rejects.toThrow(/No range for tensor 'float_head\/out'.*representativeDataset/);
+  });
+});
