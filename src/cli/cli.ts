@@ -1,0 +1,193 @@
+/**
+ * The `tfjs-model-optimization` command line: `inspect` a .tflite file and
+ * `convert` a saved tfjs LayersModel to one. `runCli` does the work and
+ * returns the exit code (0 done, 1 failed, 2 bad usage), writing through
+ * the given streams, so tests can call it in-process; main.ts is the
+ * executable.
+ */
+import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {dirname, resolve} from 'node:path';
+import {parseArgs} from 'node:util';
+
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {init} from '../backend/init.js';
+import {fileSystem} from '../io/file_system.js';
+import {ConversionMode, TFLiteConverter} from '../tflite/converter.js';
+import {formatSummary, inspect} from '../tflite/inspect.js';
+import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
+
+export const PROGRAM = 'tfjs-model-optimization';
+
+export const USAGE = `Usage:
+  ${PROGRAM} inspect <file.tflite>
+  ${PROGRAM} convert <model.json | model dir> --out <file.tflite> [--float16 | --dynamic | --float32]
+  ${PROGRAM} --help
+
+Commands:
+  inspect   Print a .tflite file's operators, tensors, quantization and
+            buffer sizes.
+  convert   Convert a tfjs LayersModel saved as model.json + weights.bin
+            (model.save(tfmot.io.fileSystem(dir)), or tfjs-node's file://)
+            to a TFLite file that LiteRT (TensorFlow Lite) runs.
+
+Convert options:
+  -o, --out <file>  The .tflite file to write (required).
+  (no mode flag)    float32 for a float model. A QAT model (one made by
+                    tfmot.quantization.quantizeModel, with QuantizeWrapper
+                    layers) converts to full int8 using the ranges it
+                    learned, with float32 input and output.
+  --float16         float16 weights (about half the size), float compute.
+  --dynamic         Dynamic range quantization: int8 weights, float
+                    activations (about a quarter of the size). Float models
+                    only.
+  --float32         float32 even for a QAT model.
+
+  Post-training int8 quantization of a float model needs calibration
+  samples: use the TFLiteConverter API with a representativeDataset.
+
+Exit status: 0 done, 1 failed (the message says why), 2 bad usage.
+`;
+
+/** Where the CLI writes; defaults to the process's streams. */
+export interface CliStreams {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const PROCESS_STREAMS: CliStreams = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** A bad command line: reported with the usage text and exit code 2. */
+class UsageError extends Error {}
+
+const MODE_DESCRIPTIONS: Record<ConversionMode, string> = {
+  float32: 'float32 weights and compute',
+  float16: 'float16 weights, float32 compute',
+  dynamicRange: 'dynamic range: int8 weights, float32 activations',
+  int8: 'full int8 from the QAT model\'s learned ranges, float32 input/output',
+  int16x8: 'int16 activations, int8 weights',
+};
+
+/**
+ * Runs the command line `args` (without `node` and the script) and returns
+ * the exit code. Never throws for bad input: errors are printed as one
+ * message without a stack trace.
+ */
+export async function runCli(args: readonly string[], streams: CliStreams = PROCESS_STREAMS): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    if (command == null || command === '--help' || command === '-h' || command === 'help') {
+      streams.stdout(USAGE);
+      return 0;
+    }
+    if (command === 'inspect') {
+      return await inspectCommand(rest, streams);
+    }
+    if (command === 'convert') {
+      return await convertCommand(rest, streams);
+    }
+    throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      streams.stderr(`${PROGRAM}: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    streams.stderr(`${PROGRAM}: error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+/** parseArgs with unknown options and missing values reported as usage errors. */
+function parse<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({args: [...args], options: {...options, help: {type: 'boolean', short: 'h'}},
+      allowPositionals: true, strict: true});
+  } catch (e) {
+    // ERR_PARSE_ARGS_UNKNOWN_OPTION, ERR_PARSE_ARGS_INVALID_OPTION_VALUE, ...
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+}
+
+async function inspectCommand(args: readonly string[], streams: CliStreams): Promise<number> {
+  const {values, positionals} = parse(args, {});
+  if (values.help) {
+    streams.stdout(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(`inspect takes one .tflite file; received ${positionals.length} arguments`);
+  }
+  const bytes = await readInput(positionals[0]);
+  streams.stdout(formatSummary(inspect(bytes)) + '\n');
+  return 0;
+}
+
+async function readInput(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' :
+        (e as Error).message;
+    throw new Error(`cannot read '${file}': ${why}`);
+  }
+}
+
+async function convertCommand(args: readonly string[], streams: CliStreams): Promise<number> {
+  const {values, positionals} = parse(args, {
+    out: {type: 'string', short: 'o'},
+    float16: {type: 'boolean'},
+    dynamic: {type: 'boolean'},
+    float32: {type: 'boolean'},
+  });
+  if (values.help) {
+    streams.stdout(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(`convert takes one model (model.json or its directory); received ${
+      positionals.length} arguments`);
+  }
+  const out = values.out as string|undefined;
+  if (out == null || out === '') {
+    throw new UsageError('convert needs --out <file.tflite>');
+  }
+  const modes = (['float16', 'dynamic', 'float32'] as const).filter((m) => values[m] === true);
+  if (modes.length > 1) {
+    throw new UsageError(`choose one of --float16, --dynamic, --float32; received ${
+      modes.map((m) => `--${m}`).join(' and ')}`);
+  }
+  const requested = modes[0];
+
+  await init();
+  const model = await tfl.loadLayersModel(fileSystem(positionals[0]));
+  try {
+    const qat = model.layers.some((l) => l instanceof QuantizeWrapper);
+    if (qat && requested === 'dynamic') {
+      throw new Error('--dynamic applies to float models; this is a QAT model, which converts to full int8 ' +
+          '(the default), --float16 or --float32');
+    }
+    const converter = TFLiteConverter.fromLayersModel(model);
+    if (requested === 'float16') {
+      converter.optimizations = ['DEFAULT'];
+      converter.targetSpec.supportedTypes = ['float16'];
+    } else if (requested === 'dynamic' || (requested == null && qat)) {
+      converter.optimizations = ['DEFAULT'];
+    }
+    const mode = converter.mode();
+    const bytes = await converter.convert();
+    const outPath = resolve(out);
+    await mkdir(dirname(outPath), {recursive: true});
+    await writeFile(outPath, bytes);
+    const weightBytes = model.countParams() * 4;
+    streams.stdout(`Wrote ${out} (${mode}: ${MODE_DESCRIPTIONS[mode]}): ${bytes.length} bytes, ` +
+        `${(bytes.length / weightBytes).toFixed(3)}x the ${qat ? 'QAT ' : ''}model's ${weightBytes} bytes of ` +
+        `float32 parameters.\n`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
