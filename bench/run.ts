@@ -11,6 +11,7 @@ import {fileURLToPath} from 'node:url';
 import {backendSpeed} from './backend_speed.js';
 import {qatOverhead} from './qat_overhead.js';
 import {BenchSection, machineInfo, renderReport, renderTable} from './report.js';
+import {tfliteExport} from './tflite_export.js';
 
 interface Benchmark {
   id: string;
@@ -20,6 +21,7 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   {id: 'qat_overhead', run: () => qatOverhead('wasm')},
   {id: 'backend_speed', run: () => backendSpeed()},
+  {id: 'tflite_export', run: () => tfliteExport()},
 ];
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
     sections.push(section);
     console.log(`${renderTable(section.rows)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
-  const machine = machineInfo('wasm (QAT overhead); wasm, cpu and tensorflow if installed (backend speed)', gitCommit());
+  const machine = machineInfo('wasm (QAT overhead, TFLite export); wasm, cpu and tensorflow if installed (backend speed)', gitCommit());
   writeFileSync(OUTPUT, renderReport(machine, sections));
   console.log(`Wrote ${OUTPUT} in ${((performance.now() - start) / 1000).toFixed(0)} s total.`);
 }
