@@ -11,5 +11,6 @@ export * as backend from './backend/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
 export * as quantization from './quantization/index.js';
+export * as sparsity from './pruning/index.js';
 export * as tflite from './tflite/index.js';
 export {NotSupportedError, ValueError} from './errors.js';

@@ -1,0 +1,143 @@
+/**
+ * The public pruning functions: wrap (pruneLowMagnitude), unwrap
+ * (stripPruning) and measure (getSparsity).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {describeValue, ValueError} from '../errors.js';
+import {applySymbolic, checkModel, readGraph, rebuildModel} from '../graph/model_graph.js';
+import {cloneLayer} from '../quantization/quantize_annotate.js';
+import {checkSupported, isPrunable, prunableWeights} from './prune_registry.js';
+import {PruneLowMagnitude, PruneParams} from './prune_wrapper.js';
+import {removePrunedFilters} from './remove_filters.js';
+
+type Layer = tfl.layers.Layer;
+
+/** Rebuilds a model layer by layer, copying weights into the new layers. */
+function transformModel(model: tfl.LayersModel, fnName: string,
+    replace: (layer: Layer) => {layer: Layer, weightsFrom: () => tf.Tensor[], weightsInto: Layer}):
+    tfl.LayersModel {
+  const graph = readGraph(checkModel(model, fnName));
+  const made = new Map<Layer, Layer>();
+  const copies: Array<() => void> = [];
+  const result = rebuildModel(graph, (node, inputs) => {
+    let layer = made.get(node.layer);
+    if (layer == null) {
+      const r = replace(node.layer);
+      layer = r.layer;
+      made.set(node.layer, layer);
+      copies.push(() => r.weightsInto.setWeights(r.weightsFrom()));
+    }
+    return applySymbolic(layer, inputs, node.callArgs);
+  });
+  tf.tidy(() => copies.forEach((copy) => copy()));
+  return result;
+}
+
+/**
+ * Wraps layers for magnitude pruning during fit() (train with the
+ * UpdatePruningStep callback). Takes a model (every prunable layer is
+ * wrapped, the model is copied), one layer or an array of layers (to build
+ * a model with). Layers already wrapped are kept as they are.
+ *
+ * ```ts
+ * const pruned = tfmot.sparsity.pruneLowMagnitude(model, {
+ *   pruningSchedule: new tfmot.sparsity.PolynomialDecay(
+ *       {initialSparsity: 0.5, finalSparsity: 0.8, beginStep: 0, endStep: 1000}),
+ * });
+ * ```
+ */
+export function pruneLowMagnitude(toPrune: Layer, params?: PruneParams): PruneLowMagnitude;
+export function pruneLowMagnitude(toPrune: Layer[], params?: PruneParams): PruneLowMagnitude[];
+export function pruneLowMagnitude(toPrune: tfl.LayersModel, params?: PruneParams): tfl.LayersModel;
+export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params: PruneParams = {}):
+    PruneLowMagnitude|PruneLowMagnitude[]|tfl.LayersModel {
+  if (Array.isArray(toPrune)) {
+    return toPrune.map((layer) => pruneLowMagnitude(layer, params));
+  }
+  if (toPrune instanceof tfl.LayersModel) {
+    const model = toPrune;
+    for (const layer of readGraph(checkModel(model, 'pruneLowMagnitude')).nodes.map((n) => n.layer)) {
+      if (!(layer instanceof PruneLowMagnitude)) {
+        checkSupported(layer);
+      }
+    }
+    return transformModel(model, 'pruneLowMagnitude', (layer) => {
+      if (layer instanceof PruneLowMagnitude || !isPrunable(layer)) {
+        const copy = cloneLayer(layer);
+        return {layer: copy, weightsFrom: () => layer.getWeights(), weightsInto: copy};
+      }
+      const inner = cloneLayer(layer);
+      return {layer: new PruneLowMagnitude({layer: inner, ...params}),
+        weightsFrom: () => layer.getWeights(), weightsInto: inner};
+    });
+  }
+  if (!(toPrune instanceof tfl.layers.Layer)) {
+    throw new ValueError(
+        `pruneLowMagnitude expects a layer, an array of layers or a LayersModel; received ` +
+        `${describeValue(toPrune)}.`);
+  }
+  return new PruneLowMagnitude({layer: toPrune, ...params});
+}
+
+/**
+ * Returns the plain model: wrappers replaced by their layers holding the
+ * masked weights. Layers pruned with `structure: 'filters'` lose the pruned
+ * channels for real, and so do the layers reading them (a smaller, faster
+ * model with the same outputs).
+ *
+ * ```ts
+ * const small = tfmot.sparsity.stripPruning(pruned);
+ * ```
+ */
+export function stripPruning(model: tfl.LayersModel): tfl.LayersModel {
+  const filterPruned: string[] = [];
+  const stripped = transformModel(model, 'stripPruning', (layer) => {
+    if (!(layer instanceof PruneLowMagnitude)) {
+      const copy = cloneLayer(layer);
+      return {layer: copy, weightsFrom: () => layer.getWeights(), weightsInto: copy};
+    }
+    const inner = cloneLayer(layer.layer);
+    if (layer.params.structure === 'filters') {
+      filterPruned.push(inner.name);
+    }
+    return {layer: inner, weightsInto: inner, weightsFrom: () => {
+      layer.applyMasks();
+      return layer.layer.getWeights();
+    }};
+  });
+  return filterPruned.length > 0 ? removePrunedFilters(stripped, filterPruned) : stripped;
+}
+
+/** Sparsity of one prunable weight. */
+export interface WeightSparsity {
+  layer: string;
+  weight: string;
+  zeros: number;
+  total: number;
+  sparsity: number;
+}
+
+/**
+ * Fraction of exact zeros in each prunable weight of a model (wrapped or
+ * stripped), and over all of them.
+ */
+export function getSparsity(model: tfl.LayersModel): {layers: WeightSparsity[], overall: number} {
+  const layers: WeightSparsity[] = [];
+  for (const outer of model.layers) {
+    const layer = outer instanceof PruneLowMagnitude ? outer.layer : outer;
+    for (const spec of prunableWeights(layer)) {
+      const values = (layer as unknown as Record<string, tfl.LayerVariable>)[spec.attr].read().dataSync() as Float32Array;
+      let zeros = 0;
+      for (const v of values) {
+        zeros += v === 0 ? 1 : 0;
+      }
+      layers.push({layer: outer.name, weight: spec.attr, zeros, total: values.length,
+        sparsity: zeros / values.length});
+    }
+  }
+  const zeros = layers.reduce((n, l) => n + l.zeros, 0);
+  const total = layers.reduce((n, l) => n + l.total, 0);
+  return {layers, overall: total > 0 ? zeros / total : 0};
+}

@@ -1,0 +1,237 @@
+/**
+ * PruneLowMagnitude: wraps a layer whose weights are pruned during fit().
+ * It owns a 0/1 mask per prunable weight and the pruning step; the
+ * UpdatePruningStep callback advances the step, recomputes masks on schedule
+ * steps and writes w * mask back after every batch, so pruned weights stay
+ * exactly zero (the optimizer's momentum cannot revive them).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {ConstantSparsity, deserializeSchedule, PruningSchedule} from '../../schedules/index.js';
+import {checkStringUnion, describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {deserializeLayer} from '../quantization/quantize_wrapper.js';
+import {serializeObject} from '../quantization/quantizers.js';
+import {MaskStructure} from './masks.js';
+import {prunableWeights, PrunableWeight} from './prune_registry.js';
+
+type Layer = tfl.layers.Layer;
+
+export const VALID_BLOCK_POOLING = ['AVG', 'MAX'] as const;
+export const VALID_SCOPES = ['layer', 'global'] as const;
+export const VALID_STRUCTURES = ['unstructured', 'filters'] as const;
+
+/** Pruning options, as TFMOT's prune_low_magnitude plus `scope` and `structure`. */
+export interface PruneParams {
+  /** When and how much to prune; default ConstantSparsity(0.5, beginStep 0). */
+  pruningSchedule?: PruningSchedule;
+  /** Prune [rows, cols] blocks of the 2-D weight view together; default [1, 1]. */
+  blockSize?: [number, number];
+  /** How a block is scored: 'AVG' (default) or 'MAX' of its magnitudes. */
+  blockPoolingType?: typeof VALID_BLOCK_POOLING[number];
+  /** Keep m of every n weights along the input axis, e.g. [2, 4]. */
+  sparsityMByN?: [number, number]|null;
+  /** 'global': one threshold over all layers pruned with 'global' (beyond TFMOT). */
+  scope?: typeof VALID_SCOPES[number];
+  /** 'filters': prune whole output channels/units by L2 norm (beyond TFMOT). */
+  structure?: typeof VALID_STRUCTURES[number];
+}
+
+/** Message shown when a pruned model trains without the step callback. */
+export const PRUNE_CALLBACK_MISSING =
+    'Pruning wrappers need the UpdatePruningStep callback during training: ' +
+    'model.fit(x, y, {callbacks: [new tfmot.sparsity.UpdatePruningStep()]}).';
+
+function checkPair(value: unknown, name: string): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2 ||
+      !value.every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new ValueError(`${name} must be two positive integers; received ${JSON.stringify(value)}.`);
+  }
+  return [value[0], value[1]];
+}
+
+/** Validates and fills in defaults. */
+export function resolvePruneParams(params: PruneParams = {}): Required<PruneParams> {
+  const schedule = params.pruningSchedule ??
+      new ConstantSparsity({targetSparsity: 0.5, beginStep: 0});
+  if (!(schedule instanceof PruningSchedule)) {
+    throw new ValueError(
+        `pruningSchedule must be a PruningSchedule (PolynomialDecay, ConstantSparsity or a ` +
+        `subclass); received ${describeValue(schedule)}.`);
+  }
+  const blockSize = checkPair(params.blockSize ?? [1, 1], 'blockSize');
+  const mByN = params.sparsityMByN == null ? null : checkPair(params.sparsityMByN, 'sparsityMByN');
+  if (mByN != null && mByN[0] >= mByN[1]) {
+    throw new ValueError(
+        `sparsityMByN [m, n] keeps m of every n weights, so m < n; received [${mByN}].`);
+  }
+  const structure = checkStringUnion(params.structure ?? 'unstructured', VALID_STRUCTURES, 'structure');
+  if (structure === 'filters' && (blockSize[0] !== 1 || blockSize[1] !== 1 || mByN != null)) {
+    throw new ValueError(`structure 'filters' cannot be combined with blockSize or sparsityMByN.`);
+  }
+  return {
+    pruningSchedule: schedule,
+    blockSize,
+    blockPoolingType: checkStringUnion(params.blockPoolingType ?? 'AVG', VALID_BLOCK_POOLING,
+        'blockPoolingType'),
+    sparsityMByN: mByN,
+    scope: checkStringUnion(params.scope ?? 'layer', VALID_SCOPES, 'scope'),
+    structure,
+  };
+}
+
+/** Constructor arguments of {@link PruneLowMagnitude}. */
+export interface PruneLowMagnitudeArgs extends PruneParams {
+  layer: Layer;
+  name?: string;
+}
+
+/** The pruning wrapper layer (named `prune_low_magnitude_<layer>` as in TFMOT). */
+export class PruneLowMagnitude extends tfl.layers.Layer {
+  static className = 'PruneLowMagnitude';
+  readonly layer: Layer;
+  readonly params: Required<PruneParams>;
+  readonly weightSpecs: PrunableWeight[];
+  /** One mask per prunable weight, same shape, 1 = kept. */
+  masks: tfl.LayerVariable[] = [];
+  /** Magnitude below which weights were pruned at the last mask update. */
+  thresholds: tfl.LayerVariable[] = [];
+  /** -1 until UpdatePruningStep runs; then the training step. */
+  pruningStep?: tfl.LayerVariable;
+
+  constructor(args: PruneLowMagnitudeArgs) {
+    if (!(args?.layer instanceof tfl.layers.Layer)) {
+      throw new ValueError(
+          `pruneLowMagnitude expects a tf.layers.Layer or LayersModel; received ` +
+          `${describeValue(args?.layer)}.`);
+    }
+    if (args.layer instanceof PruneLowMagnitude) {
+      throw new ValueError(`Layer '${args.layer.layer.name}' is already wrapped for pruning.`);
+    }
+    const weights = prunableWeights(args.layer);
+    if (weights.length === 0) {
+      throw new NotSupportedError(
+          `Layer '${args.layer.name}' (${args.layer.getClassName()}) has no prunable weights.`);
+    }
+    const layerConfig = args.layer.getConfig();
+    super({name: args.name ?? `prune_low_magnitude_${args.layer.name}`,
+      batchInputShape: layerConfig['batchInputShape'] as tfl.Shape|undefined,
+      dtype: layerConfig['dtype'] as tf.DataType|undefined});
+    this.layer = args.layer;
+    this.params = resolvePruneParams(args);
+    this.weightSpecs = weights;
+  }
+
+  /** The MaskStructure the masks of this layer follow. */
+  maskStructure(): MaskStructure {
+    return {blockSize: this.params.blockSize, blockPooling: this.params.blockPoolingType,
+      mByN: this.params.sparsityMByN, structure: this.params.structure};
+  }
+
+  /** The LayerVariable behind a prunable weight. */
+  weightVariable(spec: PrunableWeight): tfl.LayerVariable {
+    return (this.layer as unknown as Record<string, tfl.LayerVariable>)[spec.attr];
+  }
+
+  override build(inputShape: tfl.Shape|tfl.Shape[]): void {
+    if (!this.layer.built) {
+      this.layer.build(inputShape);
+      this.layer.built = true;
+    }
+    this.masks = this.weightSpecs.map((spec) => {
+      const variable = this.weightVariable(spec);
+      if (variable == null || typeof variable.read !== 'function') {
+        throw new ValueError(
+            `Layer '${this.layer.name}' names prunable weight '${spec.attr}', which it does not have.`);
+      }
+      return this.addWeight(`${spec.attr}_mask`, variable.shape as number[], 'float32',
+          tfl.initializers.ones(), undefined, false);
+    });
+    this.thresholds = this.weightSpecs.map((spec) => this.addWeight(
+        `${spec.attr}_threshold`, [], 'float32', tfl.initializers.zeros(), undefined, false));
+    this.pruningStep = this.addWeight('pruning_step', [], 'float32',
+        tfl.initializers.constant({value: -1}), undefined, false);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
+    return this.layer.computeOutputShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor|tf.Tensor[] {
+    if (kwargs?.['training'] === true && this.pruningStep!.read().dataSync()[0] < 0) {
+      throw new ValueError(`${PRUNE_CALLBACK_MISSING} (layer '${this.name}')`);
+    }
+    // Weights are kept masked in place (see applyMasks), so the layer runs as is.
+    return this.layer.call(inputs, kwargs);
+  }
+
+  /**
+   * Writes w * mask into every prunable weight. With `structure: 'filters'`
+   * the bias of a pruned filter is zeroed too, so the whole channel is gone
+   * and stripPruning can remove it.
+   */
+  applyMasks(): void {
+    tf.tidy(() => {
+      this.weightSpecs.forEach((spec, i) => {
+        const variable = this.weightVariable(spec);
+        const mask = this.masks[i].read();
+        variable.write(tf.mul(variable.read(), mask));
+        const bias = (this.layer as unknown as Record<string, tfl.LayerVariable|null>)['bias'];
+        if (this.params.structure === 'filters' && bias != null && this.weightSpecs.length === 1) {
+          const otherAxes = [...Array(mask.rank).keys()].filter((a) => a !== spec.outputAxis);
+          bias.write(tf.mul(bias.read(), tf.max(mask, otherAxes)));
+        }
+      });
+    });
+  }
+
+  private innerLayers(): Layer[] {
+    // The base constructor reads the weight getters before fields are set.
+    return this.layer != null ? [this.layer] : [];
+  }
+
+  override get trainableWeights(): tfl.LayerVariable[] {
+    return this.trainable ? this.innerLayers().flatMap((l) => l.trainableWeights) : [];
+  }
+
+  override get nonTrainableWeights(): tfl.LayerVariable[] {
+    const inner = this.innerLayers().flatMap((l) => this.trainable ? l.nonTrainableWeights : l.weights);
+    return [...inner, ...super.nonTrainableWeights];
+  }
+
+  override get trainable(): boolean {
+    return this.layer != null ? this.layer.trainable : true;
+  }
+
+  override set trainable(value: boolean) {
+    for (const l of this.innerLayers()) {
+      l.trainable = value;
+    }
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const p = this.params;
+    return {
+      ...super.getConfig(),
+      layer: serializeObject(this.layer),
+      pruningSchedule: serializeObject(p.pruningSchedule),
+      blockSize: [...p.blockSize],
+      blockPoolingType: p.blockPoolingType,
+      sparsityMByN: p.sparsityMByN == null ? null : [...p.sparsityMByN],
+      scope: p.scope,
+      structure: p.structure,
+    };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    const {layer, pruningSchedule, ...rest} = config;
+    return new cls({
+      ...rest,
+      layer: deserializeLayer(layer as tf.serialization.ConfigDict),
+      pruningSchedule: deserializeSchedule(pruningSchedule as tf.serialization.ConfigDict),
+    });
+  }
+}
+tf.serialization.registerClass(PruneLowMagnitude, 'Tfmot');

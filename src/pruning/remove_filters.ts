@@ -1,0 +1,197 @@
+/**
+ * Structured strip: a layer whose whole output channels were pruned (kernel
+ * and bias zero) is rebuilt with fewer filters/units, and so are the layers
+ * its output flows through (BatchNormalization, activations, pooling,
+ * Dropout, Flatten) up to the next Conv2D/Dense, whose matching input rows
+ * are dropped. A removed channel still carries a constant (activation(0),
+ * then BatchNorm's shift...): that constant's contribution is folded into
+ * the consumer's bias, so outputs stay the same.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {applySymbolic, LayerNode, ModelGraph, readGraph, rebuildModel} from '../graph/model_graph.js';
+import {deserializeLayer} from '../quantization/quantize_wrapper.js';
+
+type Layer = tfl.layers.Layer;
+
+const ELEMENTWISE = new Set(['BatchNormalization', 'ReLU', 'Activation', 'Dropout', 'SpatialDropout1D']);
+const POOLING = new Set(['MaxPooling2D', 'AveragePooling2D']);
+const PRODUCERS: Record<string, string> = {Dense: 'units', Conv2D: 'filters'};
+
+interface Plan {
+  producer: Layer;
+  keep: number[];
+  chain: LayerNode[];
+  consumer: LayerNode;
+  /** Value each channel carries into the consumer if its filter were removed. */
+  constants: Float32Array;
+  /** Consumer input rows per channel (Flatten spreads a channel over positions). */
+  flattenSpatial: number;
+}
+
+function fields(layer: Layer): Record<string, tfl.LayerVariable|null> {
+  return layer as unknown as Record<string, tfl.LayerVariable|null>;
+}
+
+function soleConsumer(graph: ModelGraph, node: LayerNode): LayerNode|null {
+  const out = node.outputs[0];
+  if (node.outputs.length !== 1 || graph.outputs.includes(out)) {
+    return null;
+  }
+  const consumers = graph.consumers(out);
+  return consumers.length === 1 ? consumers[0] : null;
+}
+
+/** Applies an elementwise layer to per-channel constants. */
+function throughLayer(layer: Layer, values: Float32Array): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.reshape(tf.tensor(values), [1, 1, 1, values.length]);
+    const y = layer.call(x, {training: false}) as tf.Tensor;
+    return Float32Array.from(y.dataSync());
+  });
+}
+
+function planFor(graph: ModelGraph, node: LayerNode): Plan|null {
+  const producer = node.layer;
+  const kernel = fields(producer)['kernel']!.read();
+  const bias = fields(producer)['bias']?.read();
+  const channels = kernel.shape[kernel.rank - 1];
+  const kernelNorms = tf.tidy(() => tf.sum(tf.abs(kernel), [...Array(kernel.rank - 1).keys()]).dataSync());
+  const biasValues = bias?.dataSync() ?? new Float32Array(channels);
+  const keep = [...Array(channels).keys()].filter((c) => kernelNorms[c] !== 0 || biasValues[c] !== 0);
+  if (keep.length === channels || keep.length === 0) {
+    return null;
+  }
+  // A removed channel outputs activation(0); follow it to the consumer.
+  const activation = (producer as unknown as {activation: {apply(x: tf.Tensor): tf.Tensor}}).activation;
+  let constants: Float32Array = tf.tidy(() => Float32Array.from(activation.apply(tf.zeros([channels])).dataSync()));
+  const chain: LayerNode[] = [];
+  let flattenSpatial = 0;
+  let current = node;
+  for (;;) {
+    const next = soleConsumer(graph, current);
+    if (next == null) {
+      return null;
+    }
+    const cls = next.layer.getClassName();
+    if (ELEMENTWISE.has(cls)) {
+      constants = throughLayer(next.layer, constants);
+    } else if (POOLING.has(cls) || cls === 'GlobalAveragePooling2D' || cls === 'GlobalMaxPooling2D') {
+      // Pooling a constant channel gives the same constant (no padding here).
+      if (next.layer.getConfig()['padding'] === 'same' && cls === 'AveragePooling2D') {
+        return null;
+      }
+    } else if (cls === 'Flatten') {
+      const shape = current.outputs[0].shape;
+      flattenSpatial = (next.inputs[0].shape.slice(1, -1) as number[]).reduce((a, b) => a * b, 1);
+      if (shape.length !== 4) {
+        return null;
+      }
+    } else if (cls === 'Dense' || (cls === 'Conv2D' && (next.layer.getConfig()['padding'] === 'valid' ||
+        constants.every((v, c) => keep.includes(c) || v === 0)))) {
+      return {producer, keep, chain, consumer: next, constants, flattenSpatial};
+    } else {
+      return null;
+    }
+    chain.push(next);
+    current = next;
+  }
+}
+
+/** Rows of the consumer's kernel (first axis of its input dim) for kept channels. */
+function keptRows(plan: Plan, channels: number): number[] {
+  const keepSet = new Set(plan.keep);
+  if (plan.flattenSpatial === 0) {
+    return plan.keep;
+  }
+  const rows: number[] = [];
+  for (let p = 0; p < plan.flattenSpatial; p++) {
+    for (let c = 0; c < channels; c++) {
+      if (keepSet.has(c)) {
+        rows.push(p * channels + c);
+      }
+    }
+  }
+  return rows;
+}
+
+/** New weights of the consumer: dropped input rows, their constants folded into the bias. */
+function consumerWeights(plan: Plan, channels: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const layer = plan.consumer.layer;
+    const kernel = fields(layer)['kernel']!.read();
+    const bias = fields(layer)['bias']?.read();
+    const inAxis = kernel.rank - 2;
+    const dropped = [...Array(channels).keys()].filter((c) => !plan.keep.includes(c));
+    // Each dropped channel adds constant * (sum of its kernel rows) to every output.
+    const perRow = plan.flattenSpatial === 0 ? 1 : plan.flattenSpatial;
+    const droppedRows: number[] = [];
+    const droppedValues: number[] = [];
+    for (let p = 0; p < perRow; p++) {
+      for (const c of dropped) {
+        droppedRows.push(plan.flattenSpatial === 0 ? c : p * channels + c);
+        droppedValues.push(plan.constants[c]);
+      }
+    }
+    const rows = tf.gather(kernel, droppedRows, inAxis);
+    const shape = new Array(kernel.rank).fill(1);
+    shape[inAxis] = droppedRows.length;
+    const contribution = tf.sum(tf.mul(rows, tf.reshape(tf.tensor(droppedValues), shape)),
+        [...Array(kernel.rank - 1).keys()]);
+    const newKernel = tf.gather(kernel, keptRows(plan, channels), inAxis);
+    const newBias = bias != null ? tf.add(bias, contribution) : null;
+    return newBias != null ? [newKernel, newBias] : [newKernel];
+  });
+}
+
+/**
+ * Rebuilds `model` with the zeroed filters of the named layers removed
+ * (see the module comment). Layers whose channels cannot be removed exactly
+ * keep them.
+ */
+export function removePrunedFilters(model: tfl.LayersModel, layerNames: string[]): tfl.LayersModel {
+  const graph = readGraph(model);
+  const plans: Plan[] = [];
+  for (const node of graph.nodes) {
+    if (layerNames.includes(node.layer.name) && PRODUCERS[node.layer.getClassName()] != null) {
+      const plan = planFor(graph, node);
+      if (plan != null) {
+        plans.push(plan);
+      }
+    }
+  }
+  const newWeights = new Map<Layer, tf.Tensor[]>();
+  const newConfigs = new Map<Layer, tf.serialization.ConfigDict>();
+  for (const plan of plans) {
+    const channels = fields(plan.producer)['kernel']!.shape.slice(-1)[0] as number;
+    const config = plan.producer.getConfig();
+    config[PRODUCERS[plan.producer.getClassName()]] = plan.keep.length;
+    newConfigs.set(plan.producer, config);
+    newWeights.set(plan.producer, tf.tidy(() => plan.producer.getWeights().map(
+        (w) => tf.gather(w, plan.keep, w.rank - 1))));
+    for (const link of plan.chain) {
+      if (link.layer.getClassName() === 'BatchNormalization') {
+        newWeights.set(link.layer, tf.tidy(() => link.layer.getWeights().map((w) => tf.gather(w, plan.keep))));
+      }
+    }
+    newWeights.set(plan.consumer.layer, consumerWeights(plan, channels));
+  }
+  const made = new Map<Layer, Layer>();
+  const copies: Array<() => void> = [];
+  const result = rebuildModel(graph, (node, inputs) => {
+    let layer = made.get(node.layer);
+    if (layer == null) {
+      const original = node.layer;
+      const config = newConfigs.get(original) ?? original.getConfig();
+      const copy = deserializeLayer({className: original.getClassName(), config});
+      made.set(original, copy);
+      layer = copy;
+      copies.push(() => copy.setWeights(newWeights.get(original) ?? original.getWeights()));
+    }
+    return applySymbolic(layer, inputs, node.callArgs);
+  });
+  copies.forEach((copy) => copy());
+  tf.dispose([...newWeights.values()].flat());
+  return result;
+}
