@@ -48,9 +48,10 @@ function transformModel(model: tfl.LayersModel, fnName: string,
  * });
  * ```
  */
+// A LayersModel is also a Layer, so its overload comes first.
+export function pruneLowMagnitude(toPrune: tfl.LayersModel, params?: PruneParams): tfl.LayersModel;
 export function pruneLowMagnitude(toPrune: Layer, params?: PruneParams): PruneLowMagnitude;
 export function pruneLowMagnitude(toPrune: Layer[], params?: PruneParams): PruneLowMagnitude[];
-export function pruneLowMagnitude(toPrune: tfl.LayersModel, params?: PruneParams): tfl.LayersModel;
 export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params: PruneParams = {}):
     PruneLowMagnitude|PruneLowMagnitude[]|tfl.LayersModel {
   if (Array.isArray(toPrune)) {
