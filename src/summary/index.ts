@@ -1,0 +1,88 @@
+/**
+ * TensorBoard scalar summaries (`tfmot.summary`): tfjs-node's native writer
+ * when training runs on its 'tensorflow' backend, otherwise event files
+ * written here in plain TypeScript.
+ */
+
+import {checkInteger, describeValue, ValueError} from '../errors.js';
+import {EventFileWriter} from './event_file.js';
+import {tfjsNodeWriter} from './tfjs_node.js';
+
+/** Writes scalar summaries that TensorBoard shows as charts over steps. */
+export interface SummaryWriter {
+  /** Queues `value` (stored as float32) under `tag` at training step `step`. */
+  scalar(tag: string, value: number, step: number): void;
+  /** Writes everything queued so far to disk. */
+  flush(): Promise<void>;
+  /** Flushes and releases the file; `scalar` throws afterwards. */
+  close(): Promise<void>;
+}
+
+function checkScalar(tag: unknown, value: unknown, step: unknown): void {
+  if (typeof tag !== 'string' || tag.length === 0) {
+    throw new ValueError(`SummaryWriter.scalar: tag must be a non-empty string; ` +
+        `received ${describeValue(tag)}.`);
+  }
+  if (typeof value !== 'number') {
+    throw new ValueError(`SummaryWriter.scalar: value for '${tag}' must be a number; ` +
+        `received ${describeValue(value)}.`);
+  }
+  checkInteger(step, `SummaryWriter.scalar: step for '${tag}'`, 0);
+}
+
+/** Adds the boundary checks shared by both writers. */
+class CheckedWriter implements SummaryWriter {
+  private closed = false;
+
+  constructor(private readonly inner: SummaryWriter, private readonly logDir: string) {}
+
+  scalar(tag: string, value: number, step: number): void {
+    if (this.closed) {
+      throw new ValueError(`SummaryWriter for '${this.logDir}' is closed; create a new one.`);
+    }
+    checkScalar(tag, value, step);
+    this.inner.scalar(tag, value, step);
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return this.inner.close();
+  }
+}
+
+/**
+ * Creates a TensorBoard summary writer for `logDir` (created if missing).
+ * With '@tensorflow/tfjs-node' installed and 'tensorflow' the active
+ * backend, this wraps its `tf.node.summaryFileWriter(logDir)`; otherwise it
+ * writes a new `events.out.tfevents.<seconds>.<hostname>` file itself.
+ * Either way `tensorboard --logdir <logDir>` shows the scalars.
+ *
+ * @param logDir Directory of the run, one per run for TensorBoard to compare.
+ * @returns A writer; call `close()` when training ends.
+ * @throws ValueError if `logDir` is not a non-empty string, and from
+ *     `scalar` if the tag is empty, the value not a number or the step not
+ *     an integer >= 0.
+ *
+ * @example
+ * ```ts
+ * import * as tfmot from 'tfjs-model-optimization';
+ *
+ * const writer = await tfmot.summary.createSummaryWriter('/tmp/logs/run1');
+ * for (let step = 0; step < 100; step++) {
+ *   writer.scalar('dense/sparsity', step / 100, step);
+ * }
+ * await writer.close();
+ * ```
+ */
+export async function createSummaryWriter(logDir: string): Promise<SummaryWriter> {
+  if (typeof logDir !== 'string' || logDir.length === 0) {
+    throw new ValueError(`createSummaryWriter: logDir must be a non-empty string; ` +
+        `received ${describeValue(logDir)}.`);
+  }
+  const native = await tfjsNodeWriter(logDir);
+  return new CheckedWriter(native ?? await EventFileWriter.create(logDir), logDir);
+}
