@@ -12,5 +12,6 @@ export * as data from './data/index.js';
 export * as io from './io/index.js';
 export * as quantization from './quantization/index.js';
 export * as sparsity from './pruning/index.js';
+export * as summary from './summary/index.js';
 export * as tflite from './tflite/index.js';
 export {NotSupportedError, ValueError} from './errors.js';
