@@ -1,0 +1,137 @@
+/**
+ * The README's TFLite export and CLI snippets run as written.
+ *
+ * A code block preceded by `<!-- snippet: NAME -->` is executed: ```ts blocks
+ * named `group/1`, `group/2`, ... are joined in order into one module (so
+ * later blocks continue earlier ones), with `'tfjs-model-optimization'`
+ * pointing at src/, written under tmp/ (gitignored) and imported with a temporary
+ * directory as the working directory. ```sh blocks run their
+ * `npx tfjs-model-optimization ...` lines through the CLI. The README's
+ * `--help` text and its list of convertible layers must match the code.
+ */
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath, pathToFileURL} from 'node:url';
+
+import * as tf from '@tensorflow/tfjs-core';
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
+
+import {runCli, USAGE} from '../../src/cli/cli.js';
+import * as tfmot from '../../src/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const SNIPPET_DIR = join(ROOT, 'tmp', 'readme-snippets');
+
+interface Snippet {
+  name: string;
+  lang: string;
+  code: string;
+}
+
+function snippets(): Snippet[] {
+  const found: Snippet[] = [];
+  for (const m of README.matchAll(/<!-- snippet: ([\w/-]+) -->\n```(\w+)\n([\s\S]*?)```/g)) {
+    found.push({name: m[1], lang: m[2], code: m[3]});
+  }
+  return found;
+}
+
+/** The ts blocks of `group`, joined in order, importing the library from src/. */
+function moduleOf(group: string): string {
+  const parts = snippets().filter((s) => s.lang === 'ts' && s.name.startsWith(`${group}/`));
+  expect(parts.map((s) => s.name)).toEqual(parts.map((_, i) => `${group}/${i + 1}`));
+  // Relative to SNIPPET_DIR, so vitest maps it to src/index.ts.
+  return parts.map((s) => s.code).join('\n').replaceAll(`'tfjs-model-optimization'`, `'../../src/index.js'`);
+}
+
+const typeOf = (file: string, name: string) =>
+  tfmot.tflite.inspect(new Uint8Array(readFileSync(file))).tensors.find((t) => t.name === name)?.type;
+
+describe('README snippets', () => {
+  let cwd: string;
+  const startDir = process.cwd();
+
+  beforeAll(async () => {
+    await tfmot.backend.init();
+    cwd = mkdtempSync(join(tmpdir(), 'tfmot-readme-'));
+    mkdirSync(SNIPPET_DIR, {recursive: true});
+  });
+
+  afterAll(() => {
+    process.chdir(startDir);
+    rmSync(cwd, {recursive: true, force: true});
+  });
+
+  it('has the snippets this test expects', () => {
+    expect(snippets().map((s) => s.name)).toEqual(['export/1', 'export/2', 'export/3', 'cli']);
+  });
+
+  it('"Export to TFLite" runs and writes the files it says', async () => {
+    const file = join(SNIPPET_DIR, 'export.ts');
+    writeFileSync(file, moduleOf('export'));
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
+    let logged: unknown[][] = [];
+    const before = tf.memory().numTensors;
+    process.chdir(cwd);
+    try {
+      await import(pathToFileURL(file).href);
+    } finally {
+      process.chdir(startDir);
+      logged = [...spy.mock.calls];
+      spy.mockRestore();
+    }
+    // The printed op list is the one the snippet's comment shows.
+    expect(logged.some(([v]) => JSON.stringify(v) ===
+        JSON.stringify(['CONV_2D', 'MAX_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED']))).toBe(true);
+    expect(logged.some(([v]) => typeof v === 'string' && v.startsWith('TFLite model'))).toBe(true);
+
+    const at = (f: string) => join(cwd, f);
+    expect(typeOf(at('model.tflite'), 'dense_Dense1/kernel')).toBe('FLOAT32');
+    expect(typeOf(at('model_f16.tflite'), 'dense_Dense1/kernel/fp16')).toBe('FLOAT16');
+    expect(typeOf(at('model_dynamic.tflite'), 'dense_Dense1/kernel')).toBe('INT8');
+    const int8 = tfmot.tflite.inspect(new Uint8Array(readFileSync(at('model_int8.tflite'))));
+    expect(int8.tensors[int8.inputs[0]].type).toBe('INT8');
+    expect(int8.tensors[int8.outputs[0]].type).toBe('INT8');
+    expect(typeOf(at('model_qat_int8.tflite'), 'dense_Dense1/kernel')).toBe('INT8');
+    expect(statSync(at('my_model/model.json')).isFile()).toBe(true);
+    expect(statSync(at('my_qat_model/weights.bin')).isFile()).toBe(true);
+    // The snippet leaves its data and models alive, as a script would; the
+    // converter itself must not add to them.
+    expect(tf.memory().numTensors - before).toBeLessThan(100);
+  });
+
+  it('"Command line" runs (after the export snippet saved its models)', async () => {
+    const [cli] = snippets().filter((s) => s.name === 'cli');
+    const commands = cli.code.split('\n').filter((l) => l.startsWith('npx tfjs-model-optimization '));
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    process.chdir(cwd);
+    try {
+      for (const command of commands) {
+        let out = '';
+        let err = '';
+        const code = await runCli(command.split(/\s+/).slice(2),
+            {stdout: (t) => out += t, stderr: (t) => err += t});
+        expect(err, command).toBe('');
+        expect(code, command).toBe(0);
+        expect(out.length, command).toBeGreaterThan(0);
+      }
+    } finally {
+      process.chdir(startDir);
+    }
+    expect(typeOf(join(cwd, 'model_qat.tflite'), 'dense_Dense1/kernel')).toBe('INT8');
+    expect(typeOf(join(cwd, 'model_dynamic.tflite'), 'dense_Dense1/kernel')).toBe('INT8');
+  });
+
+  it('shows the CLI\'s current --help text', () => {
+    const block = README.match(/<!-- cli-usage -->\n```text\n([\s\S]*?)```/);
+    expect(block?.[1]).toBe(USAGE);
+  });
+
+  it('lists exactly tfmot.tflite.CONVERTIBLE_LAYERS', () => {
+    const block = README.match(/<!-- convertible-layers -->\n([\s\S]*?)\n<!-- \/convertible-layers -->/);
+    // When this fails, update the list in README.md ("Export to TFLite").
+    expect(block?.[1].split(/,\s*/)).toEqual(tfmot.tflite.CONVERTIBLE_LAYERS);
+  });
+});
