@@ -11,6 +11,7 @@ import {ActivationFn, checkActivation, QuantizeAwareActivation} from './activati
 import {batchNormScaleShift} from './batch_norm_fold.js';
 import {kernelLayout} from './kernel_layout.js';
 import {QuantizeConfig} from './quantize_config.js';
+import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
 import {deserializeRegistered, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
 
 type Layer = tfl.layers.Layer;
@@ -181,25 +182,13 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
   private callSwapped(inputs: tf.Tensor|tf.Tensor[], kwargs: Kwargs, training: boolean):
       tf.Tensor {
     const fields = this.layer as unknown as LayerFields;
-    const saved: Array<[string, unknown]> = [];
-    const swap = (attr: string, value: unknown) => {
-      saved.push([attr, fields[attr]]);
-      fields[attr] = value;
-    };
-    try {
-      for (const weight of this.effectiveWeights(null, training)) {
-        swap(weight.attr, {read: () => weight.value});
-      }
-      for (const slot of this.activationSlots) {
-        swap(slot.attr, new QuantizeAwareActivation(
-            fields[slot.attr] as ActivationFn, slot.quantizer, slot.vars, training));
-      }
-      return this.layer.call(inputs, kwargs) as tf.Tensor;
-    } finally {
-      for (const [attr, value] of saved.reverse()) {
-        fields[attr] = value;
-      }
-    }
+    const replacements: Array<[string, unknown]> = [
+      ...this.effectiveWeights(null, training).map(
+          (w): [string, unknown] => [w.attr, weightValue(w.value)]),
+      ...this.activationSlots.map((slot): [string, unknown] => [slot.attr,
+        new QuantizeAwareActivation(fields[slot.attr] as ActivationFn, slot.quantizer, slot.vars, training)]),
+    ];
+    return callWithAttributes(this.layer, replacements, inputs, kwargs) as tf.Tensor;
   }
 
   /**
