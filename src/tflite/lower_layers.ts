@@ -64,6 +64,16 @@ function floatData(t: tf.Tensor): Float32Array {
   return Float32Array.from(t.dataSync());
 }
 
+/** The values of a tensor computed from weights, freeing it. */
+function computed(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  try {
+    return floatData(t);
+  } finally {
+    t.dispose();
+  }
+}
+
 const pair = (v: unknown): [number, number] =>
     Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : [v as number, v as number];
 
@@ -96,7 +106,7 @@ const lowerDense: Lowering = (ctx, layer, [x]) => {
   const kernel = ctx.kernel ?? read(layer, 'kernel')!;
   const [inDim, units] = kernel.shape;
   const weights = ctx.ir.constant(
-      `${layer.name}/kernel`, [units, inDim], floatData(tf.tidy(() => tf.transpose(kernel))),
+      `${layer.name}/kernel`, [units, inDim], computed(() => tf.transpose(kernel)),
       'weights', 0);
   const bias = biasConstant(ctx, layer.name, ctx.bias !== undefined ? ctx.bias : read(layer, 'bias'), units);
   const out = ctx.ir.tensor(`${layer.name}/out`, [...x.shape.slice(0, -1), units]);
@@ -113,7 +123,7 @@ const lowerConv2D: Lowering = (ctx, layer, [x]) => {
   const [sh, sw] = pair(config['strides']);
   const [dh, dw] = pair(config['dilationRate'] ?? 1);
   const weights = ctx.ir.constant(`${layer.name}/kernel`, [filters, kh, kw, kernel.shape[2] as number],
-      floatData(tf.tidy(() => tf.transpose(kernel, [3, 0, 1, 2]))), 'weights', 0);
+      computed(() => tf.transpose(kernel, [3, 0, 1, 2])), 'weights', 0);
   const bias = biasConstant(ctx, layer.name, ctx.bias !== undefined ? ctx.bias : read(layer, 'bias'), filters);
   const out = ctx.ir.tensor(`${layer.name}/out`, [x.shape[0],
     outSize(x.shape[1], kh, sh, dh, pad), outSize(x.shape[2], kw, sw, dw, pad), filters]);
@@ -156,7 +166,7 @@ const lowerSeparable: Lowering = (ctx, layer, [x]) => {
   const pointwise = read(layer, 'pointwiseKernel')!;
   const [, , inCh, filters] = pointwise.shape;
   const weights = ctx.ir.constant(`${layer.name}/pointwise_kernel`, [filters, 1, 1, inCh],
-      floatData(tf.tidy(() => tf.transpose(pointwise, [3, 0, 1, 2]))), 'weights', 0);
+      computed(() => tf.transpose(pointwise, [3, 0, 1, 2])), 'weights', 0);
   const bias = biasConstant(ctx, layer.name, read(layer, 'bias'), filters);
   const mid = dwOp.outputs[0];
   const out = ctx.ir.tensor(`${layer.name}/out`, [...mid.shape.slice(0, 3), filters]);

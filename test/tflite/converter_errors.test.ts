@@ -106,3 +106,33 @@ describe('TFLiteConverter errors', () => {
     await expect(c.convert()).rejects.toThrow(/No range for tensor 'float_head\/out'.*representativeDataset/);
   });
 });
+
+describe('TFLiteConverter memory', () => {
+  it('leaves no tensors behind in any mode', async () => {
+    await tfmot.backend.init();
+    const model = tfmot.data.mnistTutorialModel({seed: 4});
+    const sample = tf.zeros([1, 28, 28, 1]);
+    const convertAll = async () => {
+      for (const mode of ['float32', 'float16', 'dynamic', 'int8']) {
+        const c = TFLiteConverter.fromLayersModel(model);
+        if (mode !== 'float32') {
+          c.optimizations = ['DEFAULT'];
+        }
+        if (mode === 'float16') {
+          c.targetSpec.supportedTypes = ['float16'];
+        }
+        if (mode === 'int8') {
+          c.representativeDataset = function* () {
+            yield sample;
+          };
+        }
+        await c.convert();
+      }
+    };
+    await convertAll();
+    const before = tf.memory().numTensors;
+    await convertAll();
+    expect(tf.memory().numTensors).toBe(before);
+    sample.dispose();
+  });
+});
