@@ -2,38 +2,17 @@
  * The public pruning functions: wrap (pruneLowMagnitude), unwrap
  * (stripPruning) and measure (getSparsity).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, ValueError} from '../errors.js';
-import {applySymbolic, checkModel, readGraph, rebuildModel} from '../graph/model_graph.js';
+import {checkModel, readGraph} from '../graph/model_graph.js';
+import {transformModel} from '../graph/transform_model.js';
 import {cloneLayer} from '../quantization/quantize_annotate.js';
 import {checkSupported, isPrunable, prunableWeights} from './prune_registry.js';
 import {PruneLowMagnitude, PruneParams} from './prune_wrapper.js';
 import {removePrunedFilters} from './remove_filters.js';
 
 type Layer = tfl.layers.Layer;
-
-/** Rebuilds a model layer by layer, copying weights into the new layers. */
-function transformModel(model: tfl.LayersModel, fnName: string,
-    replace: (layer: Layer) => {layer: Layer, weightsFrom: () => tf.Tensor[], weightsInto: Layer}):
-    tfl.LayersModel {
-  const graph = readGraph(checkModel(model, fnName));
-  const made = new Map<Layer, Layer>();
-  const copies: Array<() => void> = [];
-  const result = rebuildModel(graph, (node, inputs) => {
-    let layer = made.get(node.layer);
-    if (layer == null) {
-      const r = replace(node.layer);
-      layer = r.layer;
-      made.set(node.layer, layer);
-      copies.push(() => r.weightsInto.setWeights(r.weightsFrom()));
-    }
-    return applySymbolic(layer, inputs, node.callArgs);
-  });
-  tf.tidy(() => copies.forEach((copy) => copy()));
-  return result;
-}
 
 /**
  * Wraps layers for magnitude pruning during fit() (train with the

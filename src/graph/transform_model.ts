@@ -1,0 +1,39 @@
+/**
+ * Copies a model layer by layer through a replacement function, then copies
+ * weights into the new layers once the new model is built (wrappers build
+ * their inner layers on first use).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {applySymbolic, checkModel, readGraph, rebuildModel} from './model_graph.js';
+
+type Layer = tfl.layers.Layer;
+
+/** What replaces one layer, and where its weights come from and go. */
+export interface Replacement {
+  layer: Layer;
+  weightsFrom: () => tf.Tensor[];
+  weightsInto: Layer;
+  /** Runs after the weights are copied (e.g. to initialize from them). */
+  afterCopy?: () => void;
+}
+
+export function transformModel(model: tfl.LayersModel, fnName: string,
+    replace: (layer: Layer) => Replacement): tfl.LayersModel {
+  const graph = readGraph(checkModel(model, fnName));
+  const made = new Map<Layer, Replacement>();
+  const result = rebuildModel(graph, (node, inputs) => {
+    let r = made.get(node.layer);
+    if (r == null) {
+      r = replace(node.layer);
+      made.set(node.layer, r);
+    }
+    return applySymbolic(r.layer, inputs, node.callArgs);
+  });
+  for (const r of made.values()) {
+    tf.tidy(() => r.weightsInto.setWeights(r.weightsFrom()));
+    r.afterCopy?.();
+  }
+  return result;
+}
