@@ -1,0 +1,106 @@
+/**
+ * Initial cluster centroids for a weight vector, TFMOT's four methods, on
+ * plain numbers. With `preserveSparsity` one centroid is 0 and the others
+ * are split between the negative and positive weights by their counts.
+ */
+import seedrandom from 'seedrandom';
+
+import {checkStringUnion, ValueError} from '../errors.js';
+
+export const CentroidInitialization = {
+  LINEAR: 'LINEAR',
+  RANDOM: 'RANDOM',
+  DENSITY_BASED: 'DENSITY_BASED',
+  KMEANS_PLUS_PLUS: 'KMEANS_PLUS_PLUS',
+} as const;
+export type CentroidInitializationName = keyof typeof CentroidInitialization;
+export const VALID_CENTROID_INITS = Object.keys(CentroidInitialization) as CentroidInitializationName[];
+
+/** n evenly spaced values from a to b (a alone when n is 1). */
+function linspace(a: number, b: number, n: number): number[] {
+  return n === 1 ? [a] : Array.from({length: n}, (_, i) => a + (b - a) * i / (n - 1));
+}
+
+/** Centroids for `values` (all of them non-empty) by one method. */
+function initDense(values: Float64Array, n: number, method: CentroidInitializationName,
+    random: () => number): number[] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  switch (method) {
+    case 'LINEAR':
+      return linspace(min, max, n);
+    case 'RANDOM':
+      return Array.from({length: n}, () => min + (max - min) * random()).sort((a, b) => a - b);
+    case 'DENSITY_BASED': {
+      // Inverse of the empirical CDF at evenly spaced levels in (0, 1].
+      const sorted = Float64Array.from(values).sort();
+      return linspace(n === 1 ? 1 : 0.01, 1, n).map(
+          (q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]);
+    }
+    case 'KMEANS_PLUS_PLUS': {
+      const centroids = [values[Math.floor(random() * values.length)]];
+      const dist = Float64Array.from(values, (v) => (v - centroids[0]) ** 2);
+      while (centroids.length < n) {
+        const total = dist.reduce((a, b) => a + b, 0);
+        let pick = values.length - 1;
+        if (total > 0) {
+          let r = random() * total;
+          for (let i = 0; i < values.length; i++) {
+            r -= dist[i];
+            if (r < 0) {
+              pick = i;
+              break;
+            }
+          }
+        }
+        const c = values[pick];
+        centroids.push(c);
+        for (let i = 0; i < values.length; i++) {
+          dist[i] = Math.min(dist[i], (values[i] - c) ** 2);
+        }
+      }
+      return centroids.sort((a, b) => a - b);
+    }
+  }
+}
+
+/** Options of {@link initCentroids}. */
+export interface CentroidInitOptions {
+  method: CentroidInitializationName;
+  preserveSparsity: boolean;
+  /** Seed for RANDOM and KMEANS_PLUS_PLUS. */
+  seed?: number|string;
+}
+
+/**
+ * `n` initial centroids for `weights`, sorted ascending.
+ *
+ * ```ts
+ * initCentroids(Float32Array.of(-1, 0, 0.5, 3), 3, {method: 'LINEAR', preserveSparsity: false});  // [-1, 1, 3]
+ * ```
+ */
+export function initCentroids(weights: ArrayLike<number>, n: number, options: CentroidInitOptions): number[] {
+  const method = checkStringUnion(options.method, VALID_CENTROID_INITS, 'clusterCentroidsInit');
+  const random = seedrandom(String(options.seed ?? 0));
+  if (!options.preserveSparsity) {
+    return initDense(Float64Array.from(weights), n, method, random);
+  }
+  const negatives = Float64Array.from(Array.from(weights).filter((v) => v < 0));
+  const positives = Float64Array.from(Array.from(weights).filter((v) => v > 0));
+  if (negatives.length + positives.length === 0) {
+    throw new ValueError('Cannot cluster a weight that is all zeros with preserveSparsity.');
+  }
+  // n - 1 centroids besides the pinned 0, shared by the counts of each sign.
+  let nNeg = Math.round((n - 1) * negatives.length / (negatives.length + positives.length));
+  nNeg = negatives.length === 0 ? 0 : positives.length === 0 ? n - 1 : Math.min(Math.max(nNeg, 1), n - 2);
+  const nPos = n - 1 - nNeg;
+  return [
+    ...(nNeg > 0 ? initDense(negatives, nNeg, method, random) : []),
+    0,
+    ...(nPos > 0 ? initDense(positives, nPos, method, random) : []),
+  ];
+}

@@ -1,0 +1,98 @@
+/** The public clustering functions: clusterWeights and stripClustering. */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {checkModel, readGraph} from '../graph/model_graph.js';
+import {transformModel} from '../graph/transform_model.js';
+import {cloneLayer} from '../quantization/quantize_annotate.js';
+import {ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, resolveClusterParams} from './cluster_weights.js';
+
+type Layer = tfl.layers.Layer;
+
+function checkNotClustered(model: tfl.LayersModel): void {
+  for (const layer of model.layers) {
+    if (layer instanceof ClusterWeights) {
+      throw new ValueError(
+          `Model '${model.name}' is already clustered (layer '${layer.name}'); strip it with ` +
+          `stripClustering before clustering again.`);
+    }
+  }
+}
+
+/**
+ * Clusters the weights of a model's clusterable layers (a copy is returned),
+ * of one layer, or of an array of layers, during fine-tuning.
+ *
+ * ```ts
+ * const clustered = tfmot.clustering.clusterWeights(model,
+ *     {numberOfClusters: 16, clusterCentroidsInit: 'LINEAR'});
+ * ```
+ */
+export function clusterWeights(toCluster: tfl.LayersModel, params: ClusterParams): tfl.LayersModel;
+export function clusterWeights(toCluster: Layer, params: ClusterParams): ClusterWeights;
+export function clusterWeights(toCluster: Layer[], params: ClusterParams): ClusterWeights[];
+export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params: ClusterParams):
+    ClusterWeights|ClusterWeights[]|tfl.LayersModel {
+  resolveClusterParams(params);
+  if (Array.isArray(toCluster)) {
+    return toCluster.map((layer) => clusterWeights(layer, params));
+  }
+  if (toCluster instanceof tfl.LayersModel) {
+    const model = checkModel(toCluster, 'clusterWeights');
+    checkNotClustered(model);
+    for (const node of readGraph(model).nodes) {
+      if (node.layer.weights.length > 0 && clusterableWeights(node.layer).length === 0 &&
+          !['BatchNormalization', 'LayerNormalization', 'PReLU'].includes(node.layer.getClassName())) {
+        throw new NotSupportedError(
+            `Layer '${node.layer.name}' of class ${node.layer.getClassName()} has weights that ` +
+            `clusterWeights cannot cluster (clusterable: ${CLUSTERABLE_LAYERS.join(', ')}); cluster ` +
+            `the other layers one by one, or implement getClusterableWeights() on it.`);
+      }
+    }
+    const perChannelOnlyConv = (layer: Layer) =>
+      !params.clusterPerChannel || layer.getClassName() === 'Conv2D';
+    return transformModel(model, 'clusterWeights', (layer) => {
+      const inner = cloneLayer(layer);
+      if (clusterableWeights(layer).length === 0) {
+        return {layer: inner, weightsFrom: () => layer.getWeights(), weightsInto: inner};
+      }
+      // Per-channel clustering applies to Conv2D; other layers cluster per tensor.
+      const wrapper = new ClusterWeights({layer: inner, ...params,
+        clusterPerChannel: perChannelOnlyConv(layer) && Boolean(params.clusterPerChannel)});
+      return {layer: wrapper, weightsFrom: () => layer.getWeights(), weightsInto: inner,
+        afterCopy: () => wrapper.initializeCentroids()};
+    });
+  }
+  if (!(toCluster instanceof tfl.layers.Layer)) {
+    throw new ValueError(`clusterWeights expects a layer, an array of layers or a LayersModel; ` +
+        `received ${describeValue(toCluster)}.`);
+  }
+  return new ClusterWeights({layer: toCluster, ...params});
+}
+
+/**
+ * The plain model: each wrapper replaced by its layer holding the clustered
+ * weights (at most numberOfClusters distinct values per tensor or channel).
+ *
+ * ```ts
+ * const final = tfmot.clustering.stripClustering(clustered);
+ * ```
+ */
+export function stripClustering(model: tfl.LayersModel): tfl.LayersModel {
+  return transformModel(model, 'stripClustering', (layer) => {
+    if (!(layer instanceof ClusterWeights)) {
+      const copy = cloneLayer(layer);
+      return {layer: copy, weightsFrom: () => layer.getWeights(), weightsInto: copy};
+    }
+    const inner = cloneLayer(layer.layer);
+    return {layer: inner, weightsInto: inner, weightsFrom: () => {
+      const clustered = new Map(layer.clusteredValues().map(({attr, value}) => [attr, value]));
+      const fields = layer.layer as unknown as Record<string, tfl.LayerVariable>;
+      // getWeights order is the layer's weights order; swap in clustered values.
+      return layer.layer.weights.map((v) => {
+        const attr = Object.keys(fields).find((k) => fields[k] === v);
+        return (attr != null ? clustered.get(attr) : undefined) ?? v.read();
+      });
+    }};
+  });
+}
