@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError} from '../errors.js';
 import {checkActivation, fixedOutputKind} from './activations.js';
+import {Preserve} from './preserving_quantizers.js';
 import {Default8BitQuantizeConfig, FixedOutputQuantizeConfig, QuantizeConfig} from './quantize_config.js';
 
 type Layer = tfl.layers.Layer;
@@ -99,8 +100,8 @@ export function quantizeRole(layer: Layer): QuantizeRole {
  * false leaves the output to a following layer (ReLU after Conv2D, inputs of
  * a Concatenate).
  */
-export function defaultQuantizeConfig(layer: Layer, quantizeActivation: boolean):
-    QuantizeConfig|null {
+export function defaultQuantizeConfig(layer: Layer, quantizeActivation: boolean,
+    preserve: Preserve|null = null): QuantizeConfig|null {
   const role = quantizeRole(layer);
   const entry = REGISTRY[layer.getClassName()];
   switch (role) {
@@ -111,6 +112,7 @@ export function defaultQuantizeConfig(layer: Layer, quantizeActivation: boolean)
         activationAttrs: quantizeActivation ? ['activation'] : [],
         quantizeOutput: false,
         perAxisWeights: perAxis,
+        preserve,
       });
     }
     case 'output':

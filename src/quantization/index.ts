@@ -8,5 +8,7 @@ export {QuantizeWrapper} from './quantize_wrapper.js';
 export type {QuantizeWrapperArgs} from './quantize_wrapper.js';
 export {QuantizeLayer} from './quantize_layer.js';
 export {QuantizeAnnotate, quantizeAnnotateLayer, quantizeAnnotateModel} from './quantize_annotate.js';
-export {Default8BitQuantizeScheme, quantizeApply, quantizeModel} from './quantize_apply.js';
+export {Default8BitClusterPreserveQuantizeScheme, Default8BitPrunePreserveQuantizeScheme, Default8BitQuantizeScheme, quantizeApply, quantizeModel} from './quantize_apply.js';
+export {PreservingQuantizer} from './preserving_quantizers.js';
+export type {Preserve} from './preserving_quantizers.js';
 export {SUPPORTED_LAYERS} from './default_8bit_registry.js';

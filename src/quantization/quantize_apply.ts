@@ -13,6 +13,7 @@ import {cloneLayer, QuantizeAnnotate, quantizeAnnotateModel} from './quantize_an
 import {QuantizeConfig} from './quantize_config.js';
 import {QuantizeLayer} from './quantize_layer.js';
 import {QuantizeWrapper} from './quantize_wrapper.js';
+import {Preserve} from './preserving_quantizers.js';
 import {AllValuesQuantizer, MovingAverageQuantizer, Quantizer} from './quantizers.js';
 
 type Layer = tfl.layers.Layer;
@@ -20,8 +21,8 @@ type SymbolicTensor = tfl.SymbolicTensor;
 
 /**
  * A quantization scheme: the config for each annotated layer and the
- * quantizers for values entering the quantized region. Subclass it (or the
- * default) to change how weights are quantized, as PQAT/CQAT do.
+ * quantizers for values entering the quantized region. Subclass it to
+ * change how layers are quantized; the preserving schemes below do.
  */
 export class Default8BitQuantizeScheme {
   /**
@@ -29,7 +30,12 @@ export class Default8BitQuantizeScheme {
    * passes int8 values through unchanged. Throws for unsupported layers.
    */
   getQuantizeConfig(layer: Layer, quantizeActivation: boolean): QuantizeConfig|null {
-    return defaultQuantizeConfig(layer, quantizeActivation);
+    return defaultQuantizeConfig(layer, quantizeActivation, this.preserve());
+  }
+
+  /** What the weight quantizers keep through QAT (none by default). */
+  protected preserve(): Preserve|null {
+    return null;
   }
 
   /** Quantizer for a model input (TFMOT: all-values running range). */
@@ -40,6 +46,39 @@ export class Default8BitQuantizeScheme {
   /** Quantizer for a float layer's output entering the quantized region. */
   boundaryQuantizer(): Quantizer {
     return new MovingAverageQuantizer({numBits: 8, perAxis: false, symmetric: false, narrowRange: false});
+  }
+}
+
+/**
+ * PQAT: QAT that keeps a pruned model's zeros (TFMOT's
+ * Default8BitPrunePreserveQuantizeScheme).
+ *
+ * ```ts
+ * const pqat = tfmot.quantization.quantizeApply(
+ *     tfmot.quantization.quantizeAnnotateModel(stripped),
+ *     new tfmot.quantization.Default8BitPrunePreserveQuantizeScheme());
+ * ```
+ */
+export class Default8BitPrunePreserveQuantizeScheme extends Default8BitQuantizeScheme {
+  protected override preserve(): Preserve {
+    return 'sparsity';
+  }
+}
+
+/**
+ * CQAT (and PCQAT with `preserveSparsity`): QAT that keeps a clustered
+ * model's clusters (TFMOT's Default8BitClusterPreserveQuantizeScheme).
+ */
+export class Default8BitClusterPreserveQuantizeScheme extends Default8BitQuantizeScheme {
+  readonly preserveSparsity: boolean;
+
+  constructor(args: {preserveSparsity?: boolean} = {}) {
+    super();
+    this.preserveSparsity = Boolean(args.preserveSparsity);
+  }
+
+  protected override preserve(): Preserve {
+    return this.preserveSparsity ? 'clustersAndSparsity' : 'clusters';
   }
 }
 

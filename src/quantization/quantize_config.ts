@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../errors.js';
+import {Preserve, PreservingQuantizer} from './preserving_quantizers.js';
 import {FixedQuantizer, LastValueQuantizer, MovingAverageQuantizer, Quantizer} from './quantizers.js';
 
 type Layer = tfl.layers.Layer;
@@ -54,6 +55,8 @@ export interface Default8BitQuantizeConfigArgs {
   quantizeOutput: boolean;
   /** One weight range per output channel (Conv2D, DepthwiseConv2D). */
   perAxisWeights?: boolean;
+  /** Keep sparsity and/or clusters of the weights through QAT (PQAT/CQAT/PCQAT). */
+  preserve?: Preserve|null;
 }
 
 /** The default 8-bit config, parameterized like TFMOT's. */
@@ -63,6 +66,7 @@ export class Default8BitQuantizeConfig extends QuantizeConfig {
   readonly activationAttrs: string[];
   readonly quantizeOutput: boolean;
   readonly perAxisWeights: boolean;
+  readonly preserve: Preserve|null;
 
   constructor(args: Default8BitQuantizeConfigArgs) {
     super();
@@ -75,10 +79,15 @@ export class Default8BitQuantizeConfig extends QuantizeConfig {
     this.activationAttrs = [...args.activationAttrs];
     this.quantizeOutput = Boolean(args.quantizeOutput);
     this.perAxisWeights = Boolean(args.perAxisWeights);
+    this.preserve = args.preserve ?? null;
   }
 
   getWeightsAndQuantizers(): Array<[string, Quantizer]> {
-    return this.weightAttrs.map((a) => [a, default8BitWeightQuantizer(this.perAxisWeights)]);
+    return this.weightAttrs.map((a) => {
+      const quantizer = default8BitWeightQuantizer(this.perAxisWeights);
+      return [a, this.preserve == null ? quantizer :
+          new PreservingQuantizer({quantizer, preserve: this.preserve})];
+    });
   }
 
   getActivationsAndQuantizers(): Array<[string, Quantizer]> {
@@ -95,6 +104,7 @@ export class Default8BitQuantizeConfig extends QuantizeConfig {
       activationAttrs: this.activationAttrs,
       quantizeOutput: this.quantizeOutput,
       perAxisWeights: this.perAxisWeights,
+      preserve: this.preserve,
     };
   }
 }

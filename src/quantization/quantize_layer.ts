@@ -31,9 +31,9 @@ export class QuantizeLayer extends tfl.layers.Layer implements QuantizerHost {
         {numBits: 8, perAxis: false, symmetric: false, narrowRange: false});
   }
 
-  addQuantizerWeight(name: string, shape: number[], init: number): tfl.LayerVariable {
+  addQuantizerWeight(name: string, shape: number[], init: number, trainable = false): tfl.LayerVariable {
     return this.addWeight(
-        name, shape, 'float32', tfl.initializers.constant({value: init}), undefined, false);
+        name, shape, 'float32', tfl.initializers.constant({value: init}), undefined, trainable);
   }
 
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {

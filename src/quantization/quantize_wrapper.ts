@@ -81,9 +81,9 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
     }
   }
 
-  addQuantizerWeight(name: string, shape: number[], init: number): tfl.LayerVariable {
+  addQuantizerWeight(name: string, shape: number[], init: number, trainable = false): tfl.LayerVariable {
     return this.addWeight(
-        name, shape, 'float32', tfl.initializers.constant({value: init}), undefined, false);
+        name, shape, 'float32', tfl.initializers.constant({value: init}), undefined, trainable);
   }
 
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
@@ -226,6 +226,15 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
   initializeWeightRanges(): void {
     tf.tidy(() => {
       const fold = this.foldedBatchNorm != null ? batchNormScaleShift(this.foldedBatchNorm) : null;
+      const layout = kernelLayout(this.layer.getClassName());
+      const fields = this.layer as unknown as LayerFields;
+      for (const slot of this.weightSlots) {
+        let view = this.channelsLast(slot.attr, (fields[slot.attr] as tfl.LayerVariable).read());
+        if (fold != null && slot.attr === layout?.kernelAttr) {
+          view = tf.mul(view, fold.scale);
+        }
+        slot.quantizer.initialize(view, slot.vars);
+      }
       this.effectiveWeights(fold?.scale ?? null, true);
     });
   }
@@ -270,7 +279,8 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
     if (!this.trainable) {
       return [];
     }
-    return this.innerLayers().flatMap((l) => l.trainableWeights);
+    // Quantizers may own trainable variables (cluster-preserving centroids).
+    return [...this.innerLayers().flatMap((l) => l.trainableWeights), ...super.trainableWeights];
   }
 
   override get nonTrainableWeights(): tfl.LayerVariable[] {

@@ -14,7 +14,8 @@ type LayerVariable = tfl.LayerVariable;
 
 /** The layer that owns a quantizer's variables (QuantizeWrapper, QuantizeLayer). */
 export interface QuantizerHost {
-  addQuantizerWeight(name: string, shape: number[], init: number): LayerVariable;
+  /** Adds a variable to the host layer; non-trainable unless asked. */
+  addQuantizerWeight(name: string, shape: number[], init: number, trainable?: boolean): LayerVariable;
 }
 
 /** Variables a quantizer created in `build`, by role. */
@@ -29,6 +30,11 @@ export abstract class Quantizer extends tf.serialization.Serializable {
   abstract build(shape: number[], name: string, host: QuantizerHost): QuantizerVars;
   /** Returns the fake-quantized `x`, updating the range when `training`. */
   abstract call(x: tf.Tensor, training: boolean, vars: QuantizerVars): tf.Tensor;
+  /**
+   * Called once with the weight's value after a model's weights are copied
+   * in (quantizeApply), for quantizers that derive state from it.
+   */
+  initialize(_x: tf.Tensor, _vars: QuantizerVars): void {}
   abstract override getConfig(): tf.serialization.ConfigDict;
 }
 

@@ -1,0 +1,103 @@
+/**
+ * Weight quantizers for collaborative optimization: QAT that keeps what
+ * pruning and clustering achieved (TFMOT's PQAT, CQAT, PCQAT). Each wraps
+ * the ordinary weight quantizer and changes what it is given:
+ * - sparsity: w * mask, the mask fixed from w != 0 when QAT starts;
+ * - clusters: every weight is its cluster's centroid (the distinct values of
+ *   the clustered weight when QAT starts), the centroids train, so the
+ *   number of distinct values cannot grow; with sparsity, 0 stays pinned.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import {checkStringUnion} from '../errors.js';
+import {deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
+
+export const VALID_PRESERVE = ['sparsity', 'clusters', 'clustersAndSparsity'] as const;
+/** What a preserving quantizer keeps through QAT. */
+export type Preserve = typeof VALID_PRESERVE[number];
+
+/** Arguments of {@link PreservingQuantizer}. */
+export interface PreservingQuantizerArgs {
+  /** The quantizer applied after preservation (the default 8-bit weight quantizer). */
+  quantizer: Quantizer;
+  preserve: Preserve;
+}
+
+/** Wraps a weight quantizer so QAT keeps sparsity and/or clusters. */
+export class PreservingQuantizer extends Quantizer {
+  static className = 'PreservingQuantizer';
+  readonly quantizer: Quantizer;
+  readonly preserve: Preserve;
+
+  constructor(args: PreservingQuantizerArgs) {
+    super();
+    this.quantizer = args.quantizer instanceof Quantizer ? args.quantizer :
+        deserializeQuantizer(args.quantizer as unknown as tf.serialization.ConfigDict);
+    this.preserve = checkStringUnion(args.preserve, VALID_PRESERVE, 'preserve');
+  }
+
+  private get keepsClusters(): boolean {
+    return this.preserve !== 'sparsity';
+  }
+
+  private get keepsZeros(): boolean {
+    return this.preserve !== 'clusters';
+  }
+
+  build(shape: number[], name: string, host: QuantizerHost): QuantizerVars {
+    const vars = this.quantizer.build(shape, name, host);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (this.keepsZeros) {
+      vars['sparsity_mask'] = host.addQuantizerWeight(`${name}_sparsity_mask`, shape, 1);
+    }
+    if (this.keepsClusters) {
+      // Sized for the worst case (all values distinct): variable shapes are
+      // fixed at build time, before the clustered weights are known.
+      vars['centroids'] = host.addQuantizerWeight(`${name}_centroids`, [size], 0, true);
+      vars['cluster_index'] = host.addQuantizerWeight(`${name}_cluster_index`, shape, 0);
+      vars['centroid_mask'] = host.addQuantizerWeight(`${name}_centroid_mask`, [size], 1);
+    }
+    return vars;
+  }
+
+  override initialize(x: tf.Tensor, vars: QuantizerVars): void {
+    tf.tidy(() => {
+      if (this.keepsZeros) {
+        vars['sparsity_mask'].write(tf.cast(tf.notEqual(x, 0), 'float32'));
+      }
+      if (this.keepsClusters) {
+        const values = x.dataSync();
+        const distinct = [...new Set(values)].sort((a, b) => a - b);
+        const position = new Map(distinct.map((v, i) => [v, i]));
+        const centroids = new Float32Array(values.length);
+        centroids.set(distinct);
+        const pinned = Float32Array.from(centroids, (v, i) => i < distinct.length &&
+            this.keepsZeros && v === 0 ? 0 : 1);
+        vars['centroids'].write(tf.tensor1d(centroids));
+        vars['centroid_mask'].write(tf.tensor1d(pinned));
+        vars['cluster_index'].write(tf.tensor(Float32Array.from(values, (v) => position.get(v)!), x.shape));
+      }
+    });
+  }
+
+  call(x: tf.Tensor, training: boolean, vars: QuantizerVars): tf.Tensor {
+    return tf.tidy(() => {
+      let w = x;
+      if (this.keepsClusters) {
+        const index = tf.cast(vars['cluster_index'].read(), 'int32');
+        // Pinned centroids (the 0 with sparsity) are 0 and get no gradient.
+        const centroids = tf.mul(vars['centroids'].read(), vars['centroid_mask'].read());
+        w = tf.reshape(tf.gather(centroids, tf.reshape(index, [-1])), x.shape);
+      }
+      if (this.keepsZeros) {
+        w = tf.mul(w, vars['sparsity_mask'].read());
+      }
+      return this.quantizer.call(w, training, vars);
+    });
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return {quantizer: serializeObject(this.quantizer), preserve: this.preserve};
+  }
+}
+tf.serialization.registerClass(PreservingQuantizer, 'Tfmot');
