@@ -144,6 +144,13 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
         throw new ValueError(
             `Layer '${this.layer.name}' names prunable weight '${spec.attr}', which it does not have.`);
       }
+      const mByN = this.params.sparsityMByN;
+      if (mByN != null && variable.shape[spec.inputAxis]! % mByN[1] !== 0) {
+        throw new ValueError(
+            `Layer '${this.layer.name}': sparsityMByN [${mByN}] needs the input dimension of ` +
+            `'${spec.attr}' (${variable.shape[spec.inputAxis]}, axis ${spec.inputAxis} of shape ` +
+            `[${variable.shape}]) to be a multiple of ${mByN[1]}.`);
+      }
       return this.addWeight(`${spec.attr}_mask`, variable.shape as number[], 'float32',
           tfl.initializers.ones(), undefined, false);
     });
