@@ -70,9 +70,9 @@ export function compileAdam(model: tfl.LayersModel, learningRate = 0.01): void {
 /** fit() with the UpdatePruningStep callback (plus `extra` callbacks after it). */
 export async function fitPruned(model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor,
     options: {epochs: number, batchSize: number, extra?: tfl.CustomCallbackArgs}): Promise<void> {
-  const callbacks: Array<tfl.Callback|tfl.CustomCallbackArgs> = [new sparsity.UpdatePruningStep()];
+  const callbacks: Array<tfl.Callback|tfl.CustomCallback> = [new sparsity.UpdatePruningStep()];
   if (options.extra != null) {
-    callbacks.push(options.extra);
+    callbacks.push(new tfl.CustomCallback(options.extra));
   }
   await model.fit(xs, ys, {epochs: options.epochs, batchSize: options.batchSize, shuffle: false,
     verbose: 0, callbacks: callbacks as tfl.Callback[]});
