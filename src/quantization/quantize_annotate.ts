@@ -10,7 +10,7 @@ import {describeValue, ValueError} from '../errors.js';
 import {applySymbolic, checkModel, readGraph, rebuildModel} from '../graph/model_graph.js';
 import {QuantizeConfig} from './quantize_config.js';
 import {deserializeRegistered, serializeObject} from './quantizers.js';
-import {deserializeLayer} from './quantize_wrapper.js';
+import {deserializeLayer, OptimizationWrapper} from '../graph/wrapper.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -22,45 +22,21 @@ export interface QuantizeAnnotateArgs {
 }
 
 /** A pass-through wrapper recording that its layer should be quantized. */
-export class QuantizeAnnotate extends tfl.layers.Layer {
+export class QuantizeAnnotate extends OptimizationWrapper {
   static className = 'QuantizeAnnotate';
-  readonly layer: Layer;
   readonly quantizeConfig: QuantizeConfig|null;
 
   constructor(args: QuantizeAnnotateArgs) {
-    if (!(args?.layer instanceof tfl.layers.Layer)) {
-      throw new ValueError(
-          `quantizeAnnotateLayer expects a tf.layers.Layer; received ${describeValue(args?.layer)}.`);
-    }
-    if (args.layer instanceof QuantizeAnnotate) {
+    if (args?.layer instanceof QuantizeAnnotate) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already annotated.`);
     }
+    super(args, 'quantizeAnnotateLayer', 'quantize_annotate_');
     if (args.quantizeConfig != null && !(args.quantizeConfig instanceof QuantizeConfig)) {
       throw new ValueError(
           `quantizeAnnotateLayer: quantizeConfig for layer '${args.layer.name}' must be a ` +
           `QuantizeConfig; received ${describeValue(args.quantizeConfig)}.`);
     }
-    // The inner layer's input shape, so an annotated first layer can start a
-    // Sequential model.
-    super({
-      name: args.name ?? `quantize_annotate_${args.layer.name}`,
-      batchInputShape: args.layer.batchInputShape,
-      dtype: args.layer.dtype,
-    });
-    this.layer = args.layer;
     this.quantizeConfig = args.quantizeConfig ?? null;
-  }
-
-  override build(inputShape: tfl.Shape|tfl.Shape[]): void {
-    if (!this.layer.built) {
-      this.layer.build(inputShape);
-      this.layer.built = true;
-    }
-    this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
-    return this.layer.computeOutputShape(inputShape);
   }
 
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>):
@@ -68,17 +44,8 @@ export class QuantizeAnnotate extends tfl.layers.Layer {
     return this.layer.call(inputs, kwargs);
   }
 
-  override get trainableWeights(): tfl.LayerVariable[] {
-    return this.layer?.trainableWeights ?? [];
-  }
-
-  override get nonTrainableWeights(): tfl.LayerVariable[] {
-    return this.layer?.nonTrainableWeights ?? [];
-  }
-
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict =
-        {...super.getConfig(), layer: serializeObject(this.layer)};
+    const config = super.getConfig();
     if (this.quantizeConfig != null) {
       config['quantizeConfig'] = serializeObject(this.quantizeConfig);
     }
@@ -88,13 +55,10 @@ export class QuantizeAnnotate extends tfl.layers.Layer {
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>,
       config: tf.serialization.ConfigDict): T {
-    const {layer, quantizeConfig, ...rest} = config;
-    return new cls({
-      ...rest,
-      layer: deserializeLayer(layer as tf.serialization.ConfigDict),
+    return OptimizationWrapper.fromConfigWith(cls, config, ({quantizeConfig}) => ({
       quantizeConfig: quantizeConfig == null ? null : deserializeRegistered<QuantizeConfig>(
           quantizeConfig as tf.serialization.ConfigDict, 'QuantizeConfig'),
-    });
+    }));
   }
 }
 tf.serialization.registerClass(QuantizeAnnotate, 'Tfmot');

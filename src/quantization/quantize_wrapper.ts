@@ -12,6 +12,7 @@ import {batchNormScaleShift} from './batch_norm_fold.js';
 import {kernelLayout} from './kernel_layout.js';
 import {QuantizeConfig} from './quantize_config.js';
 import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
+import {deserializeLayer, OptimizationWrapper} from '../graph/wrapper.js';
 import {deserializeRegistered, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
 
 type Layer = tfl.layers.Layer;
@@ -37,19 +38,14 @@ interface QuantizerSlot {
   vars: QuantizerVars;
 }
 
-/** Builds a layer from `{className, config}` without touching the input. */
-export function deserializeLayer(spec: tf.serialization.ConfigDict): Layer {
-  const copy = JSON.parse(JSON.stringify(spec)) as tf.serialization.ConfigDict;
-  return deserializeRegistered<Layer>(copy, 'layer');
-}
+export {deserializeLayer} from '../graph/wrapper.js';
 
 /**
  * Wraps a layer for quantization-aware training. Created by `quantizeApply`;
  * construct it directly only for custom pipelines.
  */
-export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
+export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHost {
   static className = 'QuantizeWrapper';
-  readonly layer: Layer;
   readonly quantizeConfig: QuantizeConfig;
   readonly foldedBatchNorm: Layer|null;
   private weightSlots: QuantizerSlot[] = [];
@@ -57,23 +53,14 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
   private outputSlots: QuantizerSlot[] = [];
 
   constructor(args: QuantizeWrapperArgs) {
-    if (args?.layer == null || !(args.layer instanceof tfl.layers.Layer)) {
-      throw new ValueError(
-          `QuantizeWrapper expects {layer: a tf.layers.Layer}; received ` +
-          `${describeValue(args?.layer)}.`);
-    }
+    super(args, 'QuantizeWrapper', 'quant_');
     if (!(args.quantizeConfig instanceof QuantizeConfig)) {
       throw new ValueError(
           `QuantizeWrapper for layer '${args.layer.name}' expects quantizeConfig to be a ` +
           `QuantizeConfig; received ${describeValue(args.quantizeConfig)}.`);
     }
-    super({name: args.name ?? `quant_${args.layer.name}`, trainable: args.trainable});
-    this.layer = args.layer;
     this.quantizeConfig = args.quantizeConfig;
     this.foldedBatchNorm = args.foldedBatchNorm ?? null;
-    if (args.trainable != null) {
-      this.trainable = args.trainable;
-    }
     if (this.foldedBatchNorm != null && kernelLayout(this.layer.getClassName()) == null) {
       throw new NotSupportedError(
           `Layer '${this.layer.name}' (${this.layer.getClassName()}) cannot absorb a ` +
@@ -87,10 +74,7 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
   }
 
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
-    if (!this.layer.built) {
-      this.layer.build(inputShape);
-      this.layer.built = true;
-    }
+    super.build(inputShape);
     const outputShape = this.layer.computeOutputShape(inputShape) as tfl.Shape;
     const bn = this.foldedBatchNorm;
     if (bn != null && !bn.built) {
@@ -126,10 +110,6 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
           return {attr: name, quantizer, vars: quantizer.build(outputShape as number[], name, this)};
         });
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
-    return this.layer.computeOutputShape(inputShape);
   }
 
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Kwargs): tf.Tensor|tf.Tensor[] {
@@ -267,45 +247,14 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
     return all;
   }
 
-  private innerLayers(): Layer[] {
-    // The base constructor reads the weight getters before fields are set.
-    if (this.layer == null) {
-      return [];
-    }
-    return this.foldedBatchNorm != null ? [this.layer, this.foldedBatchNorm] : [this.layer];
-  }
-
-  override get trainableWeights(): tfl.LayerVariable[] {
-    if (!this.trainable) {
-      return [];
-    }
-    // Quantizers may own trainable variables (cluster-preserving centroids).
-    return [...this.innerLayers().flatMap((l) => l.trainableWeights), ...super.trainableWeights];
-  }
-
-  override get nonTrainableWeights(): tfl.LayerVariable[] {
-    const own = super.nonTrainableWeights;
-    const inner = this.innerLayers().flatMap((l) =>
-        this.trainable ? l.nonTrainableWeights : l.weights);
-    return [...inner, ...own];
-  }
-
-  override get trainable(): boolean {
-    return this.layer != null ? this.layer.trainable : true;
-  }
-
-  override set trainable(value: boolean) {
-    for (const l of this.innerLayers()) {
-      l.trainable = value;
-    }
+  protected override innerLayers(): Layer[] {
+    const inner = super.innerLayers();
+    return this.foldedBatchNorm != null ? [...inner, this.foldedBatchNorm] : inner;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = {
-      ...super.getConfig(),
-      layer: serializeObject(this.layer),
-      quantizeConfig: serializeObject(this.quantizeConfig),
-    };
+    const config: tf.serialization.ConfigDict =
+        {...super.getConfig(), quantizeConfig: serializeObject(this.quantizeConfig)};
     if (this.foldedBatchNorm != null) {
       config['foldedBatchNorm'] = serializeObject(this.foldedBatchNorm);
     }
@@ -315,15 +264,12 @@ export class QuantizeWrapper extends tfl.layers.Layer implements QuantizerHost {
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>,
       config: tf.serialization.ConfigDict): T {
-    const {layer, quantizeConfig, foldedBatchNorm, ...rest} = config;
-    return new cls({
-      ...rest,
-      layer: deserializeLayer(layer as tf.serialization.ConfigDict),
+    return OptimizationWrapper.fromConfigWith(cls, config, ({quantizeConfig, foldedBatchNorm}) => ({
       quantizeConfig: deserializeRegistered<QuantizeConfig>(
           quantizeConfig as tf.serialization.ConfigDict, 'QuantizeConfig'),
       foldedBatchNorm: foldedBatchNorm != null ?
           deserializeLayer(foldedBatchNorm as tf.serialization.ConfigDict) : null,
-    });
+    }));
   }
 }
 tf.serialization.registerClass(QuantizeWrapper, 'Tfmot');

@@ -1,0 +1,106 @@
+/**
+ * The base of every optimization wrapper (QuantizeAnnotate, QuantizeWrapper,
+ * PruneLowMagnitude, ClusterWeights): it holds the inner layer, builds it,
+ * passes `trainable` and the inner weights through (followed by the
+ * wrapper's own variables), and nests the inner layer in its config.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {describeValue, ValueError} from '../errors.js';
+import {deserializeRegistered, serializeObject} from '../quantization/quantizers.js';
+
+type Layer = tfl.layers.Layer;
+
+/** Builds a layer from `{className, config}` without touching the input. */
+export function deserializeLayer(spec: tf.serialization.ConfigDict): Layer {
+  const copy = JSON.parse(JSON.stringify(spec)) as tf.serialization.ConfigDict;
+  return deserializeRegistered<Layer>(copy, 'layer');
+}
+
+/** Arguments every wrapper takes. */
+export interface WrapperArgs {
+  layer: Layer;
+  name?: string;
+  trainable?: boolean;
+}
+
+export abstract class OptimizationWrapper extends tfl.layers.Layer {
+  readonly layer: Layer;
+
+  /**
+   * @param what The public function this wrapper belongs to, for errors.
+   * @param prefix Name prefix (TFMOT's: 'quant_', 'prune_low_magnitude_'...).
+   */
+  protected constructor(args: WrapperArgs, what: string, prefix: string) {
+    if (!(args?.layer instanceof tfl.layers.Layer)) {
+      throw new ValueError(`${what} expects a tf.layers.Layer; received ${describeValue(args?.layer)}.`);
+    }
+    const layerConfig = args.layer.getConfig();
+    // The inner layer's input shape lets a wrapped first layer start a Sequential.
+    super({name: args.name ?? `${prefix}${args.layer.name}`,
+      batchInputShape: layerConfig['batchInputShape'] as tfl.Shape|undefined,
+      dtype: layerConfig['dtype'] as tf.DataType|undefined});
+    this.layer = args.layer;
+    if (args.trainable != null) {
+      this.trainable = args.trainable;
+    }
+  }
+
+  /** Builds the inner layer; subclasses add their variables after calling it. */
+  override build(inputShape: tfl.Shape|tfl.Shape[]): void {
+    if (!this.layer.built) {
+      this.layer.build(inputShape);
+      this.layer.built = true;
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
+    return this.layer.computeOutputShape(inputShape);
+  }
+
+  /** Layers whose weights this wrapper owns besides its own (inner first). */
+  protected innerLayers(): Layer[] {
+    // The base constructor reads the weight getters before fields are set.
+    return this.layer != null ? [this.layer] : [];
+  }
+
+  override get trainableWeights(): tfl.LayerVariable[] {
+    if (!this.trainable) {
+      return [];
+    }
+    return [...this.innerLayers().flatMap((l) => l.trainableWeights), ...super.trainableWeights];
+  }
+
+  override get nonTrainableWeights(): tfl.LayerVariable[] {
+    const inner = this.innerLayers().flatMap((l) => this.trainable ? l.nonTrainableWeights : l.weights);
+    return [...inner, ...super.nonTrainableWeights];
+  }
+
+  override get trainable(): boolean {
+    return this.layer != null ? this.layer.trainable : true;
+  }
+
+  override set trainable(value: boolean) {
+    for (const l of this.innerLayers()) {
+      l.trainable = value;
+    }
+    // The wrapper's own variables (e.g. centroids) follow, once they exist.
+    if ((this as unknown as {_trainableWeights?: unknown})._trainableWeights != null) {
+      super.trainable = value;
+    }
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {...super.getConfig(), layer: serializeObject(this.layer)};
+  }
+
+  /** Rebuilds nested objects from config entries before constructing. */
+  protected static fromConfigWith<T extends tf.serialization.Serializable>(
+      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict,
+      nested: (config: tf.serialization.ConfigDict) => Record<string, unknown>): T {
+    const {layer, ...rest} = config;
+    return new cls({...rest, ...nested(rest), layer: deserializeLayer(layer as tf.serialization.ConfigDict)});
+  }
+}
