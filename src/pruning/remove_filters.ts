@@ -116,12 +116,12 @@ function keptRows(plan: Plan, channels: number): number[] {
   return rows;
 }
 
-/** New weights of the consumer: dropped input rows, their constants folded into the bias. */
-function consumerWeights(plan: Plan, channels: number): tf.Tensor[] {
+/**
+ * New weights of the consumer from its current `[kernel, bias?]`: dropped
+ * input rows, their constants folded into the bias.
+ */
+function consumerWeights(plan: Plan, channels: number, [kernel, bias]: tf.Tensor[]): tf.Tensor[] {
   return tf.tidy(() => {
-    const layer = plan.consumer.layer;
-    const kernel = fields(layer)['kernel']!.read();
-    const bias = fields(layer)['bias']?.read();
     const inAxis = kernel.rank - 2;
     const dropped = [...Array(channels).keys()].filter((c) => !plan.keep.includes(c));
     // Each dropped channel adds constant * (sum of its kernel rows) to every output.
@@ -146,6 +146,18 @@ function consumerWeights(plan: Plan, channels: number): tf.Tensor[] {
 }
 
 /**
+ * A copy of `t` in new memory of exactly its shape; disposes `t`. The wasm
+ * backend's gather returns a reshaped view of a 4-D buffer, and its fused
+ * conv/matmul kernels check the buffer's shape ("only supports rank-1
+ * bias but got rank 4"), so a gathered bias must not be used as is.
+ */
+function freshCopy(t: tf.Tensor): tf.Tensor {
+  const copy = tf.tensor(t.dataSync(), t.shape, t.dtype);
+  t.dispose();
+  return copy;
+}
+
+/**
  * Rebuilds `model` with the zeroed filters of the named layers removed
  * (see the module comment). Layers whose channels cannot be removed exactly
  * keep them.
@@ -161,21 +173,28 @@ export function removePrunedFilters(model: tfl.LayersModel, layerNames: string[]
       }
     }
   }
+  // A layer can be both a consumer (of an earlier plan) and a producer (of
+  // its own): each edit starts from the layer's weights as edited so far.
   const newWeights = new Map<Layer, tf.Tensor[]>();
+  const created: tf.Tensor[] = [];
+  const edit = (layer: Layer, f: (weights: tf.Tensor[]) => tf.Tensor[]) => {
+    const weights = f(newWeights.get(layer) ?? layer.getWeights()).map(freshCopy);
+    created.push(...weights);
+    newWeights.set(layer, weights);
+  };
   const newConfigs = new Map<Layer, tf.serialization.ConfigDict>();
   for (const plan of plans) {
     const channels = fields(plan.producer)['kernel']!.shape.slice(-1)[0] as number;
     const config = plan.producer.getConfig();
     config[PRODUCERS[plan.producer.getClassName()]] = plan.keep.length;
     newConfigs.set(plan.producer, config);
-    newWeights.set(plan.producer, tf.tidy(() => plan.producer.getWeights().map(
-        (w) => tf.gather(w, plan.keep, w.rank - 1))));
+    edit(plan.producer, (weights) => tf.tidy(() => weights.map((w) => tf.gather(w, plan.keep, w.rank - 1))));
     for (const link of plan.chain) {
       if (link.layer.getClassName() === 'BatchNormalization') {
-        newWeights.set(link.layer, tf.tidy(() => link.layer.getWeights().map((w) => tf.gather(w, plan.keep))));
+        edit(link.layer, (weights) => tf.tidy(() => weights.map((w) => tf.gather(w, plan.keep))));
       }
     }
-    newWeights.set(plan.consumer.layer, consumerWeights(plan, channels));
+    edit(plan.consumer.layer, (weights) => consumerWeights(plan, channels, weights));
   }
   const made = new Map<Layer, Layer>();
   const copies: Array<() => void> = [];
@@ -192,6 +211,6 @@ export function removePrunedFilters(model: tfl.LayersModel, layerNames: string[]
     return applySymbolic(layer, inputs, node.callArgs);
   });
   copies.forEach((copy) => copy());
-  tf.dispose([...newWeights.values()].flat());
+  tf.dispose(created);
   return result;
 }
