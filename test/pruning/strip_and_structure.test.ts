@@ -1,0 +1,156 @@
+/**
+ * stripPruning: plain layers holding the masked weights and the same
+ * predictions; with structure 'filters', pruned filters removed for real
+ * (through BatchNorm, ReLU, pooling, Flatten or global pooling), the same
+ * predictions, and TFLite files (float32, int8) that LiteRT runs and that
+ * agree with tfjs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+
+import * as tfmot from '../../src/index.js';
+import {runLiteRt} from '../helpers/tflite_eval.js';
+import {compileAdam, dataset, filterPrunedConvNet, fitPruned, kernelAndMask, maxAbsDiff, predictValues, seeded,
+  wrappersOf} from './helpers.js';
+
+const {sparsity} = tfmot;
+
+const constant = (targetSparsity: number) => new sparsity.ConstantSparsity({targetSparsity, beginStep: 0, frequency: 1});
+
+let images: {xs: tf.Tensor, ys: tf.Tensor};
+
+beforeAll(async () => {
+  await tfmot.backend.init();
+  images = dataset(48, [8, 8, 3], 10, 3);
+});
+
+afterAll(() => tf.dispose([images.xs, images.ys]));
+
+const classes = (model: tfl.LayersModel) => model.layers.map((l) => l.getClassName());
+const layer = (model: tfl.LayersModel, name: string) => model.getLayer(name);
+const kernelShape = (l: tfl.layers.Layer) => l.getWeights()[0].shape;
+
+describe('stripPruning (unstructured)', () => {
+  it('returns plain layers holding the masked weights, with identical predictions', async () => {
+    const pruned = sparsity.pruneLowMagnitude(tfl.sequential({layers: [
+      tfl.layers.conv2d({inputShape: [8, 8, 3], filters: 6, kernelSize: 3, activation: 'relu',
+        kernelInitializer: seeded(1), name: 'conv'}),
+      tfl.layers.flatten({name: 'flat'}),
+      tfl.layers.dense({units: 10, activation: 'softmax', kernelInitializer: seeded(2), name: 'out'}),
+    ]}), {pruningSchedule: constant(0.6), blockSize: [1, 2]});
+    compileAdam(pruned);
+    await fitPruned(pruned, images.xs, images.ys, {epochs: 2, batchSize: 16});
+    const masked = wrappersOf(pruned).map((w) => {
+      const {kernel, mask} = kernelAndMask(w);
+      return kernel.map((v, i) => v * mask[i]);
+    });
+    const stripped = sparsity.stripPruning(pruned);
+    expect(classes(stripped)).toEqual(['InputLayer', 'Conv2D', 'Flatten', 'Dense']);
+    expect(stripped.layers.map((l) => l.name)).toEqual(['input1', 'conv', 'flat', 'out'].map(
+        (n, i) => i === 0 ? stripped.layers[0].name : n));
+    expect(Array.from(layer(stripped, 'conv').getWeights()[0].dataSync())).toEqual(Array.from(masked[0]));
+    expect(Array.from(layer(stripped, 'out').getWeights()[0].dataSync())).toEqual(Array.from(masked[1]));
+    expect(predictValues(stripped, images.xs)).toEqual(predictValues(pruned, images.xs));
+    expect(sparsity.getSparsity(stripped).layers.map((l) => l.sparsity)).toEqual(
+        sparsity.getSparsity(pruned).layers.map((l) => l.sparsity));
+    // The stripped model owns its weights: training it leaves the pruned model alone.
+    const before = predictValues(pruned, images.xs);
+    compileAdam(stripped);
+    await stripped.fit(images.xs, images.ys, {epochs: 1, batchSize: 16, verbose: 0});
+    expect(predictValues(pruned, images.xs)).toEqual(before);
+  });
+
+  it('keeps plain layers and non-pruned models as they are', () => {
+    const plain = tfl.sequential({layers: [tfl.layers.dense({inputShape: [4], units: 2, kernelInitializer: seeded(3)})]});
+    const stripped = sparsity.stripPruning(plain);
+    expect(classes(stripped)).toEqual(['InputLayer', 'Dense']);
+    const x = tf.ones([1, 4]);
+    expect(predictValues(stripped, x)).toEqual(predictValues(plain, x));
+    x.dispose();
+  });
+});
+
+/**
+ * The quantization step of the int8 logits: the output's own, or (float
+ * I/O) that of the tensor its DEQUANTIZE reads.
+ */
+function logitsScale(bytes: Uint8Array): number {
+  const summary = tfmot.tflite.inspect(bytes);
+  const output = summary.tensors[summary.outputs[0]];
+  if (output.quantization != null) {
+    return output.quantization.scale[0];
+  }
+  const dequantize = summary.operators.find((op) => op.outputs.includes(output.index))!;
+  expect(dequantize.opName).toBe('DEQUANTIZE');
+  const int8Logits = summary.tensors[dequantize.inputs[0]];
+  expect(int8Logits.type).toBe('INT8');
+  return int8Logits.quantization!.scale[0];
+}
+
+/** Asserts `a` (LiteRT) is within `tol` of `b` (tfjs). */
+function expectClose(a: Float32Array, b: Float32Array, tol: number, what: string): void {
+  expect(a.length, what).toBe(b.length);
+  const diff = maxAbsDiff(a, b);
+  expect(diff, `${what}: max |diff| ${diff}`).toBeLessThanOrEqual(tol);
+}
+
+for (const head of ['flatten', 'gap'] as const) {
+  describe(`structure 'filters', 50%: Conv 8 -> BN -> ReLU -> MaxPool -> Conv 16 -> ReLU -> ${head} -> Dense 10`, () => {
+    let pruned: tfl.LayersModel;
+    let stripped: tfl.LayersModel;
+
+    beforeAll(async () => {
+      pruned = filterPrunedConvNet(head, {structure: 'filters', pruningSchedule: constant(0.5)});
+      compileAdam(pruned);
+      await fitPruned(pruned, images.xs, images.ys, {epochs: 2, batchSize: 16});
+      stripped = sparsity.stripPruning(pruned);
+    });
+
+    it('halves the filters of both pruned convs; BN and the classifier follow', () => {
+      expect(classes(stripped)).toEqual(['InputLayer', 'Conv2D', 'BatchNormalization', 'ReLU', 'MaxPooling2D',
+        'Conv2D', head === 'flatten' ? 'Flatten' : 'GlobalAveragePooling2D', 'Dense']);
+      expect(layer(stripped, 'conv_a').getConfig()['filters']).toBe(4);
+      expect(layer(stripped, 'conv_b').getConfig()['filters']).toBe(8);
+      expect(kernelShape(layer(stripped, 'conv_a'))).toEqual([3, 3, 3, 4]);
+      expect(layer(stripped, 'bn').getWeights().map((w) => w.shape)).toEqual([[4], [4], [4], [4]]);
+      expect(kernelShape(layer(stripped, 'conv_b'))).toEqual([2, 2, 4, 8]);
+      expect(kernelShape(layer(stripped, 'logits'))).toEqual([head === 'flatten' ? 2 * 2 * 8 : 8, 10]);
+      expect(stripped.countParams()).toBeLessThan(pruned.countParams() / 2);
+    });
+
+    it('keeps exactly the filters whose mask is 1', () => {
+      const wrapper = wrappersOf(pruned).find((w) => w.layer.name === 'conv_a')!;
+      const {kernel, mask} = kernelAndMask(wrapper);
+      const kept = [...Array(8).keys()].filter((c) => mask[c] === 1);
+      expect(kept).toHaveLength(4);
+      const expected = kernel.filter((_, i) => kept.includes(i % 8));
+      expect(Array.from(layer(stripped, 'conv_a').getWeights()[0].dataSync())).toEqual(Array.from(expected));
+    });
+
+    it('predicts as the pruned model (within 1e-4)', () => {
+      const a = predictValues(stripped, images.xs);
+      const b = predictValues(pruned, images.xs);
+      expectClose(a, b, 1e-4, 'stripped vs pruned');
+      expect(maxAbsDiff(b, new Float32Array(b.length))).toBeGreaterThan(0.01);  // not trivially zero
+    });
+
+    it('exports to TFLite float32 and int8; LiteRT agrees with tfjs', async () => {
+      const xs = tf.slice(images.xs, 0, 16);
+      const reference = predictValues(stripped, xs);
+      const scale = Math.max(...Array.from(reference).map(Math.abs));
+
+      const f32 = await tfmot.tflite.TFLiteConverter.fromLayersModel(stripped).convert();
+      expectClose(await runLiteRt(f32, xs), reference, 1e-4 * scale, 'float32');
+
+      const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(stripped);
+      converter.optimizations = ['DEFAULT'];
+      const calibration = tf.split(images.xs, 48);
+      converter.representativeDataset = () => calibration;
+      const i8 = await converter.convert();
+      tf.dispose(calibration);
+      expectClose(await runLiteRt(i8, xs), reference, 4 * logitsScale(i8), 'int8');
+      xs.dispose();
+    });
+  });
+}
