@@ -112,3 +112,26 @@ export function pruneTensors(graph: IrGraph): void {
   }
   graph.tensors = graph.tensors.filter((t) => used.has(t));
 }
+
+/**
+ * Drops a RESHAPE to [batch, n] (a Flatten) whose only readers are
+ * FULLY_CONNECTED ops: the op flattens its input itself, so the file loses a
+ * tensor and an operator.
+ */
+export function dropFlattenBeforeDense(graph: IrGraph): void {
+  const dead = new Set<IrOp>();
+  const {consumers} = graphIndex(graph);
+  for (const op of graph.ops) {
+    const out = op.outputs[0];
+    const readers = consumers.get(out) ?? [];
+    if (op.type !== 'RESHAPE' || out.shape.length !== 2 || graph.outputs.includes(out) ||
+        readers.length === 0 ||
+        !readers.every((r) => r.type === 'FULLY_CONNECTED' && !r.options['keepNumDims'] && r.inputs[0] === out)) {
+      continue;
+    }
+    dead.add(op);
+    replaceUses(graph, out, op.inputs[0]!);
+  }
+  removeOps(graph, dead);
+  pruneTensors(graph);
+}

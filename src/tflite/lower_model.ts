@@ -15,7 +15,7 @@ import {QuantizeAnnotate} from '../quantization/quantize_annotate.js';
 import {QuantizeLayer} from '../quantization/quantize_layer.js';
 import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
 import {QuantizerVars} from '../quantization/quantizers.js';
-import {foldBatchNorms, fuseActivations} from './ir_passes.js';
+import {dropFlattenBeforeDense, foldBatchNorms, fuseActivations} from './ir_passes.js';
 import {IrBuilder, IrGraph, IrTensor} from './ir.js';
 import {CONVERTIBLE_LAYERS, LOWERINGS, LowerContext} from './lower_layers.js';
 
@@ -152,5 +152,6 @@ export function lowerModel(model: tfl.LayersModel): IrGraph {
   };
   foldBatchNorms(result);
   fuseActivations(result);
+  dropFlattenBeforeDense(result);
   return result;
 }

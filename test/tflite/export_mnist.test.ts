@@ -82,7 +82,7 @@ describe('TFLite export of the MNIST tutorial model', () => {
     expect(within).toBeGreaterThanOrEqual(0.99);
     // Weights alone are 0.251x; the rest is per-tensor metadata (quantization
     // parameters, names, signature), ~2.4 KB that the float file does not
-    // carry. The goal is 0.27x; we reach 0.275x (0.272x with int8 I/O),
+    // carry. The goal is 0.27x; we reach 0.274x (0.271x with int8 I/O),
     // against ~0.29x for TFLite's own converter in the TFMOT tutorial.
     expect(bytes.length / files['float32'].length).toBeLessThanOrEqual(0.28);
   });
