@@ -95,7 +95,7 @@ describe('tfjs-model-optimization CLI', () => {
     const run = await spawnCli(['inspect', floatTflite]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    for (const op of ['CONV_2D', 'MAX_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED']) {
+    for (const op of ['CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED']) {
       expect(run.stdout).toContain(op);
     }
     expect(run.stdout).toContain('conv2d_Conv2D');
@@ -119,7 +119,7 @@ describe('tfjs-model-optimization CLI', () => {
     expect(r16.stdout).toContain('float16');
     expect(rDyn.stdout).toContain('dynamicRange');
 
-    expect(opNames(f32)).toEqual(['CONV_2D', 'MAX_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED']);
+    expect(opNames(f32)).toEqual(['CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED']);
     expect(tensorType(f32, 'dense_Dense1/kernel')).toBe('FLOAT32');
 
     // float16: fp16 weights dequantized to float32 inside the model.
@@ -130,7 +130,7 @@ describe('tfjs-model-optimization CLI', () => {
 
     // dynamic range: int8 dense weights, float activations (the 108-weight
     // conv kernel stays float, below TFLite's 1024-element threshold).
-    expect(opNames(dyn)).toEqual(['CONV_2D', 'MAX_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED']);
+    expect(opNames(dyn)).toEqual(['CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED']);
     expect(tensorType(dyn, 'dense_Dense1/kernel')).toBe('INT8');
     expect(tensorType(dyn, 'dense_Dense1/out')).toBe('FLOAT32');
     expect(size(dyn) / size(f32)).toBeLessThan(0.3);
@@ -144,7 +144,7 @@ describe('tfjs-model-optimization CLI', () => {
     expect(run.stdout).toContain('int8');
     const summary = summaryOf(out);
     expect(summary.operators.map((o) => o.opName)).toEqual(
-        ['QUANTIZE', 'CONV_2D', 'MAX_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED', 'DEQUANTIZE']);
+        ['QUANTIZE', 'CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED', 'DEQUANTIZE']);
     const byName = new Map(summary.tensors.map((t) => [t.name, t]));
     for (const name of ['conv2d_Conv2D1/kernel', 'dense_Dense1/kernel', 'conv2d_Conv2D1/out', 'dense_Dense1/out']) {
       expect(byName.get(name)?.type, name).toBe('INT8');
@@ -163,7 +163,7 @@ describe('tfjs-model-optimization CLI', () => {
     expect((await cli(['convert', qatDir, '--out', f16, '--float16'])).code).toBe(0);
     expect(tensorType(f16, 'dense_Dense1/kernel/fp16')).toBe('FLOAT16');
     expect((await cli(['convert', qatDir, '--out', f32, '--float32'])).code).toBe(0);
-    expect(opNames(f32)).toEqual(['CONV_2D', 'MAX_POOL_2D', 'RESHAPE', 'FULLY_CONNECTED']);
+    expect(opNames(f32)).toEqual(['CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED']);
     const run = await cli(['convert', qatDir, '--out', join(dir, 'never.tflite'), '--dynamic']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('--dynamic applies to float models');
