@@ -233,9 +233,11 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
 
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const {layer, pruningSchedule, ...rest} = config;
+    const {layer, pruningSchedule, blockPoolingType, ...rest} = config;
     return new cls({
       ...rest,
+      // model.save() snake-cases string values ('AVG' -> 'avg'); restore the case.
+      blockPoolingType: typeof blockPoolingType === 'string' ? blockPoolingType.toUpperCase() : blockPoolingType,
       layer: deserializeLayer(layer as tf.serialization.ConfigDict),
       pruningSchedule: deserializeSchedule(pruningSchedule as tf.serialization.ConfigDict),
     });
