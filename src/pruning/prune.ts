@@ -87,7 +87,12 @@ export function stripPruning(model: tfl.LayersModel): tfl.LayersModel {
       return layer.layer.getWeights();
     }};
   });
-  return filterPruned.length > 0 ? removePrunedFilters(stripped, filterPruned) : stripped;
+  if (filterPruned.length === 0) {
+    return stripped;
+  }
+  const smaller = removePrunedFilters(stripped, filterPruned);
+  stripped.dispose();  // the full-size intermediate; `smaller` holds its own references
+  return smaller;
 }
 
 /** Sparsity of one prunable weight. */
