@@ -154,3 +154,59 @@ for (const head of ['flatten', 'gap'] as const) {
     });
   });
 }
+
+describe("structure 'filters': other shapes of models", () => {
+  async function trainAndStrip(model: tfl.LayersModel, data: {xs: tf.Tensor, ys: tf.Tensor}) {
+    compileAdam(model);
+    await fitPruned(model, data.xs, data.ys, {epochs: 1, batchSize: 16});
+    const stripped = sparsity.stripPruning(model);
+    expectClose(predictValues(stripped, data.xs), predictValues(model, data.xs), 1e-4, 'stripped vs pruned');
+    return stripped;
+  }
+
+  it('Dense units: Dense 24 (relu) -> Dropout -> Dense 4 loses half the hidden units', async () => {
+    const data = dataset(32, [12], 4, 9);
+    const model = tfl.sequential({layers: [
+      sparsity.pruneLowMagnitude(tfl.layers.dense({inputShape: [12], units: 24, activation: 'relu', name: 'hidden',
+        kernelInitializer: seeded(4), biasInitializer: 'ones'}), {structure: 'filters', pruningSchedule: constant(0.5)}),
+      tfl.layers.dropout({rate: 0.2}),
+      tfl.layers.dense({units: 4, activation: 'softmax', kernelInitializer: seeded(5), name: 'out'}),
+    ]});
+    const stripped = await trainAndStrip(model, data);
+    expect(layer(stripped, 'hidden').getConfig()['units']).toBe(12);
+    expect(kernelShape(layer(stripped, 'out'))).toEqual([12, 4]);
+    tf.dispose([data.xs, data.ys]);
+  });
+
+  it("a 'same'-padded consumer fed non-zero constants keeps the zeroed filters (exact outputs over smaller)", async () => {
+    // conv_a -> BN (non-zero shift) -> ReLU: a removed channel would carry a
+    // non-zero constant into conv_b's zero padding, so conv_a keeps 8 filters.
+    const input = tfl.input({shape: [8, 8, 3]});
+    const prune = (l: tfl.layers.Layer) => sparsity.pruneLowMagnitude(l, {structure: 'filters', pruningSchedule: constant(0.5)});
+    let x = prune(tfl.layers.conv2d({filters: 8, kernelSize: 3, kernelInitializer: seeded(6), name: 'conv_a'}))
+        .apply(input) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization({betaInitializer: 'ones'}).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.reLU({}).apply(x) as tfl.SymbolicTensor;
+    x = prune(tfl.layers.conv2d({filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(7),
+      name: 'conv_b'})).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.globalAveragePooling2d({}).apply(x) as tfl.SymbolicTensor;
+    const out = tfl.layers.dense({units: 10, kernelInitializer: seeded(8)}).apply(x) as tfl.SymbolicTensor;
+    const stripped = await trainAndStrip(tfl.model({inputs: input, outputs: out}), images);
+    expect(layer(stripped, 'conv_a').getConfig()['filters']).toBe(8);
+    expect(layer(stripped, 'conv_b').getConfig()['filters']).toBe(3);
+  });
+
+  it('a producer read by two layers (residual Add) keeps its zeroed filters', async () => {
+    const input = tfl.input({shape: [8, 8, 3]});
+    const a = sparsity.pruneLowMagnitude(tfl.layers.conv2d({filters: 4, kernelSize: 3, padding: 'same', name: 'conv_a',
+      kernelInitializer: seeded(9)}), {structure: 'filters', pruningSchedule: constant(0.5)}).apply(input) as tfl.SymbolicTensor;
+    const b = tfl.layers.conv2d({filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: seeded(10)}).apply(a) as
+        tfl.SymbolicTensor;
+    const sum = tfl.layers.add({}).apply([a, b]) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.globalAveragePooling2d({}).apply(sum) as tfl.SymbolicTensor;
+    const out = tfl.layers.dense({units: 10, kernelInitializer: seeded(11)}).apply(pooled) as tfl.SymbolicTensor;
+    const stripped = await trainAndStrip(tfl.model({inputs: input, outputs: out}), images);
+    expect(layer(stripped, 'conv_a').getConfig()['filters']).toBe(4);
+    expect(sparsity.getSparsity(stripped).layers[0].sparsity).toBe(0.5);
+  });
+});
