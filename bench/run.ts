@@ -9,6 +9,7 @@ import {writeFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 
 import {backendSpeed} from './backend_speed.js';
+import {pruningBench} from './pruning.js';
 import {qatOverhead} from './qat_overhead.js';
 import {BenchSection, machineInfo, renderReport, renderTable} from './report.js';
 import {tfliteExport} from './tflite_export.js';
@@ -22,6 +23,7 @@ const BENCHMARKS: Benchmark[] = [
   {id: 'qat_overhead', run: () => qatOverhead('wasm')},
   {id: 'backend_speed', run: () => backendSpeed()},
   {id: 'tflite_export', run: () => tfliteExport()},
+  {id: 'pruning', run: () => pruningBench()},
 ];
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
