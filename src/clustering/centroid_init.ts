@@ -36,9 +36,9 @@ function initDense(values: Float64Array, n: number, method: CentroidInitializati
     case 'RANDOM':
       return Array.from({length: n}, () => min + (max - min) * random()).sort((a, b) => a - b);
     case 'DENSITY_BASED': {
-      // Inverse of the empirical CDF at evenly spaced levels in (0, 1].
+      // Inverse of the empirical CDF at linspace(0.01, 1, n) (just 0.01 when n is 1, as in TFMOT).
       const sorted = Float64Array.from(values).sort();
-      return linspace(n === 1 ? 1 : 0.01, 1, n).map(
+      return linspace(0.01, 1, n).map(
           (q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]);
     }
     case 'KMEANS_PLUS_PLUS': {
