@@ -21,6 +21,12 @@ function linspace(a: number, b: number, n: number): number[] {
   return n === 1 ? [a] : Array.from({length: n}, (_, i) => a + (b - a) * i / (n - 1));
 }
 
+/** Rounds to the nearest integer, ties to the even one (as tf.math.round). */
+function roundHalfToEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Centroids for `values` (all of them non-empty) by one method. */
 function initDense(values: Float64Array, n: number, method: CentroidInitializationName,
     random: () => number): number[] {
@@ -94,8 +100,10 @@ export function initCentroids(weights: ArrayLike<number>, n: number, options: Ce
   if (negatives.length + positives.length === 0) {
     throw new ValueError('Cannot cluster a weight that is all zeros with preserveSparsity.');
   }
-  // n - 1 centroids besides the pinned 0, shared by the counts of each sign.
-  let nNeg = Math.round((n - 1) * negatives.length / (negatives.length + positives.length));
+  // n - 1 centroids besides the pinned 0, shared by the counts of each sign
+  // (rounded half to even, as tf.math.round in TFMOT); unlike TFMOT, a sign
+  // that has weights always gets at least one centroid.
+  let nNeg = roundHalfToEven((n - 1) * negatives.length / (negatives.length + positives.length));
   nNeg = negatives.length === 0 ? 0 : positives.length === 0 ? n - 1 : Math.min(Math.max(nNeg, 1), n - 2);
   const nPos = n - 1 - nNeg;
   return [
