@@ -17,7 +17,8 @@ type Layer = tfl.layers.Layer;
 /**
  * Wraps layers for magnitude pruning during fit() (train with the
  * UpdatePruningStep callback). Takes a model (every prunable layer is
- * wrapped, the model is copied), one layer or an array of layers (to build
+ * wrapped, the model is copied; with `structure: 'filters'` not the layers
+ * producing the model's outputs), one layer or an array of layers (to build
  * a model with). Layers already wrapped are kept as they are.
  *
  * ```ts
@@ -43,8 +44,12 @@ export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params
         checkSupported(layer);
       }
     }
+    // Removing whole output units of a layer the model outputs would remove
+    // outputs (e.g. classes): filter pruning leaves those layers alone.
+    const outputLayers = new Set(model.outputs.map((t) => t.sourceLayer));
+    const skip = (layer: Layer) => params.structure === 'filters' && outputLayers.has(layer);
     return transformModel(model, 'pruneLowMagnitude', (layer) => {
-      if (layer instanceof PruneLowMagnitude || !isPrunable(layer)) {
+      if (layer instanceof PruneLowMagnitude || !isPrunable(layer) || skip(layer)) {
         const copy = cloneLayer(layer);
         return {layer: copy, weightsFrom: () => layer.getWeights(), weightsInto: copy};
       }

@@ -210,3 +210,13 @@ describe("structure 'filters': other shapes of models", () => {
     expect(sparsity.getSparsity(stripped).layers[0].sparsity).toBe(0.5);
   });
 });
+
+describe('filter pruning of a whole model', () => {
+  it('leaves the layer producing the model output unwrapped', async () => {
+    await tfmot.backend.init();
+    const model = tfmot.data.mnistTutorialModel({seed: 9});
+    const pruned = tfmot.sparsity.pruneLowMagnitude(model, {structure: 'filters'});
+    expect(pruned.layers.map((l) => l.getClassName())).toEqual(
+        ['InputLayer', 'PruneLowMagnitude', 'MaxPooling2D', 'Flatten', 'Dense']);
+  });
+});
