@@ -10,7 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ConstantSparsity, deserializeSchedule, PruningSchedule} from '../../schedules/index.js';
 import {checkStringUnion, describeValue, NotSupportedError, ValueError} from '../errors.js';
-import {deserializeLayer} from '../quantization/quantize_wrapper.js';
+import {OptimizationWrapper} from '../graph/wrapper.js';
 import {serializeObject} from '../quantization/quantizers.js';
 import {MaskStructure} from './masks.js';
 import {prunableWeights, PrunableWeight} from './prune_registry.js';
@@ -87,9 +87,8 @@ export interface PruneLowMagnitudeArgs extends PruneParams {
 }
 
 /** The pruning wrapper layer (named `prune_low_magnitude_<layer>` as in TFMOT). */
-export class PruneLowMagnitude extends tfl.layers.Layer {
+export class PruneLowMagnitude extends OptimizationWrapper {
   static className = 'PruneLowMagnitude';
-  readonly layer: Layer;
   readonly params: Required<PruneParams>;
   readonly weightSpecs: PrunableWeight[];
   /** One mask per prunable weight, same shape, 1 = kept. */
@@ -100,24 +99,15 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   pruningStep?: tfl.LayerVariable;
 
   constructor(args: PruneLowMagnitudeArgs) {
-    if (!(args?.layer instanceof tfl.layers.Layer)) {
-      throw new ValueError(
-          `pruneLowMagnitude expects a tf.layers.Layer or LayersModel; received ` +
-          `${describeValue(args?.layer)}.`);
-    }
-    if (args.layer instanceof PruneLowMagnitude) {
+    if (args?.layer instanceof PruneLowMagnitude) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already wrapped for pruning.`);
     }
+    super(args, 'pruneLowMagnitude', 'prune_low_magnitude_');
     const weights = prunableWeights(args.layer);
     if (weights.length === 0) {
       throw new NotSupportedError(
           `Layer '${args.layer.name}' (${args.layer.getClassName()}) has no prunable weights.`);
     }
-    const layerConfig = args.layer.getConfig();
-    super({name: args.name ?? `prune_low_magnitude_${args.layer.name}`,
-      batchInputShape: layerConfig['batchInputShape'] as tfl.Shape|undefined,
-      dtype: layerConfig['dtype'] as tf.DataType|undefined});
-    this.layer = args.layer;
     this.params = resolvePruneParams(args);
     this.weightSpecs = weights;
   }
@@ -134,10 +124,7 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
   }
 
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
-    if (!this.layer.built) {
-      this.layer.build(inputShape);
-      this.layer.built = true;
-    }
+    super.build(inputShape);
     this.masks = this.weightSpecs.map((spec) => {
       const variable = this.weightVariable(spec);
       if (variable == null || typeof variable.read !== 'function') {
@@ -159,10 +146,6 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     this.pruningStep = this.addWeight('pruning_step', [], 'float32',
         tfl.initializers.constant({value: -1}), undefined, false);
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
-    return this.layer.computeOutputShape(inputShape);
   }
 
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor|tf.Tensor[] {
@@ -193,35 +176,10 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
     });
   }
 
-  private innerLayers(): Layer[] {
-    // The base constructor reads the weight getters before fields are set.
-    return this.layer != null ? [this.layer] : [];
-  }
-
-  override get trainableWeights(): tfl.LayerVariable[] {
-    return this.trainable ? this.innerLayers().flatMap((l) => l.trainableWeights) : [];
-  }
-
-  override get nonTrainableWeights(): tfl.LayerVariable[] {
-    const inner = this.innerLayers().flatMap((l) => this.trainable ? l.nonTrainableWeights : l.weights);
-    return [...inner, ...super.nonTrainableWeights];
-  }
-
-  override get trainable(): boolean {
-    return this.layer != null ? this.layer.trainable : true;
-  }
-
-  override set trainable(value: boolean) {
-    for (const l of this.innerLayers()) {
-      l.trainable = value;
-    }
-  }
-
   override getConfig(): tf.serialization.ConfigDict {
     const p = this.params;
     return {
       ...super.getConfig(),
-      layer: serializeObject(this.layer),
       pruningSchedule: serializeObject(p.pruningSchedule),
       blockSize: [...p.blockSize],
       blockPoolingType: p.blockPoolingType,
@@ -233,14 +191,11 @@ export class PruneLowMagnitude extends tfl.layers.Layer {
 
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const {layer, pruningSchedule, blockPoolingType, ...rest} = config;
-    return new cls({
-      ...rest,
+    return OptimizationWrapper.fromConfigWith(cls, config, ({pruningSchedule, blockPoolingType}) => ({
       // model.save() snake-cases string values ('AVG' -> 'avg'); restore the case.
       blockPoolingType: typeof blockPoolingType === 'string' ? blockPoolingType.toUpperCase() : blockPoolingType,
-      layer: deserializeLayer(layer as tf.serialization.ConfigDict),
       pruningSchedule: deserializeSchedule(pruningSchedule as tf.serialization.ConfigDict),
-    });
+    }));
   }
 }
 tf.serialization.registerClass(PruneLowMagnitude, 'Tfmot');
