@@ -37,8 +37,8 @@ export interface ClusterOptions {
 
 /**
  * The clustered weight: each element replaced by its nearest centroid
- * (times the sparsity mask). Gradients: straight-through to `w`, summed per
- * cluster to `centroids`.
+ * (times the sparsity mask). Gradients: straight-through to `w` (masked),
+ * summed per cluster to `centroids`.
  */
 export function clusteredWeights(w: tf.Tensor, centroids: tf.Tensor2D, options: ClusterOptions): tf.Tensor {
   const [channels, n] = centroids.shape;
@@ -67,7 +67,8 @@ export function clusteredWeights(w: tf.Tensor, centroids: tf.Tensor2D, options: 
         if (options.centroidMask != null) {
           dc = tf.mul(dc, options.centroidMask);
         }
-        return [dy, dc];
+        // Masked weights stay exactly zero (TFMOT multiplies them by the mask first).
+        return [masked, dc];
       },
     };
   });
