@@ -218,8 +218,12 @@ export class ClusterWeights extends tfl.layers.Layer {
 
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const {layer, ...rest} = config;
-    return new cls({...rest, layer: deserializeLayer(layer as tf.serialization.ConfigDict)});
+    const {layer, clusterCentroidsInit, ...rest} = config;
+    // model.save() snake-cases string values and loading camel-cases them
+    // ('DENSITY_BASED' -> 'density_based' -> 'densityBased'); restore the name.
+    const init = VALID_CENTROID_INITS.find((name) => typeof clusterCentroidsInit === 'string' &&
+        name.replace(/_/g, '') === clusterCentroidsInit.replace(/_/g, '').toUpperCase()) ?? clusterCentroidsInit;
+    return new cls({...rest, clusterCentroidsInit: init, layer: deserializeLayer(layer as tf.serialization.ConfigDict)});
   }
 }
 tf.serialization.registerClass(ClusterWeights, 'Tfmot');
