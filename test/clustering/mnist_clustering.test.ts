@@ -2,38 +2,29 @@
 import {gzipSync} from 'node:zlib';
 
 import * as tf from '@tensorflow/tfjs-core';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {accuracy, compileForLogits} from '../helpers/mnist.js';
+import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
 
 describe('weight clustering of the MNIST tutorial model', () => {
-  let data: ReturnType<typeof tfmot.data.loadMnist>;
-  let labels: tf.Tensor;
-
-  beforeAll(async () => {
-    await tfmot.backend.init();
-    data = tfmot.data.loadMnist({numTrain: 8000, numTest: 2000, seed: 41});
-    labels = tfmot.data.oneHotLabels(data.train.ys);
-  });
-
-  afterAll(() => tf.dispose([data.train.xs, data.train.ys, data.test.xs, data.test.ys, labels]));
+  const mnist = useMnist({numTrain: 8000, numTest: 2000, seed: 41});
 
   it('16 LINEAR clusters keep accuracy within 1 point; <= 16 values; gzip >= 4x smaller', async () => {
     const model = tfmot.data.mnistTutorialModel({seed: 41});
     compileForLogits(model);
-    await model.fit(data.train.xs, labels, {epochs: 3, batchSize: 32, shuffle: false, verbose: 0});
-    const floatAcc = accuracy(model, data.test.xs, data.test.ys);
+    await model.fit(mnist.data.train.xs, mnist.trainLabels, {epochs: 3, batchSize: 32, shuffle: false, verbose: 0});
+    const floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
 
     const clustered = tfmot.clustering.clusterWeights(model,
         {numberOfClusters: 16, clusterCentroidsInit: 'LINEAR'});
     compileForLogits(clustered, 1e-4);
-    await clustered.fit(data.train.xs, labels, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
-    const clusteredAcc = accuracy(clustered, data.test.xs, data.test.ys);
+    await clustered.fit(mnist.data.train.xs, mnist.trainLabels, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
+    const clusteredAcc = accuracy(clustered, mnist.data.test.xs, mnist.data.test.ys);
 
     const stripped = tfmot.clustering.stripClustering(clustered);
-    expect(accuracy(stripped, data.test.xs, data.test.ys)).toBe(clusteredAcc);
+    expect(accuracy(stripped, mnist.data.test.xs, mnist.data.test.ys)).toBe(clusteredAcc);
     for (const layer of stripped.layers.filter((l) => ['Conv2D', 'Dense'].includes(l.getClassName()))) {
       const kernel = layer.getWeights()[0].dataSync();
       expect(new Set(kernel).size, layer.name).toBeLessThanOrEqual(16);
@@ -41,8 +32,8 @@ describe('weight clustering of the MNIST tutorial model', () => {
     const baseline = await tfmot.tflite.TFLiteConverter.fromLayersModel(model).convert();
     const small = await tfmot.tflite.TFLiteConverter.fromLayersModel(stripped).convert();
     const ratio = gzipSync(baseline).length / gzipSync(small).length;
-    const lite = await runLiteRt(small, tf.slice(data.test.xs, 0, 200));
-    const ref = (stripped.predict(tf.slice(data.test.xs, 0, 200)) as tf.Tensor).dataSync();
+    const lite = await runLiteRt(small, tf.slice(mnist.data.test.xs, 0, 200));
+    const ref = (stripped.predict(tf.slice(mnist.data.test.xs, 0, 200)) as tf.Tensor).dataSync();
     const worst = lite.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i])), 0);
     console.log(`float ${(100 * floatAcc).toFixed(2)}%, clustered ${(100 * clusteredAcc).toFixed(2)}%, ` +
         `gzip ${gzipSync(baseline).length} B -> ${gzipSync(small).length} B (${ratio.toFixed(1)}x)`);

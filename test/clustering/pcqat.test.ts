@@ -5,34 +5,24 @@
  */
 import {gzipSync} from 'node:zlib';
 
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {TensorType} from '../../src/tflite/schema.js';
-import {accuracy, compileForLogits} from '../helpers/mnist.js';
+import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 
 describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
-  let data: ReturnType<typeof tfmot.data.loadMnist>;
-  let labels: tf.Tensor;
-
-  beforeAll(async () => {
-    await tfmot.backend.init();
-    data = tfmot.data.loadMnist({numTrain: 8000, numTest: 2000, seed: 51});
-    labels = tfmot.data.oneHotLabels(data.train.ys);
-  });
-
-  afterAll(() => tf.dispose([data.train.xs, data.train.ys, data.test.xs, data.test.ys, labels]));
+  const mnist = useMnist({numTrain: 8000, numTest: 2000, seed: 51});
 
   it('keeps sparsity and <= 8 int8 values per channel, accuracy, and gzips >= 10x', async () => {
     const fit = (m: tfl.LayersModel, epochs: number, callbacks: tfl.Callback[] = []) =>
-      m.fit(data.train.xs, labels, {epochs, batchSize: 32, shuffle: false, verbose: 0, callbacks});
+      m.fit(mnist.data.train.xs, mnist.trainLabels, {epochs, batchSize: 32, shuffle: false, verbose: 0, callbacks});
     const model = tfmot.data.mnistTutorialModel({seed: 51});
     compileForLogits(model);
     await fit(model, 3);
-    const floatAcc = accuracy(model, data.test.xs, data.test.ys);
+    const floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
 
     const pruned = tfmot.sparsity.pruneLowMagnitude(model, {
       pruningSchedule: new tfmot.sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0}),
@@ -74,8 +64,8 @@ describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
     }
     const baseline = await tfmot.tflite.TFLiteConverter.fromLayersModel(model).convert();
     const ratio = gzipSync(baseline).length / gzipSync(bytes).length;
-    const lite = await runLiteRt(bytes, data.test.xs);
-    const testLabels = Array.from(data.test.ys.dataSync());
+    const lite = await runLiteRt(bytes, mnist.data.test.xs);
+    const testLabels = Array.from(mnist.data.test.ys.dataSync());
     const liteAcc = argmaxRows(lite, 10).filter((c, i) => c === testLabels[i]).length / testLabels.length;
     console.log(`float ${(100 * floatAcc).toFixed(2)}%, PCQAT int8 in LiteRT ${(100 * liteAcc).toFixed(2)}%, ` +
         `gzip ${gzipSync(baseline).length} B -> ${gzipSync(bytes).length} B (${ratio.toFixed(1)}x)`);

@@ -1,6 +1,7 @@
 /** Shared MNIST helpers for tests: accuracy of a logits model on a split. */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {afterAll, beforeAll} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 
@@ -19,4 +20,29 @@ export function compileForLogits(model: tfl.LayersModel, learningRate = 1e-3): v
     loss: tfmot.data.categoricalCrossentropyFromLogits,
     metrics: ['accuracy'],
   });
+}
+
+/** Real digits for one test file: loaded before its tests, freed after. */
+export interface MnistFixture {
+  data: tfmot.data.MnistData;
+  /** One-hot float32 labels of the training split. */
+  trainLabels: tf.Tensor;
+}
+
+/**
+ * Registers beforeAll/afterAll that init the backend and load a seeded
+ * MNIST split; the returned object is filled in before the tests run.
+ */
+export function useMnist(args: tfmot.data.LoadMnistArgs): MnistFixture {
+  const fixture = {} as MnistFixture;
+  beforeAll(async () => {
+    await tfmot.backend.init();
+    fixture.data = tfmot.data.loadMnist(args);
+    fixture.trainLabels = tfmot.data.oneHotLabels(fixture.data.train.ys);
+  });
+  afterAll(() => {
+    const {train, test} = fixture.data;
+    tf.dispose([train.xs, train.ys, test.xs, test.ys, fixture.trainLabels]);
+  });
+  return fixture;
 }

@@ -5,31 +5,22 @@
 import {gzipSync} from 'node:zlib';
 
 import * as tf from '@tensorflow/tfjs-core';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {accuracy, compileForLogits} from '../helpers/mnist.js';
+import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 
 const {sparsity} = tfmot;
 
 describe('gradual magnitude pruning of the MNIST tutorial model', () => {
-  let data: ReturnType<typeof tfmot.data.loadMnist>;
-  let labels: tf.Tensor;
-
-  beforeAll(async () => {
-    await tfmot.backend.init();
-    data = tfmot.data.loadMnist({numTrain: 8000, numTest: 2000, seed: 31});
-    labels = tfmot.data.oneHotLabels(data.train.ys);
-  });
-
-  afterAll(() => tf.dispose([data.train.xs, data.train.ys, data.test.xs, data.test.ys, labels]));
+  const mnist = useMnist({numTrain: 8000, numTest: 2000, seed: 31});
 
   it('reaches 80% sparsity, keeps accuracy within 1 point, and gzips >= 8x smaller as int8', async () => {
     const model = tfmot.data.mnistTutorialModel({seed: 31});
     compileForLogits(model);
-    await model.fit(data.train.xs, labels, {epochs: 3, batchSize: 32, shuffle: false, verbose: 0});
-    const floatAcc = accuracy(model, data.test.xs, data.test.ys);
+    await model.fit(mnist.data.train.xs, mnist.trainLabels, {epochs: 3, batchSize: 32, shuffle: false, verbose: 0});
+    const floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
 
     const batchSize = 128;
     const epochs = 2;
@@ -39,29 +30,29 @@ describe('gradual magnitude pruning of the MNIST tutorial model', () => {
           {initialSparsity: 0.5, finalSparsity: 0.8, beginStep: 0, endStep, frequency: 10}),
     });
     compileForLogits(pruned);
-    await pruned.fit(data.train.xs, labels, {epochs, batchSize, shuffle: false, verbose: 0,
+    await pruned.fit(mnist.data.train.xs, mnist.trainLabels, {epochs, batchSize, shuffle: false, verbose: 0,
       callbacks: [new sparsity.UpdatePruningStep()]});
-    const prunedAcc = accuracy(pruned, data.test.xs, data.test.ys);
+    const prunedAcc = accuracy(pruned, mnist.data.test.xs, mnist.data.test.ys);
 
     const stripped = sparsity.stripPruning(pruned);
     const report = sparsity.getSparsity(stripped);
     for (const layer of report.layers) {
       expect(Math.abs(layer.sparsity - 0.8), layer.layer).toBeLessThanOrEqual(0.005);
     }
-    expect(accuracy(stripped, data.test.xs, data.test.ys)).toBe(prunedAcc);
+    expect(accuracy(stripped, mnist.data.test.xs, mnist.data.test.ys)).toBe(prunedAcc);
 
     const baselineFile = await tfmot.tflite.TFLiteConverter.fromLayersModel(model).convert();
     const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(stripped);
     converter.optimizations = ['DEFAULT'];
     converter.representativeDataset = function* () {
       for (let i = 0; i < 200; i++) {
-        yield tf.slice(data.train.xs, i, 1);
+        yield tf.slice(mnist.data.train.xs, i, 1);
       }
     };
     const int8File = await converter.convert();
     const ratio = gzipSync(baselineFile).length / gzipSync(int8File).length;
-    const lite = await runLiteRt(int8File, data.test.xs);
-    const testLabels = Array.from(data.test.ys.dataSync());
+    const lite = await runLiteRt(int8File, mnist.data.test.xs);
+    const testLabels = Array.from(mnist.data.test.ys.dataSync());
     const liteAcc = argmaxRows(lite, 10).filter((c, i) => c === testLabels[i]).length / testLabels.length;
     console.log(`float ${(100 * floatAcc).toFixed(2)}%, pruned ${(100 * prunedAcc).toFixed(2)}%, ` +
         `int8 LiteRT ${(100 * liteAcc).toFixed(2)}%; sparsity ${report.layers.map((l) =>

@@ -3,50 +3,39 @@
  * digits keeps the float model's accuracy.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {accuracy, compileForLogits} from '../helpers/mnist.js';
+import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
 
 const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
 
 describe('QAT on the MNIST tutorial model', () => {
-  let data: ReturnType<typeof tfmot.data.loadMnist>;
-  let trainLabels: tf.Tensor;
-
-  beforeAll(async () => {
-    await tfmot.backend.init();
-    data = tfmot.data.loadMnist({numTrain: 8000, numTest: 2000, seed: 7});
-    trainLabels = tfmot.data.oneHotLabels(data.train.ys);
-  });
-
-  afterAll(() => {
-    tf.dispose([data.train.xs, data.train.ys, data.test.xs, data.test.ys, trainLabels]);
-  });
+  const mnist = useMnist({numTrain: 8000, numTest: 2000, seed: 7});
 
   it('keeps test accuracy within 0.5 points after 1 epoch of QAT', async () => {
     const model = tfmot.data.mnistTutorialModel({seed: 7});
     compileForLogits(model);
-    await model.fit(data.train.xs, trainLabels,
+    await model.fit(mnist.data.train.xs, mnist.trainLabels,
         {epochs: 4, batchSize: 32, shuffle: false, verbose: 0});
-    const floatAcc = accuracy(model, data.test.xs, data.test.ys);
+    const floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
 
     const qat = tfmot.quantization.quantizeModel(model);
     // Fine-tune gently, as the TFMOT tutorial does: QAT adapts the weights to
     // the quantization grid rather than training further.
     compileForLogits(qat, 1e-4);
-    await qat.fit(data.train.xs, trainLabels,
+    await qat.fit(mnist.data.train.xs, mnist.trainLabels,
         {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
-    const qatAcc = accuracy(qat, data.test.xs, data.test.ys);
+    const qatAcc = accuracy(qat, mnist.data.test.xs, mnist.data.test.ys);
 
     // The same fine-tuning in float isolates what quantization itself costs.
     compileForLogits(model, 1e-4);
-    await model.fit(data.train.xs, trainLabels,
+    await model.fit(mnist.data.train.xs, mnist.trainLabels,
         {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
-    const floatTunedAcc = accuracy(model, data.test.xs, data.test.ys);
+    const floatTunedAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
 
     console.log(`float ${pct(floatAcc)}, QAT ${pct(qatAcc)}, float with the same ` +
-        `fine-tuning ${pct(floatTunedAcc)} on ${data.test.ys.shape[0]} held-out digits`);
+        `fine-tuning ${pct(floatTunedAcc)} on ${mnist.data.test.ys.shape[0]} held-out digits`);
     expect(floatAcc).toBeGreaterThan(0.9);
     // Fine-tuning may add accuracy; QAT must not lose more than 0.5 points
     // against the baseline, nor against the same fine-tuning in float.
