@@ -24,7 +24,10 @@ type Layer = tfl.layers.Layer;
 
 /** One weight tensor (a layer's variable, or a constant tensor of a .tflite file). */
 export interface WeightReport {
-  /** The variable's name (`conv2d_Conv2D1/kernel`) or the TFLite tensor's name. */
+  /**
+   * The variable's name as created (`conv2d_Conv2D1/kernel`, without the `_1`
+   * tfjs appends to duplicate names) or the TFLite tensor's name.
+   */
   name: string;
   shape: number[];
   /** `'float32'` (tfjs dtype) or the TFLite type (`'FLOAT32'`, `'FLOAT16'`, `'INT8'`, `'INT32'`, ...). */
@@ -174,14 +177,14 @@ function layerWeights(layer: Layer): {kind: string, weights: Array<{name: string
       return {kind: inner.getClassName(), weights: inner.weights.map((v) => {
         const attr = Object.keys(fields).find((k) => fields[k] === v);
         const value = clustered.find((c) => c.attr === attr)?.value ?? v.read();
-        return {name: v.name, shape: v.shape as number[], attr, values: value.dataSync() as Float32Array};
+        return {name: v.originalName, shape: v.shape as number[], attr, values: value.dataSync() as Float32Array};
       })};
     } finally {
       tf.dispose(clustered.map((c) => c.value));
     }
   }
   const fields = layer as unknown as Record<string, unknown>;
-  return {kind: layer.getClassName(), weights: layer.weights.map((v) => ({name: v.name, shape: v.shape as number[],
+  return {kind: layer.getClassName(), weights: layer.weights.map((v) => ({name: v.originalName, shape: v.shape as number[],
     attr: Object.keys(fields).find((k) => fields[k] === v),
     values: v.read().dataSync() as Float32Array}))};
 }

@@ -125,6 +125,8 @@ describe('report', () => {
     }
     const stripped = tfmot.clustering.stripClustering(clustered);
     const plain = tfmot.report(stripped);
+    // Names as created, not tfjs's de-duplicated ones (`kernel_1`).
+    expect(kernels(plain).map((k) => k.name)).toEqual(['conv2d_Conv2D1/kernel', 'dense_Dense1/kernel']);
     expect(kernels(plain).map((k) => k.distinctValues)).toEqual(kernels(wrapped).map((k) => k.distinctValues));
     const file = tfmot.report(await tflite(stripped, 'float32'));
     expect(kernels(file).map((k) => k.distinctValues)).toEqual(kernels(plain).map((k) => k.distinctValues));
