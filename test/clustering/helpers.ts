@@ -39,7 +39,8 @@ export function wrappersOf(model: tfl.LayersModel): ClusterWeights[] {
 
 /** A wrapper's weight variable by its name suffix (`kernel`, `kernel_cluster_centroids`...). */
 export function variable(wrapper: tfl.layers.Layer, suffix: string): tfl.LayerVariable {
-  const found = wrapper.weights.find((v) => v.name.endsWith(`/${suffix}`));
+  // Names of weights made after others of the same name get a '_<k>' suffix.
+  const found = wrapper.weights.find((v) => new RegExp(`/${suffix}(_\\d+)?$`).test(v.name));
   if (found == null) {
     throw new Error(`no weight '${suffix}' in ${wrapper.weights.map((v) => v.name).join(', ')}`);
   }
@@ -53,8 +54,7 @@ export function values(v: tfl.LayerVariable): number[] {
 
 /** The centroids of a wrapper's first clustered weight, one row per channel. */
 export function centroidRows(wrapper: ClusterWeights): number[][] {
-  const centroids = wrapper.weights.find((v) => v.name.endsWith('_cluster_centroids'))!;
-  return centroids.read().arraySync() as number[][];
+  return variable(wrapper, '\\w+_cluster_centroids').read().arraySync() as number[][];
 }
 
 /** The clustered value of a wrapper's first clustered weight. */
