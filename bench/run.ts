@@ -9,6 +9,7 @@ import {writeFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 
 import {backendSpeed} from './backend_speed.js';
+import {clusteringOverhead} from './clustering.js';
 import {pruningBench} from './pruning.js';
 import {qatOverhead} from './qat_overhead.js';
 import {BenchSection, machineInfo, renderReport, renderTable} from './report.js';
@@ -24,6 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   {id: 'backend_speed', run: () => backendSpeed()},
   {id: 'tflite_export', run: () => tfliteExport()},
   {id: 'pruning', run: () => pruningBench()},
+  {id: 'clustering', run: () => clusteringOverhead('wasm')},
 ];
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
