@@ -1,5 +1,6 @@
 /**
- * The README's TFLite export and CLI snippets run as written.
+ * The README's pruning, clustering, collaborative optimization, report,
+ * TFLite export and CLI snippets run as written.
  *
  * A code block preceded by `<!-- snippet: NAME -->` is executed: ```ts blocks
  * named `group/1`, `group/2`, ... are joined in order into one module (so
@@ -9,7 +10,7 @@
  * `npx tfjs-model-optimization ...` lines through the CLI. The README's
  * `--help` text and its list of convertible layers must match the code.
  */
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
@@ -65,7 +66,8 @@ describe('README snippets', () => {
   });
 
   it('has the snippets this test expects', () => {
-    expect(snippets().map((s) => s.name)).toEqual(['export/1', 'export/2', 'export/3', 'cli']);
+    expect(snippets().map((s) => s.name)).toEqual(['optimize/1', 'optimize/2', 'optimize/3', 'optimize/4',
+      'optimize/5', 'export/1', 'export/2', 'export/3', 'optimize/6', 'cli']);
   });
 
   it('"Export to TFLite" runs and writes the files it says', async () => {
@@ -100,6 +102,41 @@ describe('README snippets', () => {
     // The snippet leaves its data and models alive, as a script would; the
     // converter itself must not add to them.
     expect(tf.memory().numTensors - before).toBeLessThan(100);
+  });
+
+  it('"Pruning", "Clustering", "Collaborative optimization" and "Report" run and print what they say', async () => {
+    const file = join(SNIPPET_DIR, 'optimize.ts');
+    writeFileSync(file, moduleOf('optimize'));
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
+    let logged: unknown[][] = [];
+    process.chdir(cwd);
+    try {
+      await import(pathToFileURL(file).href);
+    } finally {
+      process.chdir(startDir);
+      logged = [...spy.mock.calls];
+      spy.mockRestore();
+    }
+    // The values the snippets' comments show.
+    expect(logged.some(([v]) => v === '0.80')).toBe(true);
+    expect(logged.some(([a, b]) => a === 10210 && b === 20410)).toBe(true);
+    expect(logged.some(([v]) => typeof v === 'string' && v.startsWith('LayersModel'))).toBe(true);
+    expect(logged.some(([v]) => typeof v === 'string' && v.startsWith('TFLite file'))).toBe(true);
+    expect(readdirSync(join(cwd, 'prune_logs')).length).toBeGreaterThan(0);
+
+    const pruned = tfmot.report(new Uint8Array(readFileSync(join(cwd, 'pruned_int8.tflite'))));
+    const pcqat = tfmot.report(new Uint8Array(readFileSync(join(cwd, 'pcqat_int8.tflite'))));
+    const kernels = (r: tfmot.ModelReport) => r.layers.map((l) => l.weights[0]);
+    for (const k of kernels(pruned)) {
+      expect(k.type, k.name).toBe('INT8');
+      expect(k.sparsity, k.name).toBeGreaterThanOrEqual(0.79);
+    }
+    for (const k of kernels(pcqat)) {
+      expect(k.type, k.name).toBe('INT8');
+      expect(k.sparsity, k.name).toBeGreaterThanOrEqual(0.79);
+      expect(k.maxDistinctPerChannel, k.name).toBeLessThanOrEqual(8);
+    }
+    expect(pcqat.gzippedBytes).toBeLessThan(pruned.gzippedBytes);
   });
 
   it('"Command line" runs (after the export snippet saved its models)', async () => {
