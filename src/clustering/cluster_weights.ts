@@ -7,10 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {checkInteger, checkStringUnion, describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {checkInteger, checkStringUnion, NotSupportedError, ValueError} from '../errors.js';
 import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
-import {deserializeLayer} from '../quantization/quantize_wrapper.js';
-import {serializeObject} from '../quantization/quantizers.js';
+import {OptimizationWrapper} from '../graph/wrapper.js';
 import {CentroidInitializationName, initCentroids, VALID_CENTROID_INITS} from './centroid_init.js';
 import {channelView, clusteredWeights} from './cluster_ops.js';
 
@@ -52,7 +51,7 @@ export interface ClusterParams {
   seed?: number;
 }
 
-/** Validates and fills in defaults (TFMOT's LINEAR init by default). */
+/** Validates and fills in defaults (LINEAR init unless given, as the TFMOT clustering tutorial uses). */
 export function resolveClusterParams(params: ClusterParams): Required<ClusterParams> {
   if (params == null || typeof params !== 'object') {
     throw new ValueError('clusterWeights expects {numberOfClusters, clusterCentroidsInit, ...}.');
@@ -88,40 +87,29 @@ export interface ClusterWeightsArgs extends ClusterParams {
 }
 
 /** The clustering wrapper layer (named `cluster_<layer>` as in TFMOT). */
-export class ClusterWeights extends tfl.layers.Layer {
+export class ClusterWeights extends OptimizationWrapper {
   static className = 'ClusterWeights';
-  readonly layer: Layer;
   readonly params: Required<ClusterParams>;
   readonly attrs: string[];
   private slots: Slot[] = [];
 
   constructor(args: ClusterWeightsArgs) {
-    if (!(args?.layer instanceof tfl.layers.Layer)) {
-      throw new ValueError(`clusterWeights expects a tf.layers.Layer or LayersModel; received ` +
-          `${describeValue(args?.layer)}.`);
-    }
-    if (args.layer instanceof ClusterWeights) {
+    if (args?.layer instanceof ClusterWeights) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already clustered.`);
     }
-    const attrs = clusterableWeights(args.layer);
-    if (attrs.length === 0) {
+    super(args, 'clusterWeights', 'cluster_');
+    this.attrs = clusterableWeights(this.layer);
+    if (this.attrs.length === 0) {
       throw new NotSupportedError(
-          `Layer '${args.layer.name}' of class ${args.layer.getClassName()} cannot be clustered ` +
+          `Layer '${this.layer.name}' of class ${this.layer.getClassName()} cannot be clustered ` +
           `(clusterable: ${CLUSTERABLE_LAYERS.join(', ')}, or implement getClusterableWeights()).`);
     }
-    const params = resolveClusterParams(args);
-    if (params.clusterPerChannel && args.layer.getClassName() !== 'Conv2D') {
+    this.params = resolveClusterParams(args);
+    if (this.params.clusterPerChannel && this.layer.getClassName() !== 'Conv2D') {
       throw new NotSupportedError(
-          `clusterPerChannel is supported for Conv2D only; layer '${args.layer.name}' is a ` +
-          `${args.layer.getClassName()}.`);
+          `clusterPerChannel is supported for Conv2D only; layer '${this.layer.name}' is a ` +
+          `${this.layer.getClassName()}.`);
     }
-    const layerConfig = args.layer.getConfig();
-    super({name: args.name ?? `cluster_${args.layer.name}`,
-      batchInputShape: layerConfig['batchInputShape'] as tfl.Shape|undefined,
-      dtype: layerConfig['dtype'] as tf.DataType|undefined});
-    this.layer = args.layer;
-    this.params = params;
-    this.attrs = attrs;
   }
 
   private variable(attr: string): tfl.LayerVariable {
@@ -129,10 +117,7 @@ export class ClusterWeights extends tfl.layers.Layer {
   }
 
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
-    if (!this.layer.built) {
-      this.layer.build(inputShape);
-      this.layer.built = true;
-    }
+    super.build(inputShape);
     const n = this.params.numberOfClusters;
     this.slots = this.attrs.map((attr) => {
       const w = this.variable(attr);
@@ -188,42 +173,23 @@ export class ClusterWeights extends tfl.layers.Layer {
         })}));
   }
 
-  override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
-    return this.layer.computeOutputShape(inputShape);
-  }
-
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor|tf.Tensor[] {
     return tf.tidy(() => callWithAttributes(this.layer,
         this.clusteredValues().map(({attr, value}) => [attr, weightValue(value)]), inputs, kwargs));
   }
 
-  private innerLayers(): Layer[] {
-    // The base constructor reads the weight getters before fields are set.
-    return this.layer != null ? [this.layer] : [];
-  }
-
-  override get trainableWeights(): tfl.LayerVariable[] {
-    return this.trainable ?
-        [...this.innerLayers().flatMap((l) => l.trainableWeights), ...super.trainableWeights] : [];
-  }
-
-  override get nonTrainableWeights(): tfl.LayerVariable[] {
-    const inner = this.innerLayers().flatMap((l) => this.trainable ? l.nonTrainableWeights : l.weights);
-    return [...inner, ...super.nonTrainableWeights];
-  }
-
   override getConfig(): tf.serialization.ConfigDict {
-    return {...super.getConfig(), layer: serializeObject(this.layer), ...this.params};
+    return {...super.getConfig(), ...this.params};
   }
 
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const {layer, clusterCentroidsInit, ...rest} = config;
     // model.save() snake-cases string values and loading camel-cases them
     // ('DENSITY_BASED' -> 'density_based' -> 'densityBased'); restore the name.
-    const init = VALID_CENTROID_INITS.find((name) => typeof clusterCentroidsInit === 'string' &&
-        name.replace(/_/g, '') === clusterCentroidsInit.replace(/_/g, '').toUpperCase()) ?? clusterCentroidsInit;
-    return new cls({...rest, clusterCentroidsInit: init, layer: deserializeLayer(layer as tf.serialization.ConfigDict)});
+    return OptimizationWrapper.fromConfigWith(cls, config, ({clusterCentroidsInit: saved}) => ({
+      clusterCentroidsInit: VALID_CENTROID_INITS.find((name) => typeof saved === 'string' &&
+          name.replace(/_/g, '') === saved.replace(/_/g, '').toUpperCase()) ?? saved,
+    }));
   }
 }
 tf.serialization.registerClass(ClusterWeights, 'Tfmot');

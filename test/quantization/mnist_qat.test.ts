@@ -2,7 +2,6 @@
  * The issue's acceptance test: QAT of the TFMOT tutorial model on real MNIST
  * digits keeps the float model's accuracy.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
