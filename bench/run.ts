@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     sections.push(section);
     console.log(`${renderTable(section.rows)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
-  const machine = machineInfo('wasm (QAT overhead, TFLite export); wasm, cpu and tensorflow if installed (backend speed)', gitCommit());
+  const machine = machineInfo('wasm (QAT, pruning and clustering overhead, TFLite export); wasm, cpu and ' +
+      'tensorflow if installed (backend speed); LiteRT.js wasm, 1 thread (latencies)', gitCommit());
   writeFileSync(OUTPUT, renderReport(machine, sections));
   console.log(`Wrote ${OUTPUT} in ${((performance.now() - start) / 1000).toFixed(0)} s total.`);
 }
