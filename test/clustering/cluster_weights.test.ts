@@ -11,7 +11,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {byChannel, centroidRows, clusteredValue, dataset, nearest, predictValues, seeded, values, variable} from './helpers.js';
+import {dataset, predictValues, seeded} from '../helpers/models.js';
+import {byChannel, centroidRows, clusteredValue, nearest, values, variable} from './helpers.js';
 
 const {clusterWeights, stripClustering} = tfmot.clustering;
 type Layer = tfl.layers.Layer;

@@ -1,6 +1,7 @@
 /**
- * Shared helpers for the clustering tests: seeded values and data, reading
- * a wrapper's centroids and clustered weights back as plain numbers.
+ * Shared helpers for the clustering tests: reading a wrapper's centroids and
+ * clustered weights back as plain numbers. Seeded values and data are in
+ * ../helpers/models.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -8,29 +9,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as tfmot from '../../src/index.js';
 
 type ClusterWeights = tfmot.clustering.ClusterWeights;
-
-/** Deterministic values in [-1, 1) (an LCG), so every test is reproducible. */
-export function lcg(n: number, seed: number): Float32Array {
-  const values = new Float32Array(n);
-  let state = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = state / 2 ** 31 - 1;
-  }
-  return values;
-}
-
-/** A seeded Glorot initializer. */
-export const seeded = (seed: number) => tfl.initializers.glorotUniform({seed});
-
-/** Inputs [n, ...shape] and one-hot targets over `classes`, both seeded. */
-export function dataset(n: number, shape: number[], classes: number, seed: number): {xs: tf.Tensor, ys: tf.Tensor} {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const xs = tf.tensor(lcg(n * size, seed), [n, ...shape]);
-  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({length: n}, (_, i) => (i * 7 + seed) % classes),
-      'int32'), classes));
-  return {xs, ys};
-}
 
 /** The clustering wrappers of a model. */
 export function wrappersOf(model: tfl.LayersModel): ClusterWeights[] {
@@ -83,18 +61,4 @@ export function nearest(w: number, centroids: number[]): number {
     }
   }
   return best;
-}
-
-/** model.predict as plain numbers. */
-export function predictValues(model: tfl.LayersModel, xs: tf.Tensor): Float32Array {
-  return tf.tidy(() => Float32Array.from((model.predict(xs) as tf.Tensor).dataSync()));
-}
-
-/** Largest |a - b| over two arrays of equal length. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  }
-  return worst;
 }

@@ -16,7 +16,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {TensorType} from '../../src/tflite/schema.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {byChannel, centroidRows, dataset, maxAbsDiff, predictValues, seeded, values, variable, wrappersOf} from './helpers.js';
+import {dataset, maxAbsDiff, predictValues, seeded} from '../helpers/models.js';
+import {byChannel, centroidRows, values, variable, wrappersOf} from './helpers.js';
 
 const {clustering, quantization} = tfmot;
 type QuantizeWrapper = tfmot.quantization.QuantizeWrapper;

@@ -1,37 +1,16 @@
 /**
- * Shared helpers for the pruning tests: seeded values and models, training
- * with the step callback, and reading masks and kernels back.
+ * Shared helpers for the pruning tests: a filter-pruned model, training
+ * with the step callback, and reading masks and kernels back. Seeded values
+ * and data are in ../helpers/models.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import * as tfmot from '../../src/index.js';
+import {seeded} from '../helpers/models.js';
 
 const {sparsity} = tfmot;
 type PruneLowMagnitude = tfmot.sparsity.PruneLowMagnitude;
-
-/** Deterministic values in [-1, 1) (an LCG), so every test is reproducible. */
-export function lcg(n: number, seed: number): Float32Array {
-  const values = new Float32Array(n);
-  let state = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = state / 2 ** 31 - 1;
-  }
-  return values;
-}
-
-/** A seeded Glorot initializer. */
-export const seeded = (seed: number) => tfl.initializers.glorotUniform({seed});
-
-/** Inputs [n, ...shape] and one-hot targets over `classes`, both seeded. */
-export function dataset(n: number, shape: number[], classes: number, seed: number): {xs: tf.Tensor, ys: tf.Tensor} {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const xs = tf.tensor(lcg(n * size, seed), [n, ...shape]);
-  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({length: n}, (_, i) => (i * 7 + seed) % classes),
-      'int32'), classes));
-  return {xs, ys};
-}
 
 /** The wrappers of a pruned model. */
 export function wrappersOf(model: tfl.LayersModel): PruneLowMagnitude[] {
@@ -46,20 +25,6 @@ export function kernelAndMask(w: PruneLowMagnitude): {kernel: Float32Array, mask
     mask: Float32Array.from(w.masks[0].read().dataSync()),
     shape: variable.shape as number[],
   };
-}
-
-/** model.predict as plain numbers. */
-export function predictValues(model: tfl.LayersModel, xs: tf.Tensor): Float32Array {
-  return tf.tidy(() => Float32Array.from((model.predict(xs) as tf.Tensor).dataSync()));
-}
-
-/** Largest |a - b| over two arrays of equal length. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  }
-  return worst;
 }
 
 /** Compiles with Adam for categorical targets. */

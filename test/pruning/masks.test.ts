@@ -6,7 +6,7 @@
 import {describe, expect, it} from 'vitest';
 
 import {expandMask, makeUnits, MaskStructure, mByNMask, selectUnits} from '../../src/pruning/masks.js';
-import {lcg} from './helpers.js';
+import {lcg} from '../helpers/models.js';
 
 const UNSTRUCTURED: MaskStructure = {blockSize: [1, 1], blockPooling: 'AVG', mByN: null, structure: 'unstructured'};
 const FILTERS: MaskStructure = {...UNSTRUCTURED, structure: 'filters'};

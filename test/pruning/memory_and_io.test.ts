@@ -13,7 +13,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {compileAdam, dataset, filterPrunedConvNet, fitPruned, predictValues, seeded, wrappersOf} from './helpers.js';
+import {dataset, predictValues, seeded} from '../helpers/models.js';
+import {compileAdam, filterPrunedConvNet, fitPruned, wrappersOf} from './helpers.js';
 
 const {sparsity} = tfmot;
 

@@ -9,7 +9,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {compileAdam, dataset, fitPruned, kernelAndMask, predictValues, seeded, wrappersOf} from './helpers.js';
+import {dataset, predictValues, seeded} from '../helpers/models.js';
+import {compileAdam, fitPruned, kernelAndMask, wrappersOf} from './helpers.js';
 
 const {sparsity} = tfmot;
 type PruneParams = tfmot.sparsity.PruneParams;

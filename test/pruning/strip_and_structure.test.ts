@@ -11,8 +11,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {compileAdam, dataset, filterPrunedConvNet, fitPruned, kernelAndMask, maxAbsDiff, predictValues, seeded,
-  wrappersOf} from './helpers.js';
+import {dataset, maxAbsDiff, predictValues, seeded} from '../helpers/models.js';
+import {compileAdam, filterPrunedConvNet, fitPruned, kernelAndMask, wrappersOf} from './helpers.js';
 
 const {sparsity} = tfmot;
 

@@ -7,13 +7,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import * as tfmot from '../../src/index.js';
 import {randomTensor} from '../backend/helpers.js';
+import {seeded} from '../helpers/models.js';
 
-export {randomTensor};
+export {randomTensor, seeded};
 
 type SymbolicTensor = tfl.SymbolicTensor;
-
-/** A seeded Glorot initializer, so every model below is deterministic. */
-export const seeded = (seed: number) => tfl.initializers.glorotUniform({seed});
 
 /** Applies `layer` to one symbolic input. */
 export function call(layer: tfl.layers.Layer, x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
