@@ -5,16 +5,13 @@
  * number of distinct values while training on; PQAT keeps the pruned zeros
  * through QAT and into the int8 TFLite file, which LiteRT runs.
  */
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {TensorType} from '../../src/tflite/schema.js';
+import {useRoundtrips} from '../helpers/save_load.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
 import {dataset, maxAbsDiff, predictValues, seeded} from '../helpers/models.js';
 import {byChannel, centroidRows, values, variable, wrappersOf} from './helpers.js';
@@ -22,17 +19,15 @@ import {byChannel, centroidRows, values, variable, wrappersOf} from './helpers.j
 const {clustering, quantization} = tfmot;
 type QuantizeWrapper = tfmot.quantization.QuantizeWrapper;
 
-let root: string;
+const roundtrips = useRoundtrips('tfmot-cluster-');
 let images: {xs: tf.Tensor, ys: tf.Tensor};
 
 beforeAll(async () => {
   await tfmot.backend.init();
-  root = await mkdtemp(join(tmpdir(), 'tfmot-cluster-'));
   images = dataset(32, [8, 8, 2], 5, 3);
 });
 
-afterAll(async () => {
-  await rm(root, {recursive: true, force: true});
+afterAll(() => {
   tf.dispose([images.xs, images.ys]);
 });
 
@@ -60,24 +55,6 @@ async function clusteredNet(params: tfmot.clustering.ClusterParams): Promise<tfl
   await fit(model, 1);
   return model;
 }
-
-async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-  }));
-  return saved!;
-}
-
-const roundtrips: Array<[string, (model: tfl.LayersModel, tag: string) => Promise<tfl.LayersModel>]> = [
-  ['memory', async (model) => tfl.loadLayersModel(tf.io.fromMemory(await saveToMemory(model)))],
-  ['fileSystem', async (model, tag) => {
-    const dir = join(root, tag);
-    await model.save(tfmot.io.fileSystem(dir));
-    return tfl.loadLayersModel(tfmot.io.fileSystem(dir));
-  }],
-];
 
 /** Every weight of a model, in order, as numbers. */
 function weightValues(model: tfl.LayersModel): number[][] {

@@ -4,33 +4,28 @@
  * masks, thresholds, the pruning step and every pruning option are back,
  * and training continues from the stored step.
  */
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {dataset, predictValues, seeded} from '../helpers/models.js';
+import {useRoundtrips} from '../helpers/save_load.js';
 import {compileAdam, filterPrunedConvNet, fitPruned, wrappersOf} from './helpers.js';
 
 const {sparsity} = tfmot;
 
-let root: string;
+const roundtrips = useRoundtrips('tfmot-prune-');
 let vectors: {xs: tf.Tensor, ys: tf.Tensor};
 let images: {xs: tf.Tensor, ys: tf.Tensor};
 
 beforeAll(async () => {
   await tfmot.backend.init();
-  root = await mkdtemp(join(tmpdir(), 'tfmot-prune-'));
   vectors = dataset(64, [16], 4, 5);
   images = dataset(32, [8, 8, 3], 10, 6);
 });
 
-afterAll(async () => {
-  await rm(root, {recursive: true, force: true});
+afterAll(() => {
   tf.dispose([vectors.xs, vectors.ys, images.xs, images.ys]);
 });
 
@@ -89,24 +84,6 @@ describe('memory', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
-
-async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-  }));
-  return saved!;
-}
-
-const roundtrips: Array<[string, (model: tfl.LayersModel, tag: string) => Promise<tfl.LayersModel>]> = [
-  ['memory', async (model) => tfl.loadLayersModel(tf.io.fromMemory(await saveToMemory(model)))],
-  ['fileSystem', async (model, tag) => {
-    const dir = join(root, tag);
-    await model.save(tfmot.io.fileSystem(dir));
-    return tfl.loadLayersModel(tfmot.io.fileSystem(dir));
-  }],
-];
 
 /** Every wrapper's masks, thresholds, step and options, by wrapper name. */
 function pruningState(model: tfl.LayersModel) {

@@ -3,54 +3,29 @@
  * and load in memory and on disk, and predict exactly as before; the wrapper
  * configs round-trip without being mutated.
  */
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
+import {useRoundtrips} from '../helpers/save_load.js';
 import {calibrate, call, convBnReluModel, layerClasses, predictValues, quantizerRanges, randomTensor, seeded, weightValues, wrapper} from './helpers.js';
 
 const q = tfmot.quantization;
 type Serializable = tf.serialization.Serializable;
 type ConfigDict = tf.serialization.ConfigDict;
 
-let root: string;
+const roundtrips = useRoundtrips('tfmot-qat-');
 let mnist: tfmot.data.MnistData;
 
 beforeAll(async () => {
   await tfmot.backend.init();
-  root = await mkdtemp(join(tmpdir(), 'tfmot-qat-'));
   mnist = tfmot.data.loadMnist({numTrain: 96, numTest: 32, seed: 2});
 });
 
-afterAll(async () => {
-  await rm(root, {recursive: true, force: true});
+afterAll(() => {
   tf.dispose([mnist.train.xs, mnist.train.ys, mnist.test.xs, mnist.test.ys]);
 });
-
-async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-  }));
-  return saved!;
-}
-
-type Roundtrip = (model: tfl.LayersModel, tag: string) => Promise<tfl.LayersModel>;
-
-const roundtrips: Array<[string, Roundtrip]> = [
-  ['memory', async (model) => tfl.loadLayersModel(tf.io.fromMemory(await saveToMemory(model)))],
-  ['fileSystem', async (model, tag) => {
-    const dir = join(root, tag);
-    await model.save(tfmot.io.fileSystem(dir));
-    return tfl.loadLayersModel(tfmot.io.fileSystem(dir));
-  }],
-];
 
 /** The tutorial QAT model after 3 batches of training. */
 async function trainedTutorialQat(): Promise<tfl.LayersModel> {
