@@ -17,51 +17,26 @@
  * this file; under a minute). Files go to examples/out/mnist_clustering/.
  * LiteRT.js (@litertjs/core) is a devDependency used only to check them.
  */
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
 
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import * as tfmot from 'tfjs-model-optimization';
 
-import {accuracyOf, runSamples} from '../bench/litert.js';
+import {calibrationSamples, compileForLogits, convertAndRun, FileSpec, fitDigits, int8Calibrated, loadDigits, NUM_TEST,
+  outDir, percent, printTable, seconds, tfjsAccuracy, trainBaseline} from './common.js';
 
 const SEED = 13;
-const NUM_TRAIN = 8000;
-const NUM_TEST = 2000;
 const BASELINE_EPOCHS = 5;
 const NUM_CALIBRATION = 200;
-// examples/out/ is gitignored.
-const OUT_DIR = fileURLToPath(new URL('./out/mnist_clustering', import.meta.url));
-
-function compile(model: tfl.LayersModel, learningRate: number): void {
-  // The tutorial model outputs logits: cross-entropy from logits on one-hot labels.
-  model.compile({optimizer: tf.train.adam(learningRate), loss: tfmot.data.categoricalCrossentropyFromLogits,
-    metrics: ['accuracy']});
-}
-
-function tfjsAccuracy(model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor): number {
-  return tf.tidy(() => {
-    const logits = model.predict(xs, {batchSize: 500}) as tf.Tensor;
-    return tf.mean(tf.cast(tf.equal(tf.argMax(logits, -1), ys), 'float32')).dataSync()[0];
-  });
-}
-
-const seconds = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
-const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
+const OUT_DIR = outDir('mnist_clustering');
 
 async function main(): Promise<void> {
-  const backend = await tfmot.backend.init();
-  const {train, test} = tfmot.data.loadMnist({numTrain: NUM_TRAIN, numTest: NUM_TEST, seed: SEED});
-  const trainYs = tfmot.data.oneHotLabels(train.ys);
-  console.log(`Backend ${backend}; MNIST: ${NUM_TRAIN} train, ${NUM_TEST} held-out digits`);
+  const digits = await loadDigits(SEED);
+  const {test} = digits;
+  console.log(digits.summary);
 
   // 1. The float baseline.
   let t0 = performance.now();
-  const baseline = tfmot.data.mnistTutorialModel({seed: SEED});
-  compile(baseline, 1e-3);
-  await baseline.fit(train.xs, trainYs, {epochs: BASELINE_EPOCHS, batchSize: 32, verbose: 0});
+  const baseline = await trainBaseline(digits, SEED, BASELINE_EPOCHS, 1e-3);
   const baselineAcc = tfjsAccuracy(baseline, test.xs, test.ys);
   console.log(`Baseline: ${BASELINE_EPOCHS} epochs in ${seconds(t0)}, test accuracy ${percent(baselineAcc)}`);
 
@@ -77,8 +52,8 @@ async function main(): Promise<void> {
   // 3. Fine-tune with a small learning rate, as the TFMOT tutorial does
   // (1e-5 there; 1e-4 here over fewer steps). The centroids are trainable.
   t0 = performance.now();
-  compile(clustered, 1e-4);
-  await clustered.fit(train.xs, trainYs, {epochs: 1, batchSize: 32, verbose: 0});
+  compileForLogits(clustered, 1e-4);
+  await fitDigits(clustered, digits, 1);
   const clusteredAcc = tfjsAccuracy(clustered, test.xs, test.ys);
   console.log(`Fine-tuned the clustered model: 1 epoch in ${seconds(t0)}, test accuracy ${percent(clusteredAcc)}`);
 
@@ -87,50 +62,26 @@ async function main(): Promise<void> {
   console.log(`\ntfmot.report(stripClustering(clustered)):\n${tfmot.formatReport(tfmot.report(stripped))}`);
 
   // 5. TFLite files: float32, and int8 calibrated on training digits.
-  const calibration = tf.split(tf.slice(train.xs, 0, NUM_CALIBRATION), NUM_CALIBRATION);
-  const convert = async (model: tfl.LayersModel, int8: boolean) => {
-    const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(model);
-    if (int8) {
-      converter.optimizations = [tfmot.tflite.Optimize.DEFAULT];
-      converter.representativeDataset = () => calibration;
-    }
-    return converter.convert();
-  };
-  const files = [
-    {name: 'baseline float32', model: baseline, int8: false, acc: baselineAcc},
-    {name: 'baseline int8', model: baseline, int8: true, acc: baselineAcc},
-    {name: 'clustered float32', model: stripped, int8: false, acc: clusteredAcc},
-    {name: 'clustered int8', model: stripped, int8: true, acc: clusteredAcc},
+  const calibration = calibrationSamples(digits, NUM_CALIBRATION);
+  const int8 = int8Calibrated(calibration);
+  const specs: Array<FileSpec & {acc: number}> = [
+    {name: 'baseline float32', model: baseline, acc: baselineAcc},
+    {name: 'baseline int8', model: baseline, configure: int8, acc: baselineAcc},
+    {name: 'clustered float32', model: stripped, acc: clusteredAcc},
+    {name: 'clustered int8', model: stripped, configure: int8, acc: clusteredAcc},
   ];
-  rmSync(OUT_DIR, {recursive: true, force: true});
-  mkdirSync(OUT_DIR, {recursive: true});
-  const testXs = test.xs.dataSync() as Float32Array;
-  const testLabels = test.ys.dataSync() as Int32Array;
-  const rows: string[][] = [];
-  let baselineGzip = 0;
-  for (const file of files) {
-    const bytes = await convert(file.model, file.int8);
-    writeFileSync(join(OUT_DIR, `${file.name.replace(/ /g, '_')}.tflite`), bytes);
-    const r = tfmot.report(bytes);
-    baselineGzip ||= r.gzippedBytes;
-    if (file.name === 'clustered int8') {
-      console.log(`\ntfmot.report(clustered int8 file):\n${tfmot.formatReport(r)}`);
-    }
-    const liteAcc = accuracyOf(await runSamples(bytes, testXs, NUM_TEST), testLabels);
-    rows.push([file.name, String(r.rawBytes), String(r.gzippedBytes), `${(baselineGzip / r.gzippedBytes).toFixed(2)}x`,
-      percent(liteAcc), percent(file.acc)]);
-  }
+  const files = await convertAndRun(specs, OUT_DIR, digits);
+  console.log(`\ntfmot.report(clustered int8 file):\n${tfmot.formatReport(tfmot.report(files[3].bytes))}`);
 
   console.log(`\nFiles in ${OUT_DIR}:`);
-  const header = ['file', 'bytes', 'gzipped', 'gzip vs baseline float32', 'LiteRT accuracy', 'tfjs accuracy'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    console.log(`  ${cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('  ')}`);
-  line(header);
-  rows.forEach(line);
+  printTable(['file', 'bytes', 'gzipped', 'gzip vs baseline float32', 'LiteRT accuracy', 'tfjs accuracy'],
+      specs.map((spec, i) => [spec.name, String(files[i].bytes.length), String(files[i].gzippedBytes),
+        files[i].gzipGain, percent(files[i].liteRtAccuracy), percent(spec.acc)]),
+      {indent: '  '});
   console.log(`\n"tfjs accuracy" is the source model's (baseline, or the clustered model) on the same ${NUM_TEST} digits.`);
 
-  tf.dispose([train.xs, train.ys, test.xs, test.ys, trainYs, ...calibration]);
+  tf.dispose(calibration);
+  digits.dispose();
   for (const m of [baseline, clustered, stripped]) {
     m.dispose();
   }

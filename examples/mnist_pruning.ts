@@ -18,56 +18,31 @@
  * file; under a minute). Files go to examples/out/mnist_pruning/. LiteRT.js
  * (@litertjs/core) is a devDependency used only to check the files.
  */
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {gzipSync} from 'node:zlib';
 
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tfmot from 'tfjs-model-optimization';
 
-import {accuracyOf, runSamples} from '../bench/litert.js';
+import {calibrationSamples, compileForLogits, convertAndRun, FileSpec, fitDigits, int8Calibrated, loadDigits,
+  NUM_TRAIN, outDir, percent, printTable, seconds, tfjsAccuracy, trainBaseline} from './common.js';
 
 const {sparsity} = tfmot;
 
 const SEED = 11;
-const NUM_TRAIN = 8000;
-const NUM_TEST = 2000;
 const BASELINE_EPOCHS = 3;
 const PRUNING_EPOCHS = 2;
 const PRUNING_BATCH = 128;
 const NUM_CALIBRATION = 200;
-// examples/out/ is gitignored.
-const OUT_DIR = fileURLToPath(new URL('./out/mnist_pruning', import.meta.url));
-
-function compile(model: tfl.LayersModel): void {
-  // The tutorial model outputs logits: cross-entropy from logits on one-hot labels.
-  model.compile({optimizer: tf.train.adam(1e-3), loss: tfmot.data.categoricalCrossentropyFromLogits,
-    metrics: ['accuracy']});
-}
-
-function tfjsAccuracy(model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor): number {
-  return tf.tidy(() => {
-    const logits = model.predict(xs, {batchSize: 500}) as tf.Tensor;
-    return tf.mean(tf.cast(tf.equal(tf.argMax(logits, -1), ys), 'float32')).dataSync()[0];
-  });
-}
-
-const seconds = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
-const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
+const OUT_DIR = outDir('mnist_pruning');
 
 async function main(): Promise<void> {
-  const backend = await tfmot.backend.init();
-  const {train, test} = tfmot.data.loadMnist({numTrain: NUM_TRAIN, numTest: NUM_TEST, seed: SEED});
-  const trainYs = tfmot.data.oneHotLabels(train.ys);
-  console.log(`Backend ${backend}; MNIST: ${NUM_TRAIN} train, ${NUM_TEST} held-out digits`);
+  const digits = await loadDigits(SEED);
+  const {test} = digits;
+  console.log(digits.summary);
 
   // 1. The float baseline.
   let t0 = performance.now();
-  const baseline = tfmot.data.mnistTutorialModel({seed: SEED});
-  compile(baseline);
-  await baseline.fit(train.xs, trainYs, {epochs: BASELINE_EPOCHS, batchSize: 32, verbose: 0});
+  const baseline = await trainBaseline(digits, SEED, BASELINE_EPOCHS, 1e-3);
   console.log(`Baseline: ${BASELINE_EPOCHS} epochs in ${seconds(t0)}, test accuracy ${
     percent(tfjsAccuracy(baseline, test.xs, test.ys))}`);
 
@@ -80,10 +55,10 @@ async function main(): Promise<void> {
   const schedule = () => new sparsity.PolynomialDecay(
       {initialSparsity: 0.5, finalSparsity: 0.8, beginStep: 0, endStep, frequency});
   const fineTune = async (model: tfl.LayersModel) => {
-    compile(model);
+    compileForLogits(model, 1e-3);
     // Without UpdatePruningStep, fit() throws: the wrappers need the step.
-    await model.fit(train.xs, trainYs, {epochs: PRUNING_EPOCHS, batchSize: PRUNING_BATCH, verbose: 0,
-      callbacks: [new sparsity.UpdatePruningStep()]});
+    await fitDigits(model, digits, PRUNING_EPOCHS,
+        {batchSize: PRUNING_BATCH, callbacks: [new sparsity.UpdatePruningStep()]});
   };
 
   t0 = performance.now();
@@ -130,51 +105,28 @@ async function main(): Promise<void> {
       `${small.countParams()} of ${baseline.countParams()} parameters\n`);
 
   // 6. TFLite files: float32, and int8 calibrated on training digits.
-  const calibration = tf.split(tf.slice(train.xs, 0, NUM_CALIBRATION), NUM_CALIBRATION);
-  const convert = async (model: tfl.LayersModel, int8: boolean) => {
-    const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(model);
-    if (int8) {
-      converter.optimizations = [tfmot.tflite.Optimize.DEFAULT];
-      converter.representativeDataset = () => calibration;
-    }
-    return converter.convert();
-  };
-  const files: Array<{name: string, model: tfl.LayersModel, int8: boolean}> = [
-    {name: 'baseline float32', model: baseline, int8: false},
-    {name: 'baseline int8', model: baseline, int8: true},
+  const calibration = calibrationSamples(digits, NUM_CALIBRATION);
+  const int8 = int8Calibrated(calibration);
+  const specs: FileSpec[] = [
+    {name: 'baseline float32', model: baseline},
+    {name: 'baseline int8', model: baseline, configure: int8},
     ...stripped.flatMap(([name, model]) => [
-      {name: `pruned ${name} float32`, model, int8: false},
-      {name: `pruned ${name} int8`, model, int8: true},
+      {name: `pruned ${name} float32`, model},
+      {name: `pruned ${name} int8`, model, configure: int8},
     ]),
   ];
-  rmSync(OUT_DIR, {recursive: true, force: true});
-  mkdirSync(OUT_DIR, {recursive: true});
-  const testXs = test.xs.dataSync() as Float32Array;
-  const testLabels = test.ys.dataSync() as Int32Array;
-  const rows: string[][] = [];
-  let baselineGzip = 0;
   t0 = performance.now();
-  for (const file of files) {
-    const bytes = await convert(file.model, file.int8);
-    writeFileSync(join(OUT_DIR, `${file.name.replace(/ /g, '_')}.tflite`), bytes);
-    const gzipped = gzipSync(bytes).length;
-    baselineGzip ||= gzipped;
-    const lite = accuracyOf(await runSamples(bytes, testXs, NUM_TEST), testLabels);
-    rows.push([file.name, String(bytes.length), String(gzipped), `${(baselineGzip / gzipped).toFixed(2)}x`,
-      percent(tfjsAccuracy(file.model, test.xs, test.ys)), percent(lite)]);
-  }
-  console.log(`Converted, wrote and ran ${files.length} files in LiteRT in ${seconds(t0)}; files in ${OUT_DIR}\n`);
+  const files = await convertAndRun(specs, OUT_DIR, digits);
+  const rows = specs.map(({name, model}, i) => [name, String(files[i].bytes.length), String(files[i].gzippedBytes),
+    files[i].gzipGain, percent(tfjsAccuracy(model, test.xs, test.ys)), percent(files[i].liteRtAccuracy)]);
+  console.log(`Converted, wrote and ran ${specs.length} files in LiteRT in ${seconds(t0)}; files in ${OUT_DIR}\n`);
 
-  const header = ['model', 'bytes', 'gzipped', 'smaller (gzip)', 'tfjs accuracy', 'LiteRT accuracy'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    console.log(cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('  '));
-  line(header);
-  rows.forEach(line);
+  printTable(['model', 'bytes', 'gzipped', 'smaller (gzip)', 'tfjs accuracy', 'LiteRT accuracy'], rows);
   console.log(`\n"smaller (gzip)" is the baseline float32 file's gzipped size over this file's. "tfjs accuracy" ` +
       `is the source model's (float); int8 files are quantized after pruning, so their zeros stay zeros.`);
 
-  tf.dispose([train.xs, train.ys, test.xs, test.ys, trainYs, ...calibration]);
+  tf.dispose(calibration);
+  digits.dispose();
   for (const model of [baseline, pruned, global, filters, ...stripped.map(([, m]) => m)]) {
     model.dispose();
   }

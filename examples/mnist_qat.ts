@@ -11,31 +11,18 @@
  * Run it with `npm run demo` (builds the package, then runs this file).
  */
 import {rmSync} from 'node:fs';
-import {fileURLToPath} from 'node:url';
 
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tfmot from 'tfjs-model-optimization';
 
+import {compileForLogits, loadDigits, outDir} from './common.js';
+
 const SEED = 42;
 const BATCH_SIZE = 32;
 const FLOAT_EPOCHS = 3;
 const QAT_EPOCHS = 1;
-// examples/out/ is gitignored.
-const OUT_DIR = fileURLToPath(new URL('./out/mnist_qat', import.meta.url));
-
-/** Compiles like the tutorial: Adam, cross-entropy on logits, accuracy. */
-function compile(model: tfl.LayersModel): void {
-  model.compile({
-    // A string lets the model own (and dispose) its optimizer.
-    optimizer: 'adam',
-    // The tutorial model outputs logits, and tfjs-layers has no
-    // SparseCategoricalCrossentropy(fromLogits), so we train on one-hot
-    // labels with this loss (see tfmot.data.categoricalCrossentropyFromLogits).
-    loss: tfmot.data.categoricalCrossentropyFromLogits,
-    metrics: ['accuracy'],
-  });
-}
+const OUT_DIR = outDir('mnist_qat');
 
 /** Fits the model and returns the wall time in seconds. */
 async function train(
@@ -66,22 +53,18 @@ async function accuracy(model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor): P
 }
 
 async function main(): Promise<void> {
-  // tfjs-node if installed, else wasm (with this library's gradient kernels),
-  // else the pure-JS cpu backend, which is ~40x slower for this CNN.
-  const backend = await tfmot.backend.init();
-  console.log(`Backend: ${backend}`);
-
-  // A seeded split of the 10,000 digits bundled with the `mnist` package.
-  const {train: trainSet, test: testSet} =
-      tfmot.data.loadMnist({numTrain: 8000, numTest: 2000, seed: SEED});
-  const trainYs = tfmot.data.oneHotLabels(trainSet.ys);
+  // The fastest backend there is (tfjs-node, else wasm, else cpu) and a
+  // seeded split of the 10,000 digits bundled with the `mnist` package.
+  const digits = await loadDigits(SEED);
+  const {train: trainSet, test: testSet, trainYs} = digits;
+  console.log(`Backend: ${digits.backend}`);
   const testYs = tfmot.data.oneHotLabels(testSet.ys);
   console.log(`MNIST: ${trainSet.xs.shape[0]} train, ${testSet.xs.shape[0]} test digits`);
 
   // 1. The float baseline: Conv2D(12) -> MaxPool -> Flatten -> Dense(10).
   console.log(`\nTraining the float model (${FLOAT_EPOCHS} epochs)...`);
   const model = tfmot.data.mnistTutorialModel({seed: SEED});
-  compile(model);
+  compileForLogits(model);
   const floatSeconds = await train(model, trainSet.xs, trainYs, FLOAT_EPOCHS);
   const floatAcc = await accuracy(model, testSet.xs, testYs);
 
@@ -99,7 +82,7 @@ async function main(): Promise<void> {
   // 3. A short fine-tune lets the weights adapt to int8 rounding. A QAT
   // model must be compiled like any new model.
   console.log(`\nFine-tuning the QAT model (${QAT_EPOCHS} epoch)...`);
-  compile(qatModel);
+  compileForLogits(qatModel);
   const qatSeconds = await train(qatModel, trainSet.xs, trainYs, QAT_EPOCHS);
   const qatAcc = await accuracy(qatModel, testSet.xs, testYs);
 
@@ -125,11 +108,12 @@ async function main(): Promise<void> {
   // Loading it back needs only this package imported: its layer classes are
   // registered with tfjs-layers' serialization on import.
   const restored = await tfl.loadLayersModel(tfmot.io.fileSystem(OUT_DIR));
-  compile(restored);
+  compileForLogits(restored);
   const restoredAcc = await accuracy(restored, testSet.xs, testYs);
   console.log(`Reloaded it: test accuracy ${(restoredAcc * 100).toFixed(2)} %`);
 
-  tf.dispose([trainSet.xs, trainSet.ys, testSet.xs, testSet.ys, trainYs, testYs]);
+  digits.dispose();
+  testYs.dispose();
   model.dispose();
   qatModel.dispose();
   restored.dispose();
