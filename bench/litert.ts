@@ -10,6 +10,7 @@
 import * as tfmot from 'tfjs-model-optimization';
 
 import {openTflite} from '../test/helpers/litert.js';
+import {median} from './timing.js';
 
 export {liteRtErrors, loadLiteRtOnce, openTflite, runTflite} from '../test/helpers/litert.js';
 export type {LiteRtInput, LiteRtOutput, TfliteRunner} from '../test/helpers/litert.js';
@@ -112,4 +113,47 @@ export async function openTimer(bytes: Uint8Array): Promise<InferenceTimer> {
     },
     delete: () => runner.delete(),
   };
+}
+
+/**
+ * How a latency benchmark runs: `warmup` runs of each file, then `rounds`
+ * rounds in which each file runs `runsPerRound` times, the files in order in
+ * even rounds and in reverse in odd ones (so neither always goes first).
+ */
+export interface LatencySettings {
+  warmup: number;
+  rounds: number;
+  runsPerRound: number;
+}
+
+/**
+ * Times single inferences of each named file (see {@link openTimer}) in
+ * alternating rounds; returns each file's median run time in microseconds,
+ * over `rounds * runsPerRound` runs.
+ */
+export async function medianLatencies(
+    files: Array<[string, Uint8Array]>, settings: LatencySettings): Promise<Map<string, number>> {
+  const timers: Array<[string, InferenceTimer]> = [];
+  try {
+    for (const [name, bytes] of files) {
+      timers.push([name, await openTimer(bytes)]);
+    }
+    const times = new Map<string, number[]>(timers.map(([name]) => [name, []]));
+    for (const [, timer] of timers) {
+      for (let i = 0; i < settings.warmup; i++) {
+        await timer.runOnce();
+      }
+    }
+    for (let r = 0; r < settings.rounds; r++) {
+      const order = r % 2 === 0 ? timers : [...timers].reverse();
+      for (const [name, timer] of order) {
+        for (let i = 0; i < settings.runsPerRound; i++) {
+          times.get(name)!.push(await timer.runOnce());
+        }
+      }
+    }
+    return new Map([...times].map(([name, us]) => [name, median(us)]));
+  } finally {
+    timers.forEach(([, t]) => t.delete());
+  }
 }

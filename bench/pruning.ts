@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tfmot from 'tfjs-model-optimization';
 
-import {InferenceTimer, openTimer} from './litert.js';
+import {latencyCnn} from './latency_cnn.js';
+import {medianLatencies} from './litert.js';
 import type {BenchRow, BenchSection} from './report.js';
 import {compileTutorial, median} from './timing.js';
 
@@ -86,20 +87,6 @@ async function overheadRows({batchSize, steps, rounds}: OverheadSetting): Promis
   }
 }
 
-/** The TFLite-export latency CNN: 32x32x3 -> Conv 32, Conv 32, MaxPool, Conv 64, Conv 64, GAP, Dense 10. */
-function latencyCnn(prune: (layer: tfl.layers.Layer) => tfl.layers.Layer): tfl.LayersModel {
-  const init = (seed: number) => tfl.initializers.heNormal({seed});
-  const conv = (filters: number, seed: number, inputShape?: number[]) => prune(tfl.layers.conv2d(
-      {inputShape, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed)}));
-  return tfl.sequential({layers: [
-    conv(32, 1, [32, 32, 3]), conv(32, 2),
-    tfl.layers.maxPooling2d({poolSize: 2}),
-    conv(64, 3), conv(64, 4),
-    tfl.layers.globalAveragePooling2d({}),
-    tfl.layers.dense({units: 10, kernelInitializer: init(5)}),
-  ]});
-}
-
 const LATENCY = {warmup: 50, rounds: 15, runsPerRound: 40};
 
 async function convert(model: tfl.LayersModel, calibration?: tf.Tensor[]): Promise<Uint8Array> {
@@ -113,14 +100,13 @@ async function convert(model: tfl.LayersModel, calibration?: tf.Tensor[]): Promi
 
 /** Dense vs 50%-filter-pruned-and-stripped CNN in LiteRT, float32 and int8, alternating rounds. */
 async function structuredRows(): Promise<BenchRow[]> {
-  const dense = latencyCnn((l) => l);
+  const dense = latencyCnn();
   const pruned = latencyCnn((l) => sparsity.pruneLowMagnitude(l, {structure: 'filters',
     pruningSchedule: new sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0})}));
   // Seeded initializers: both models start from the same weights.
   const xs = tf.randomUniform([32, 32, 32, 3], 0, 1, 'float32', 7);
   const ys = tf.oneHot(tf.tensor1d(Array.from({length: 32}, (_, i) => i % 10), 'int32'), 10);
   const calibration = Array.from({length: 20}, (_, i) => tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 100 + i));
-  let timers: Array<[string, InferenceTimer]> = [];
   pruned.compile({optimizer: tf.train.sgd(0), loss: 'categoricalCrossentropy'});
   // One step prunes the masks (learning rate 0: the kept weights stay the dense model's).
   await pruned.fit(xs, ys, {epochs: 1, batchSize: 32, verbose: 0, callbacks: [new sparsity.UpdatePruningStep()]});
@@ -129,27 +115,13 @@ async function structuredRows(): Promise<BenchRow[]> {
     const filters = stripped.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => l.getConfig()['filters']);
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(stripped.predict(xs) as tf.Tensor, pruned.predict(xs) as tf.Tensor)))
         .dataSync()[0]);
-    timers = [
-      ['dense float32', await openTimer(await convert(dense))],
-      ['stripped float32', await openTimer(await convert(stripped))],
-      ['dense int8', await openTimer(await convert(dense, calibration))],
-      ['stripped int8', await openTimer(await convert(stripped, calibration))],
-    ];
-    const times = new Map<string, number[]>(timers.map(([name]) => [name, []]));
-    for (const [, timer] of timers) {
-      for (let i = 0; i < LATENCY.warmup; i++) {
-        await timer.runOnce();
-      }
-    }
-    for (let r = 0; r < LATENCY.rounds; r++) {
-      const order = r % 2 === 0 ? timers : [...timers].reverse();
-      for (const [name, timer] of order) {
-        for (let i = 0; i < LATENCY.runsPerRound; i++) {
-          times.get(name)!.push(await timer.runOnce());
-        }
-      }
-    }
-    const us = (name: string) => median(times.get(name)!);
+    const medians = await medianLatencies([
+      ['dense float32', await convert(dense)],
+      ['stripped float32', await convert(stripped)],
+      ['dense int8', await convert(dense, calibration)],
+      ['stripped int8', await convert(stripped, calibration)],
+    ], LATENCY);
+    const us = (name: string) => medians.get(name)!;
     const note = `median of ${LATENCY.rounds * LATENCY.runsPerRound} runs, 1 thread, batch 1`;
     return [
       {name: 'CNN dense float32 inference', value: us('dense float32'), unit: 'us', note},
@@ -164,7 +136,6 @@ async function structuredRows(): Promise<BenchRow[]> {
         note: 'below 1 means the stripped model is faster'},
     ];
   } finally {
-    timers.forEach(([, t]) => t.delete());
     tf.dispose([xs, ys, ...calibration]);
     dense.dispose();
     pruned.dispose();

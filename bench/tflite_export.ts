@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tfmot from 'tfjs-model-optimization';
 
-import {InferenceTimer, openTimer} from './litert.js';
+import {latencyCnn} from './latency_cnn.js';
+import {medianLatencies} from './litert.js';
 import type {BenchRow, BenchSection} from './report.js';
 import {compileTutorial, median} from './timing.js';
 
@@ -72,47 +73,19 @@ async function sizeRows(): Promise<BenchRow[]> {
   }
 }
 
-/** A small CNN on 32x32x3 (CIFAR-sized) input with random weights: 4 conv layers. */
-function latencyCnn(): tfl.LayersModel {
-  const init = (seed: number) => tfl.initializers.heNormal({seed});
-  return tfl.sequential({layers: [
-    tfl.layers.conv2d({inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu',
-      kernelInitializer: init(1)}),
-    tfl.layers.conv2d({filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2)}),
-    tfl.layers.maxPooling2d({poolSize: 2}),
-    tfl.layers.conv2d({filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3)}),
-    tfl.layers.conv2d({filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(4)}),
-    tfl.layers.globalAveragePooling2d({}),
-    tfl.layers.dense({units: 10, kernelInitializer: init(5)}),
-  ]});
-}
-
 const LATENCY = {warmup: 50, rounds: 21, runsPerRound: 40};
 
 /** LiteRT latency, int8 vs float32, alternating rounds; median over all single runs. */
 async function latencyRows(): Promise<BenchRow[]> {
   const model = latencyCnn();
   const calibration = Array.from({length: 20}, (_, i) => tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', i));
-  let timers: Array<[string, InferenceTimer]> = [];
   try {
-    timers = [['float32', await openTimer(await convert(model))],
-      ['int8', await openTimer(await convert(model, int8From(calibration)))]];
-    const times = new Map<string, number[]>(timers.map(([name]) => [name, []]));
-    for (const [, timer] of timers) {
-      for (let i = 0; i < LATENCY.warmup; i++) {
-        await timer.runOnce();
-      }
-    }
-    for (let r = 0; r < LATENCY.rounds; r++) {
-      const order = r % 2 === 0 ? timers : [...timers].reverse();
-      for (const [name, timer] of order) {
-        for (let i = 0; i < LATENCY.runsPerRound; i++) {
-          times.get(name)!.push(await timer.runOnce());
-        }
-      }
-    }
-    const f32 = median(times.get('float32')!);
-    const i8 = median(times.get('int8')!);
+    const medians = await medianLatencies([
+      ['float32', await convert(model)],
+      ['int8', await convert(model, int8From(calibration))],
+    ], LATENCY);
+    const f32 = medians.get('float32')!;
+    const i8 = medians.get('int8')!;
     const runs = LATENCY.rounds * LATENCY.runsPerRound;
     const note = `median of ${runs} runs, 1 thread, batch 1`;
     return [
@@ -121,7 +94,6 @@ async function latencyRows(): Promise<BenchRow[]> {
       {name: 'CNN int8 / float32 latency', value: i8 / f32, unit: 'x', note: 'below 1 means int8 is faster'},
     ];
   } finally {
-    timers.forEach(([, t]) => t.delete());
     tf.dispose(calibration);
     model.dispose();
   }
