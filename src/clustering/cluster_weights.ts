@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {checkInteger, checkStringUnion, NotSupportedError, ValueError} from '../errors.js';
 import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
-import {OptimizationWrapper} from '../graph/wrapper.js';
+import {OptimizationWrapper, WrapperArgs} from '../graph/wrapper.js';
 import {CentroidInitializationName, initCentroids, VALID_CENTROID_INITS} from './centroid_init.js';
 import {channelView, clusteredWeights} from './cluster_ops.js';
 
@@ -81,10 +81,7 @@ interface Slot {
 }
 
 /** Constructor arguments of {@link ClusterWeights}. */
-export interface ClusterWeightsArgs extends ClusterParams {
-  layer: Layer;
-  name?: string;
-}
+export interface ClusterWeightsArgs extends ClusterParams, WrapperArgs {}
 
 /** The clustering wrapper layer (named `cluster_<layer>` as in TFMOT). */
 export class ClusterWeights extends OptimizationWrapper {

@@ -10,12 +10,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ConstantSparsity, deserializeSchedule, PruningSchedule} from '../../schedules/index.js';
 import {checkStringUnion, describeValue, NotSupportedError, ValueError} from '../errors.js';
-import {OptimizationWrapper} from '../graph/wrapper.js';
+import {OptimizationWrapper, WrapperArgs} from '../graph/wrapper.js';
 import {serializeObject} from '../quantization/quantizers.js';
 import {MaskStructure} from './masks.js';
 import {prunableWeights, PrunableWeight} from './prune_registry.js';
 
-type Layer = tfl.layers.Layer;
 
 export const VALID_BLOCK_POOLING = ['AVG', 'MAX'] as const;
 export const VALID_SCOPES = ['layer', 'global'] as const;
@@ -81,10 +80,7 @@ export function resolvePruneParams(params: PruneParams = {}): Required<PrunePara
 }
 
 /** Constructor arguments of {@link PruneLowMagnitude}. */
-export interface PruneLowMagnitudeArgs extends PruneParams {
-  layer: Layer;
-  name?: string;
-}
+export interface PruneLowMagnitudeArgs extends PruneParams, WrapperArgs {}
 
 /** The pruning wrapper layer (named `prune_low_magnitude_<layer>` as in TFMOT). */
 export class PruneLowMagnitude extends OptimizationWrapper {
