@@ -37,7 +37,8 @@ function checkChannelsLast(layer: tfl.layers.Layer): Config {
   return config;
 }
 
-const pair = (v: unknown): [number, number] =>
+/** A layer's int-or-pair argument (strides, dilation, pool size) as [h, w]. */
+export const pair = (v: unknown): [number, number] =>
     Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : [v as number, v as number];
 
 const KERNEL_LAYOUTS: Record<string, KernelLayout> = {

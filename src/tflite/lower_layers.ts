@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError} from '../errors.js';
+import {batchNormScaleShift} from '../quantization/batch_norm_fold.js';
+import {pair} from '../quantization/kernel_layout.js';
 import {FusedActivation, IrBuilder, IrOp, IrTensor} from './ir.js';
 
 type Layer = tfl.layers.Layer;
@@ -74,8 +76,6 @@ function computed(f: () => tf.Tensor): Float32Array {
   }
 }
 
-const pair = (v: unknown): [number, number] =>
-    Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : [v as number, v as number];
 
 function padding(layer: Layer, config: Config): 'SAME'|'VALID' {
   const p = config['padding'];
@@ -292,16 +292,12 @@ const lowerBatchNorm: Lowering = (ctx, layer, [x]) => {
 
 /** Per-channel multiplier and shift of a BatchNormalization's frozen statistics. */
 export function batchNormScaleShiftData(layer: Layer): [Float32Array, Float32Array] {
-  return tf.tidy(() => {
-    const eps = layer.getConfig()['epsilon'] as number;
-    const gamma = read(layer, 'gamma');
-    const beta = read(layer, 'beta');
-    const invStd = tf.rsqrt(tf.add(read(layer, 'movingVariance')!, eps));
-    const scale = gamma != null ? tf.mul(gamma, invStd) : invStd;
-    const meanScaled = tf.mul(read(layer, 'movingMean')!, scale);
-    const shift = beta != null ? tf.sub(beta, meanScaled) : tf.neg(meanScaled);
+  const {scale, shift} = batchNormScaleShift(layer);
+  try {
     return [floatData(scale), floatData(shift)];
-  });
+  } finally {
+    tf.dispose([scale, shift]);
+  }
 }
 
 const lowerZeroPadding: Lowering = (ctx, layer, [x]) => {

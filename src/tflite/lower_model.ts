@@ -9,6 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError, ValueError} from '../errors.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
+import {batchNormScaleShift} from '../quantization/batch_norm_fold.js';
 import {nudge} from '../quantization/fake_quant_ops.js';
 import {kernelLayout} from '../quantization/kernel_layout.js';
 import {QuantizeAnnotate} from '../quantization/quantize_annotate.js';
@@ -50,16 +51,18 @@ function lowerWrapper(ir: IrBuilder, wrapper: QuantizeWrapper, inputs: IrTensor[
   const firstOp = ir.ops.length;
   let outputs: IrTensor[];
   if (layout != null) {
-    // Computed outside a tidy: the lowering reads them and they are disposed after.
-    const fold = wrapper.foldedBatchNorm != null ? batchNormFold(wrapper.foldedBatchNorm) : null;
-    const kernel = wrapper.effectiveWeights(fold?.scale ?? null)
-        .find((w) => w.attr === layout.kernelAttr)?.value ??
-        (inner as unknown as Record<string, tfl.LayerVariable>)[layout.kernelAttr].read();
-    const bias = wrapper.effectiveBias(fold);
-    outputs = lowerPlain({ir, kernel, bias}, inner, inputs);
-    // Variables read straight from the layer stay; computed tensors go.
-    tf.dispose([kernel, bias, fold?.scale, fold?.shift].filter(
-        (t): t is tf.Tensor => t != null && !(t instanceof tf.Variable)));
+    let lowered: IrTensor[] = [];
+    // The lowering copies what it needs into the IR; the tidy frees the folded
+    // and quantized tensors (the IR is not returned through it: tidy would
+    // walk its typed arrays).
+    tf.tidy(() => {
+      const fold = wrapper.foldedBatchNorm != null ? batchNormScaleShift(wrapper.foldedBatchNorm) : null;
+      const kernel = wrapper.effectiveWeights(fold?.scale ?? null)
+          .find((w) => w.attr === layout.kernelAttr)?.value ??
+          (inner as unknown as Record<string, tfl.LayerVariable>)[layout.kernelAttr].read();
+      lowered = lowerPlain({ir, kernel, bias: wrapper.effectiveBias(fold)}, inner, inputs);
+    });
+    outputs = lowered;
     const main = ir.ops[firstOp];
     const weightVars = vars[layout.kernelAttr];
     if (weightVars?.min != null && main.inputs[1] != null) {
@@ -79,17 +82,6 @@ function lowerWrapper(ir: IrBuilder, wrapper: QuantizeWrapper, inputs: IrTensor[
     }
   }
   return outputs;
-}
-
-function batchNormFold(bn: Layer): {scale: tf.Tensor, shift: tf.Tensor} {
-  // Same arithmetic as the wrapper's own forward pass.
-  const fields = bn as unknown as Record<string, tfl.LayerVariable|null>;
-  const eps = bn.getConfig()['epsilon'] as number;
-  const invStd = tf.rsqrt(tf.add(fields['movingVariance']!.read(), eps));
-  const scale = fields['gamma'] != null ? tf.mul(fields['gamma'].read(), invStd) : invStd;
-  const meanScaled = tf.mul(fields['movingMean']!.read(), scale);
-  const shift = fields['beta'] != null ? tf.sub(fields['beta'].read(), meanScaled) : tf.neg(meanScaled);
-  return {scale, shift};
 }
 
 /** Weight scales exactly as the QAT weight quantizer nudged them (zero point 0). */

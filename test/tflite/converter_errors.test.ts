@@ -136,3 +136,26 @@ describe('TFLiteConverter memory', () => {
     sample.dispose();
   });
 });
+
+describe('TFLiteConverter memory with QAT models', () => {
+  it('leaves no tensors behind converting a QAT model with BatchNorm folded in', async () => {
+    await tfmot.backend.init();
+    const model = tfl.sequential({layers: [
+      tfl.layers.conv2d({filters: 4, kernelSize: 3, inputShape: [8, 8, 1], useBias: false}),
+      tfl.layers.batchNormalization(),
+      tfl.layers.reLU(),
+      tfl.layers.flatten(),
+      tfl.layers.dense({units: 3}),
+    ]});
+    const qat = tfmot.quantization.quantizeModel(model);
+    const convert = async () => {
+      const c = TFLiteConverter.fromLayersModel(qat);
+      c.optimizations = ['DEFAULT'];
+      return c.convert();
+    };
+    await convert();
+    const before = tf.memory().numTensors;
+    await convert();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
