@@ -5,7 +5,7 @@
  */
 import seedrandom from 'seedrandom';
 
-import {checkStringUnion, ValueError} from '../errors.js';
+import {checkStringUnion} from '../errors.js';
 
 export const CentroidInitialization = {
   LINEAR: 'LINEAR',
@@ -98,7 +98,8 @@ export function initCentroids(weights: ArrayLike<number>, n: number, options: Ce
   const negatives = Float64Array.from(Array.from(weights).filter((v) => v < 0));
   const positives = Float64Array.from(Array.from(weights).filter((v) => v > 0));
   if (negatives.length + positives.length === 0) {
-    throw new ValueError('Cannot cluster a weight that is all zeros with preserveSparsity.');
+    // A fully pruned weight (or channel) keeps only the pinned 0.
+    return new Array(n).fill(0);
   }
   // n - 1 centroids besides the pinned 0, shared by the counts of each sign
   // (rounded half to even, as tf.math.round in TFMOT); unlike TFMOT, a sign

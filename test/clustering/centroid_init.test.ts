@@ -149,8 +149,8 @@ describe('preserveSparsity', () => {
     expect(signs(init(positive.map((v) => -v), 4, 'KMEANS_PLUS_PLUS', true))).toEqual({neg: 3, zero: 1, pos: 0});
   });
 
-  it('rejects an all-zero weight', () => {
-    expect(() => init([0, 0, 0, 0], 3, 'LINEAR', true)).toThrow(/all zeros with preserveSparsity/);
+  it('gives only the pinned 0 for an all-zero (fully pruned) weight', () => {
+    expect(init([0, 0, 0, 0], 3, 'LINEAR', true)).toEqual([0, 0, 0]);
   });
 });
 

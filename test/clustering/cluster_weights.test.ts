@@ -313,9 +313,29 @@ describe('errors', () => {
         {numberOfClusters: 4, clusterPerChannel: true})).toThrow(/layer 'dw' is a DepthwiseConv2D/);
   });
 
-  it('an all-zero weight cannot be clustered with preserveSparsity', () => {
+  it('an all-zero weight clusters with preserveSparsity to all zeros', () => {
     const zeros = tfl.layers.dense({units: 8, inputShape: [3], kernelInitializer: 'zeros', name: 'zeros'});
-    expect(() => wrapped(zeros, {numberOfClusters: 4, preserveSparsity: true})).toThrow(
-        /all zeros with preserveSparsity/);
+    const {wrapper} = wrapped(zeros, {numberOfClusters: 4, preserveSparsity: true});
+    const values = tf.tidy(() => wrapper.clusteredValues()[0].value.dataSync());
+    expect(Array.from(values).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('a fully pruned channel', () => {
+  it('clusters per channel with preserveSparsity and stays zero', async () => {
+    await tfmot.backend.init();
+    const conv = tfl.layers.conv2d({filters: 3, kernelSize: 2, inputShape: [4, 4, 2]});
+    const model = tfl.sequential({layers: [conv]});
+    const [kernel, bias] = conv.getWeights();
+    // Channel 1 pruned away completely, as 50% unstructured pruning can do to a small channel.
+    const mask = tf.tensor1d([1, 0, 1]);
+    conv.setWeights([tf.mul(kernel, mask), bias]);
+    const clustered = tfmot.clustering.clusterWeights(model,
+        {numberOfClusters: 3, preserveSparsity: true, clusterPerChannel: true});
+    const stripped = tfmot.clustering.stripClustering(clustered);
+    const channel1 = tf.tidy(() => Array.from(
+        tf.gather(stripped.layers.find((l) => l.getClassName() === 'Conv2D')!.getWeights()[0], [1], 3)
+            .dataSync()));
+    expect(channel1.every((v) => v === 0)).toBe(true);
   });
 });
