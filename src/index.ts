@@ -11,6 +11,7 @@ export * as backend from './backend/index.js';
 export * as clustering from './clustering/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
+export * as plot from './plot/index.js';
 export * as quantization from './quantization/index.js';
 export * as sparsity from './pruning/index.js';
 export * as summary from './summary/index.js';
