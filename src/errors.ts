@@ -6,6 +6,11 @@
 
 /** An argument has the right type but a value that is not allowed. */
 export class ValueError extends Error {
+  /**
+   * Sets `name` to 'ValueError', so stack traces and `err.name` read as in Python.
+   *
+   * @param message Names the argument at fault, the value received and what is allowed.
+   */
   constructor(message: string) {
     super(message);
     this.name = 'ValueError';
@@ -14,6 +19,11 @@ export class ValueError extends Error {
 
 /** An object (layer, model) is not of a kind the operation supports. */
 export class NotSupportedError extends Error {
+  /**
+   * Sets `name` to 'NotSupportedError', so stack traces and `err.name` read as in Python.
+   *
+   * @param message Names the layer or model at fault and what it does that is not supported.
+   */
   constructor(message: string) {
     super(message);
     this.name = 'NotSupportedError';

@@ -7,12 +7,24 @@ import seedrandom from 'seedrandom';
 
 import {checkStringUnion} from '../errors.js';
 
+/**
+ * How the centroids of `clusterWeights` start, as string constants.
+ * Mirrors tfmot.clustering.keras.CentroidInitialization.
+ */
 export const CentroidInitialization = {
+  /** Evenly spaced from the smallest to the largest weight. */
   LINEAR: 'LINEAR',
+  /** Uniformly random between the smallest and largest weight (seeded), sorted. */
   RANDOM: 'RANDOM',
+  /**
+   * Quantiles of the weights (at probabilities evenly spaced from 0.01 to
+   * 1), so dense ranges of values get more centroids.
+   */
   DENSITY_BASED: 'DENSITY_BASED',
+  /** k-means++ seeding: each next centroid is a weight drawn with probability growing with its squared distance to the nearest chosen one. */
   KMEANS_PLUS_PLUS: 'KMEANS_PLUS_PLUS',
 } as const;
+/** A key of {@link CentroidInitialization}: `'LINEAR'`, `'RANDOM'`, `'DENSITY_BASED'` or `'KMEANS_PLUS_PLUS'`. */
 export type CentroidInitializationName = keyof typeof CentroidInitialization;
 export const VALID_CENTROID_INITS = Object.keys(CentroidInitialization) as CentroidInitializationName[];
 
@@ -76,14 +88,28 @@ function initDense(values: Float64Array, n: number, method: CentroidInitializati
 
 /** Options of {@link initCentroids}. */
 export interface CentroidInitOptions {
+  /** The initialization method. */
   method: CentroidInitializationName;
+  /**
+   * Pin one centroid at 0 and split the other `n - 1` between negative and
+   * positive weights by their counts (zeros are ignored), so pruned
+   * weights stay zero.
+   */
   preserveSparsity: boolean;
   /** Seed for RANDOM and KMEANS_PLUS_PLUS. */
   seed?: number|string;
 }
 
 /**
- * `n` initial centroids for `weights`, sorted ascending.
+ * `n` initial centroids for `weights`, sorted ascending: what ClusterWeights
+ * starts each weight (or output channel) with. Exposed to inspect or
+ * compare initialization methods on plain numbers.
+ *
+ * A weight vector with no non-zero value under `preserveSparsity` gets `n`
+ * zeros. Unlike TFMOT, with `preserveSparsity` a sign that has weights
+ * always gets at least one centroid.
+ *
+ * @throws ValueError if `options.method` is not a {@link CentroidInitializationName}.
  *
  * ```ts
  * initCentroids(Float32Array.of(-1, 0, 0.5, 3), 3, {method: 'LINEAR', preserveSparsity: false});  // [-1, 1, 3]

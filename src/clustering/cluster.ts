@@ -21,7 +21,17 @@ function checkNotClustered(model: tfl.LayersModel): void {
 
 /**
  * Clusters the weights of a model's clusterable layers (a copy is returned),
- * of one layer, or of an array of layers, during fine-tuning.
+ * of one layer, or of an array of layers, during fine-tuning. Mirrors
+ * tfmot.clustering.keras.cluster_weights; the default initialization is
+ * LINEAR, not TFMOT 0.8's KMEANS_PLUS_PLUS.
+ *
+ * A model's layers without clusterable weights are copied unwrapped;
+ * `clusterPerChannel` applies to its Conv2D layers only.
+ *
+ * @throws ValueError for invalid `params` or an already clustered model;
+ *     NotSupportedError if a model layer has weights that cannot be
+ *     clustered (other than BatchNormalization, LayerNormalization, PReLU),
+ *     or a single layer has none.
  *
  * ```ts
  * const clustered = tfmot.clustering.clusterWeights(model,
@@ -73,6 +83,8 @@ export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params:
 /**
  * The plain model: each wrapper replaced by its layer holding the clustered
  * weights (at most numberOfClusters distinct values per tensor or channel).
+ * Mirrors tfmot.clustering.keras.strip_clustering; strip before converting
+ * or saving for inference.
  *
  * ```ts
  * const final = tfmot.clustering.stripClustering(clustered);

@@ -37,11 +37,22 @@ export function clusterableWeights(layer: Layer): string[] {
   return attr != null ? [attr] : [];
 }
 
+/**
+ * Layer classes that `clusterWeights` clusters out of the box (Dense, Conv1D
+ * and Conv2D kernels, DepthwiseConv2D's depthwise kernel, Embedding's
+ * embeddings); other layers with weights need {@link ClusterableLayer}.
+ */
 export const CLUSTERABLE_LAYERS = Object.keys(CLUSTERABLE);
 
-/** Clustering options, as TFMOT's cluster_weights. */
+/** Clustering options, as the keyword arguments of tfmot.clustering.keras.cluster_weights. */
 export interface ClusterParams {
+  /**
+   * Distinct values each weight tensor (or output channel, with
+   * `clusterPerChannel`) keeps: an integer >= 2, >= 3 with
+   * `preserveSparsity`, and below the number of values clustered together.
+   */
   numberOfClusters: number;
+  /** How the centroids start; default 'LINEAR', as in TFMOT's clustering tutorial. */
   clusterCentroidsInit?: CentroidInitializationName;
   /** Keep zero weights at zero (one centroid pinned at 0); needs >= 3 clusters. */
   preserveSparsity?: boolean;
@@ -83,13 +94,31 @@ interface Slot {
 /** Constructor arguments of {@link ClusterWeights}. */
 export interface ClusterWeightsArgs extends ClusterParams, WrapperArgs {}
 
-/** The clustering wrapper layer (named `cluster_<layer>` as in TFMOT). */
+/**
+ * The clustering wrapper layer (named `cluster_<layer>` as in TFMOT).
+ * Mirrors tfmot.clustering.keras's ClusterWeights wrapper: per clusterable
+ * weight it trains centroids (`[channels, numberOfClusters]`) and computes
+ * with each weight replaced by its nearest centroid; gradients reach both
+ * the centroids and the original weights, which decide the assignment.
+ * `clusterWeights` creates it; `stripClustering` removes it.
+ */
 export class ClusterWeights extends OptimizationWrapper {
+  /** Registered with tf.serialization (package 'Tfmot') so saved models containing it load back. */
   static className = 'ClusterWeights';
+  /** The validated options with defaults filled in. */
   readonly params: Required<ClusterParams>;
+  /** The inner layer's weight attributes being clustered (e.g. `['kernel']`). */
   readonly attrs: string[];
   private slots: Slot[] = [];
 
+  /**
+   * Wraps `args.layer`; the centroids are created and initialized from its
+   * weights when the wrapper is built.
+   *
+   * @throws ValueError if the layer is already clustered or the options are
+   *     invalid; NotSupportedError if it has no clusterable weight, or
+   *     `clusterPerChannel` is set on a layer other than Conv2D.
+   */
   constructor(args: ClusterWeightsArgs) {
     if (args?.layer instanceof ClusterWeights) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already clustered.`);
@@ -113,6 +142,13 @@ export class ClusterWeights extends OptimizationWrapper {
     return (this.layer as unknown as Record<string, tfl.LayerVariable>)[attr];
   }
 
+  /**
+   * Builds the inner layer, then adds and initializes the centroids (and
+   * the masks of `preserveSparsity`).
+   *
+   * @throws ValueError if a weight has no more values per cluster group than
+   *     `numberOfClusters`.
+   */
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
     super.build(inputShape);
     const n = this.params.numberOfClusters;
@@ -160,8 +196,16 @@ export class ClusterWeights extends OptimizationWrapper {
     }
   }
 
-  /** The clustered value of each clusterable weight, as the layer computes with. */
-  clusteredValues(): Array<{attr: string, value: tf.Tensor}> {
+  /**
+   * The clustered value of each clusterable weight, as the layer computes
+   * with; new tensors the caller disposes.
+   */
+  clusteredValues(): Array<{
+    /** The weight attribute, one of `attrs`. */
+    attr: string,
+    /** Its clustered value: every element snapped to a centroid. */
+    value: tf.Tensor,
+  }> {
     return this.slots.map((slot) => ({attr: slot.attr, value: clusteredWeights(
         this.variable(slot.attr).read(), slot.centroids.read() as tf.Tensor2D, {
           perChannel: this.params.clusterPerChannel,
@@ -170,11 +214,13 @@ export class ClusterWeights extends OptimizationWrapper {
         })}));
   }
 
+  /** Runs the inner layer with its clusterable weights replaced by their clustered values. */
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor|tf.Tensor[] {
     return tf.tidy(() => callWithAttributes(this.layer,
         this.clusteredValues().map(({attr, value}) => [attr, weightValue(value)]), inputs, kwargs));
   }
 
+  /** The wrapper config plus the clustering options, so a saved model rebuilds the same wrapper. */
   override getConfig(): tf.serialization.ConfigDict {
     return {...super.getConfig(), ...this.params};
   }

@@ -20,12 +20,20 @@ export function deserializeLayer(spec: tf.serialization.ConfigDict): Layer {
 
 /** Arguments every wrapper takes. */
 export interface WrapperArgs {
+  /** The layer to wrap; the wrapper computes with it and owns its weights. */
   layer: Layer;
+  /** The wrapper's name; default the inner layer's name with the wrapper's TFMOT prefix. */
   name?: string;
+  /** Sets `trainable` of the inner layer (and of the wrapper's own variables). */
   trainable?: boolean;
 }
 
+/**
+ * The base class of the optimization wrappers; not exported, but its members
+ * show on each of them.
+ */
 export abstract class OptimizationWrapper extends tfl.layers.Layer {
+  /** The wrapped layer, whose weights the wrapper modifies or quantizes. */
   readonly layer: Layer;
 
   /**
@@ -56,6 +64,7 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
     this.built = true;
   }
 
+  /** The inner layer's output shape: wrappers do not change it. */
   override computeOutputShape(inputShape: tfl.Shape|tfl.Shape[]): tfl.Shape|tfl.Shape[] {
     return this.layer.computeOutputShape(inputShape);
   }
@@ -66,6 +75,10 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
     return this.layer != null ? [this.layer] : [];
   }
 
+  /**
+   * The inner layer's trainable weights followed by the wrapper's own (such
+   * as centroids); empty when `trainable` is false.
+   */
   override get trainableWeights(): tfl.LayerVariable[] {
     if (!this.trainable) {
       return [];
@@ -73,15 +86,21 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
     return [...this.innerLayers().flatMap((l) => l.trainableWeights), ...super.trainableWeights];
   }
 
+  /**
+   * The inner layer's non-trainable weights (all of them when `trainable`
+   * is false) followed by the wrapper's own (masks, step counters, ranges).
+   */
   override get nonTrainableWeights(): tfl.LayerVariable[] {
     const inner = this.innerLayers().flatMap((l) => this.trainable ? l.nonTrainableWeights : l.weights);
     return [...inner, ...super.nonTrainableWeights];
   }
 
+  /** The inner layer's `trainable`; setting it sets the inner layer's and the wrapper's own. */
   override get trainable(): boolean {
     return this.layer != null ? this.layer.trainable : true;
   }
 
+  /** Sets `trainable` of the inner layer and of the wrapper's own variables. */
   override set trainable(value: boolean) {
     for (const l of this.innerLayers()) {
       l.trainable = value;
@@ -92,6 +111,7 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
     }
   }
 
+  /** The Layer config with the inner layer nested as `{className, config}` under `layer`. */
   override getConfig(): tf.serialization.ConfigDict {
     return {...super.getConfig(), layer: serializeObject(this.layer)};
   }

@@ -29,11 +29,13 @@ export interface WeightReport {
    * tfjs appends to duplicate names) or the TFLite tensor's name.
    */
   name: string;
+  /** The tensor's shape. */
   shape: number[];
   /** `'float32'` (tfjs dtype) or the TFLite type (`'FLOAT32'`, `'FLOAT16'`, `'INT8'`, `'INT32'`, ...). */
   type: string;
   /** Bits per stored value: 32 for float32 and int32, 16 for float16, 8 for int8. */
   bits: number;
+  /** Number of elements. */
   params: number;
   /** Stored bytes: params * 4 for a tfjs variable, the buffer's size in a .tflite file. */
   bytes: number;
@@ -49,6 +51,11 @@ export interface WeightReport {
    * biases and other vectors.
    */
   channelAxis: number|null;
+  /**
+   * The most distinct values in one output channel along `channelAxis`, or
+   * null with it: per-channel clustering or quantization shows up here
+   * while `distinctValues` still counts all channels together.
+   */
   maxDistinctPerChannel: number|null;
 }
 
@@ -58,19 +65,31 @@ export interface LayerReport {
   name: string;
   /** Layer class (of the inner layer for a wrapper) or TFLite operator (`CONV_2D`). */
   kind: string;
+  /** Elements of all its weights. */
   params: number;
+  /** Exact zeros in all its weights (zero points for quantized ones). */
   zeros: number;
+  /** zeros / params, 0 for a layer without parameters. */
   sparsity: number;
+  /** Its weight tensors, in the layer's order (or the operator's input order). */
   weights: WeightReport[];
 }
 
 /** The whole model. */
 export interface ModelReport {
+  /** What was measured: a tfjs LayersModel or the bytes of a .tflite file. */
   source: 'LayersModel'|'TFLite';
   /** The model's name, or `'.tflite'` for bytes. */
   name: string;
+  /**
+   * Layers with weights (nested models flattened), or TFLite operators that
+   * read constant tensors in operator order, plus an `(unused)` entry for
+   * constants no operator reads.
+   */
   layers: LayerReport[];
+  /** Elements of all reported weights. */
   totalParams: number;
+  /** Exact zeros in all reported weights. */
   zeros: number;
   /** Zeros over all reported weights (biases included). */
   sparsity: number;
