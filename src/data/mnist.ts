@@ -34,7 +34,9 @@ export interface MnistSplit {
 
 /** The result of {@link loadMnist}: two disjoint splits. */
 export interface MnistData {
+  /** The first `numTrain` shuffled digits. */
   train: MnistSplit;
+  /** The next `numTest` shuffled digits, none of them in `train`. */
   test: MnistSplit;
 }
 

@@ -45,6 +45,13 @@ export class FileSystemHandler implements tf.io.IOHandler {
   /** The absolute path given to {@link fileSystem}. */
   readonly path: string;
 
+  /**
+   * Resolves `path` against the working directory; nothing is read or
+   * written until `save` or `load`. {@link fileSystem} is the usual way in.
+   *
+   * @param path The model directory, or its `.json` file.
+   * @throws ValueError if `path` is not a non-empty string.
+   */
   constructor(path: string) {
     if (typeof path !== 'string' || path.length === 0) {
       throw new ValueError(

@@ -1,2 +1,16 @@
-/** Model file I/O without tfjs-node (`tfmot.io`). */
+/**
+ * `tfmot.io`: saving and loading tfjs layers models on the local disk
+ * without tfjs-node, whose native build is not available everywhere.
+ *
+ * `fileSystem(dir)` writes and reads the same `model.json` + `weights.bin`
+ * as tfjs-node's `file://` handler; wrapped models (pruning, clustering,
+ * QAT) save and load through it too.
+ *
+ * ```ts
+ * await model.save(tfmot.io.fileSystem('/tmp/my-model'));
+ * const restored = await tfl.loadLayersModel(tfmot.io.fileSystem('/tmp/my-model'));
+ * ```
+ *
+ * @packageDocumentation
+ */
 export {fileSystem, FileSystemHandler} from './file_system.js';

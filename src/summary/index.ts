@@ -1,7 +1,13 @@
 /**
- * TensorBoard scalar summaries (`tfmot.summary`): tfjs-node's native writer
- * when training runs on its 'tensorflow' backend, otherwise event files
- * written here in plain TypeScript.
+ * `tfmot.summary`: TensorBoard scalar summaries, a small counterpart of
+ * tf.summary for the logs TFMOT's PruningSummaries callback writes.
+ *
+ * `createSummaryWriter` uses tfjs-node's native writer when training runs
+ * on its 'tensorflow' backend, and otherwise writes the event files itself
+ * in plain TypeScript, so `tensorboard --logdir` works on the wasm and cpu
+ * backends too.
+ *
+ * @packageDocumentation
  */
 
 import {checkInteger, describeValue, ValueError} from '../errors.js';
