@@ -8,6 +8,7 @@
  * ```
  */
 export * as backend from './backend/index.js';
+export * as callbacks from './callbacks/index.js';
 export * as clustering from './clustering/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
