@@ -16,8 +16,11 @@ export type RepresentativeSample = tf.Tensor|tf.Tensor[];
 export type RepresentativeDataset =
     () => Iterable<RepresentativeSample>|AsyncIterable<RepresentativeSample>;
 
-/** Progress callback: samples seen so far. */
-export type ProgressCallback = (samplesDone: number) => void;
+/**
+ * Progress callback: samples seen so far, of `total` (NaN while unknown: a
+ * dataset that is not an array tells its count only at its end).
+ */
+export type ProgressCallback = (samplesDone: number, total: number) => void;
 
 function checkSample(graph: IrGraph, sample: RepresentativeSample, index: number): tf.Tensor[] {
   const tensors = Array.isArray(sample) ? sample : [sample];
@@ -45,6 +48,7 @@ function checkSample(graph: IrGraph, sample: RepresentativeSample, index: number
 /**
  * Sets `range` on the graph's inputs and op outputs from the data. With
  * `onlyMissing`, tensors that already have a range (from QAT) keep it.
+ * `onProgress` gets 0 first, then each sample, and last done === total.
  */
 export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
     onlyMissing = false, onProgress?: ProgressCallback): Promise<number> {
@@ -61,7 +65,11 @@ export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
   const lo = new Map<IrTensor, number>();
   const hi = new Map<IrTensor, number>();
   let count = 0;
-  for await (const sample of dataset()) {
+  const samples = dataset();
+  const length = (samples as {length?: unknown}|null)?.length;
+  const total = typeof length === 'number' ? length : NaN;
+  onProgress?.(0, total);
+  for await (const sample of samples) {
     const inputs = checkSample(graph, sample, count);
     const values = evaluateIr(graph, inputs);
     try {
@@ -75,10 +83,13 @@ export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
       tf.dispose([...values.values()]);
     }
     count++;
-    onProgress?.(count);
+    onProgress?.(count, total);
   }
   if (count === 0) {
     throw new ValueError('representativeDataset yielded no samples; calibration needs at least one.');
+  }
+  if (count !== total) {
+    onProgress?.(count, count);
   }
   for (const t of targets) {
     t.range = [lo.get(t)!, hi.get(t)!];

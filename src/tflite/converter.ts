@@ -6,7 +6,8 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {checkStringUnion, ValueError} from '../errors.js';
+import type {ProgressEvent} from '../../callbacks/progress_logger.js';
+import {checkStringUnion, describeValue, ValueError} from '../errors.js';
 import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
 import {calibrate, RepresentativeDataset} from './calibration.js';
 import {IrGraph} from './ir.js';
@@ -34,8 +35,14 @@ const VALID_OPS_SETS = Object.keys(OpsSet) as OpsSetName[];
 /** What the converter will produce, decided from its settings. */
 export type ConversionMode = 'float32'|'float16'|'dynamicRange'|'int8'|'int16x8';
 
-/** Progress of a conversion, for long calibrations and big models. */
-export type ConversionProgress = (stage: string, done?: number) => void;
+/**
+ * Progress of a conversion, for long calibrations and big models. Stages in
+ * order: 'lowering', 'calibrating' (full integer from a representative
+ * dataset; one unit per sample), 'quantizing' (not for float32), 'writing'.
+ * Each starts with done 0 and ends with done === total; all but
+ * 'calibrating' are one unit. `tfmot.callbacks.progressLogger()` prints them.
+ */
+export type ConversionProgress = (event: ProgressEvent) => void;
 
 /** Converts a tfjs LayersModel to a TFLite flatbuffer. */
 export class TFLiteConverter {
@@ -52,7 +59,7 @@ export class TFLiteConverter {
   inferenceInputType: IoType = 'float32';
   /** Type of the model's outputs in full-integer modes (float32 adds a DEQUANTIZE op). */
   inferenceOutputType: IoType = 'float32';
-  /** Called as stages start and calibration samples are done. */
+  /** Called as stages start and end and as calibration samples are done. */
   onProgress?: ConversionProgress;
 
   private constructor(private readonly model: tfl.LayersModel) {}
@@ -125,31 +132,40 @@ export class TFLiteConverter {
   /** Runs the conversion and returns the .tflite bytes. */
   async convert(): Promise<Uint8Array> {
     const mode = this.mode();
-    this.onProgress?.('lowering');
+    if (this.onProgress != null && typeof this.onProgress !== 'function') {
+      throw new ValueError('TFLiteConverter: onProgress must be a function (event) => void, e.g. ' +
+          `tfmot.callbacks.progressLogger(); received ${describeValue(this.onProgress)}.`);
+    }
+    const progress = (name: string, done: number, total = 1) => this.onProgress?.({stage: name, done, total});
+    progress('lowering', 0);
     const graph = stage('lowering', () => lowerModel(this.model));
+    progress('lowering', 1);
     if (mode === 'int8' || mode === 'int16x8') {
-      await this.calibrateIfNeeded(graph);
-      this.onProgress?.('quantizing');
+      await this.calibrateIfNeeded(graph, progress);
+      progress('quantizing', 0);
       stage('quantizing', () => quantizeFullInteger(graph, mode === 'int8' ? 'int8' : 'int16',
           this.inferenceInputType, this.inferenceOutputType));
-    } else if (mode === 'dynamicRange') {
-      quantizeDynamicRange(graph);
-    } else if (mode === 'float16') {
-      convertToFloat16(graph);
+      progress('quantizing', 1);
+    } else if (mode === 'dynamicRange' || mode === 'float16') {
+      progress('quantizing', 0);
+      (mode === 'float16' ? convertToFloat16 : quantizeDynamicRange)(graph);
+      progress('quantizing', 1);
     }
-    this.onProgress?.('writing');
-    return stage('writing', () => writeModel(toSchemaModel(graph, 'tfjs-model-optimization')));
+    progress('writing', 0);
+    const bytes = stage('writing', () => writeModel(toSchemaModel(graph, 'tfjs-model-optimization')));
+    progress('writing', 1);
+    return bytes;
   }
 
-  private async calibrateIfNeeded(graph: IrGraph): Promise<void> {
+  private async calibrateIfNeeded(graph: IrGraph,
+      progress: (name: string, done: number, total: number) => void): Promise<void> {
     const missing = [...graph.inputs, ...graph.ops.flatMap((o) => o.outputs)].some((t) => t.range == null);
     if (this.representativeDataset == null) {
       return;  // QAT ranges; a tensor without one fails with its name in quantization.
     }
     if (!this.isQat() || missing) {
-      this.onProgress?.('calibrating', 0);
       await calibrate(graph, this.representativeDataset, this.isQat(),
-          (n) => this.onProgress?.('calibrating', n));
+          (done, total) => progress('calibrating', done, total));
     }
   }
 }
