@@ -5,6 +5,8 @@ export type {ProgressCallback, RepresentativeDataset, RepresentativeSample} from
 export type {IoType} from './quantize_ir.js';
 export {CONVERTIBLE_LAYERS} from './lower_layers.js';
 export {formatSummary, inspect} from './inspect.js';
+export {evaluateAccuracy, Interpreter, LiteRtError} from './interpreter.js';
+export type {InterpreterOptions, TensorDetails, TfliteDType, TfliteTypedArray} from './interpreter.js';
 export type {ModelSummary, OperatorSummary, TensorSummary} from './inspect.js';
 export {readModel} from './reader.js';
 export {writeModel} from './writer.js';

@@ -1,0 +1,371 @@
+/**
+ * `tfmot.tflite.Interpreter`: runs a .tflite file in Google's LiteRT.js
+ * (`@litertjs/core`, an optional peer dependency) from Node, as Python users
+ * check their files with `tf.lite.Interpreter`: same methods, camelCase.
+ *
+ * ```ts
+ * const interpreter = await tfmot.tflite.Interpreter.create(bytes);
+ * const [input] = interpreter.getInputDetails();
+ * interpreter.setTensor(input.index, new Int8Array(784));
+ * await interpreter.invoke();
+ * const logits = interpreter.getTensor(interpreter.getOutputDetails()[0].index);
+ * interpreter.dispose();
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import {checkInteger, describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS} from './litert_loader.js';
+import type {LiteRtSession, SessionTensor} from './litert_loader.js';
+import {readModel} from './reader.js';
+import type {SignatureDef, Tensor} from './schema.js';
+
+/** Element types of input and output tensors, as LiteRT names them. */
+export type TfliteDType = 'float32'|'int32'|'uint8'|'int64'|'bool'|'int16'|'int8'|'float16'|'float64'|'uint32'|
+    'uint16';
+
+/** The typed arrays tensors are exchanged in (`bool` as Uint8Array, `float16` as its raw bits in Uint16Array). */
+export type TfliteTypedArray = Float32Array|Int32Array|Uint8Array|BigInt64Array|Int16Array|Int8Array|Uint16Array|
+    Float64Array|Uint32Array;
+
+/** One input or output tensor, as Python's `get_input_details()` describes it. */
+export interface TensorDetails {
+  name: string;
+  /** The tensor's index in the model: what `setTensor` and `getTensor` take. */
+  index: number;
+  shape: number[];
+  dtype: TfliteDType;
+  /** Per-tensor parameters, `real = scale * (q - zeroPoint)`; both 0 when not quantized or per-channel. */
+  quantization: {scale: number, zeroPoint: number};
+  /** All of the file's parameters (empty arrays when not quantized). */
+  quantizationParameters: {scales: number[], zeroPoints: number[], quantizedDimension: number};
+}
+
+/** Options of `Interpreter.create`. */
+export interface InterpreterOptions {
+  /** CPU threads for XNNPACK (Python's `num_threads`); default 1. */
+  numThreads?: number;
+}
+
+/** LiteRT printed ERROR lines: it reports models that fail to prepare or run this way instead of throwing. */
+export class LiteRtError extends Error {
+  /**
+   * @param message What failed, followed by the log.
+   * @param log What the runtime printed during the failed call.
+   */
+  constructor(message: string, readonly log: string[]) {
+    super(message);
+    this.name = 'LiteRtError';
+  }
+}
+
+/**
+ * A .tflite model loaded and compiled by LiteRT.js on the wasm CPU path
+ * (XNNPACK). Inputs and outputs are addressed by tensor index, as in Python;
+ * LiteRT.js exposes no intermediate tensors. Call `dispose()` when done: the
+ * model lives in the wasm heap.
+ */
+export class Interpreter {
+  private readonly values = new Map<number, TfliteTypedArray>();
+  private readonly runtimeLog: string[];
+  private disposed = false;
+
+  /**
+   * @param inputOrder The tensor index of each of LiteRT's inputs, in its order (names sorted).
+   * @param outputOrder Likewise for outputs.
+   */
+  private constructor(
+      private readonly session: LiteRtSession, private readonly inputOrder: number[],
+      private readonly outputOrder: number[], private readonly inputs: TensorDetails[],
+      private readonly outputs: TensorDetails[], log: string[]) {
+    this.runtimeLog = log;
+  }
+
+  /**
+   * Loads LiteRT.js (once per process) and compiles `modelContent`.
+   *
+   * @param modelContent The .tflite file's bytes (Python's `model_content`).
+   * @throws Error saying to `npm install @litertjs/core` when it is missing;
+   *     Error with LiteRT's log when it cannot load the model; LiteRtError
+   *     when it logged ERROR lines.
+   */
+  static async create(modelContent: Uint8Array, options: InterpreterOptions = {}): Promise<Interpreter> {
+    if (!(modelContent instanceof Uint8Array)) {
+      throw new ValueError(`Interpreter.create: modelContent must be a Uint8Array (the .tflite file's bytes); ` +
+          `received ${describeValue(modelContent)}.`);
+    }
+    const numThreads = checkInteger(options.numThreads ?? 1, 'Interpreter.create: options.numThreads');
+    const start = logLength();
+    const session = await openSession(modelContent, numThreads);
+    try {
+      throwOnErrors('Interpreter.create', logSince(start));
+      const model = readModel(modelContent);
+      const signature = model.signatureDefs.find((s) => s.signatureKey === session.signatureKey);
+      const graph = model.subgraphs[signature?.subgraphIndex ?? 0];
+      const inputOrder = tensorIndices(session.inputs, graph.inputs, signature?.inputs, graph.tensors);
+      const outputOrder = tensorIndices(session.outputs, graph.outputs, signature?.outputs, graph.tensors);
+      // Details in the file's order, with LiteRT's dtype and shape.
+      const details = (indices: number[], order: number[], ios: readonly SessionTensor[]) =>
+        indices.map((index) => describeTensor(index, graph.tensors[index], ios[order.indexOf(index)]));
+      return new Interpreter(session, inputOrder, outputOrder, details(graph.inputs, inputOrder, session.inputs),
+          details(graph.outputs, outputOrder, session.outputs), logSince(start));
+    } catch (e) {
+      session.delete();
+      throw e;
+    }
+  }
+
+  /** What LiteRT printed while creating this interpreter and during its invokes. */
+  get log(): string[] {
+    return [...this.runtimeLog];
+  }
+
+  /** The model's inputs, in the order of the file's subgraph inputs. */
+  getInputDetails(): TensorDetails[] {
+    return this.inputs.map(copyDetails);
+  }
+
+  /** The model's outputs, in the order of the file's subgraph outputs. */
+  getOutputDetails(): TensorDetails[] {
+    return this.outputs.map(copyDetails);
+  }
+
+  /**
+   * Sets an input for the next `invoke()` (copied).
+   *
+   * @param index An input's `index` from `getInputDetails()`.
+   * @param value All of the tensor's elements, in the typed array of its dtype.
+   */
+  setTensor(index: number, value: TfliteTypedArray): void {
+    this.checkAlive('setTensor');
+    const input = this.inputs.find((d) => d.index === index);
+    if (input == null) {
+      throw new ValueError(`setTensor: index ${index} is not an input tensor; the inputs are ` +
+          `[${this.inputs.map((d) => d.index)}] (see getInputDetails()).`);
+    }
+    const type = TYPED_ARRAYS[input.dtype];
+    const size = sizeOf(input.shape);
+    if (!(value instanceof type) || value.length !== size) {
+      const received = ArrayBuffer.isView(value) ? `${value.constructor.name} of ${(value as TfliteTypedArray).length}` :
+          describeValue(value);
+      throw new ValueError(`setTensor: value for input ${index} ('${input.name}', ${input.dtype} [${input.shape}]) ` +
+          `must be a ${type.name} of ${size} elements; received ${received}.`);
+    }
+    this.values.set(index, value.slice());
+  }
+
+  /**
+   * Runs the model on the inputs set. Async, unlike Python's: LiteRT.js may run asynchronously.
+   *
+   * @throws ValueError naming an input that was not set; LiteRtError when LiteRT logged ERROR lines.
+   */
+  async invoke(): Promise<void> {
+    this.checkAlive('invoke');
+    const data = this.inputOrder.map((index) => {
+      const input = this.inputs.find((d) => d.index === index)!;
+      const value = this.values.get(input.index);
+      if (value == null) {
+        throw new ValueError(`invoke: input ${input.index} ('${input.name}') was not set; call ` +
+            `setTensor(${input.index}, data) first.`);
+      }
+      return value;
+    });
+    const start = logLength();
+    let results: TfliteTypedArray[];
+    try {
+      results = await this.session.run(data);
+    } finally {
+      this.runtimeLog.push(...logSince(start));
+    }
+    throwOnErrors('invoke', logSince(start));
+    results.forEach((r, i) => this.values.set(this.outputOrder[i], r));
+  }
+
+  /**
+   * A copy of an input's value, or of an output's after `invoke()`.
+   *
+   * @param index An `index` from `getInputDetails()` or `getOutputDetails()`.
+   */
+  getTensor(index: number): TfliteTypedArray {
+    this.checkAlive('getTensor');
+    const tensor = this.inputs.find((d) => d.index === index) ?? this.outputs.find((d) => d.index === index);
+    if (tensor == null) {
+      throw new ValueError(`getTensor: index ${index} is not an input or output tensor (inputs ` +
+          `[${this.inputs.map((d) => d.index)}], outputs [${this.outputs.map((d) => d.index)}]); LiteRT.js exposes ` +
+          `only those.`);
+    }
+    const value = this.values.get(index);
+    if (value == null) {
+      throw new ValueError(`getTensor: tensor ${index} ('${tensor.name}') has no value yet; ` +
+          (this.inputs.includes(tensor) ? `call setTensor(${index}, data) first.` : 'call invoke() first.'));
+    }
+    return value.slice();
+  }
+
+  /**
+   * Runs a batch through the model: `xs` is [N, ...] with the model's input
+   * shape after the batch dimension, and N a multiple of the model's batch
+   * (usually 1), run one model batch per invoke. Float inputs are quantized
+   * for int8/uint8/int16 inputs (`round(x / scale) + zeroPoint`, ties away
+   * from 0, clamped); quantized outputs are dequantized.
+   *
+   * @returns float32 outputs, [N, ...] (the caller disposes them).
+   * @throws ValueError for models with several inputs or outputs, or a wrong `xs` shape.
+   */
+  async predict(xs: tf.Tensor): Promise<tf.Tensor> {
+    this.checkAlive('predict');
+    if (this.inputs.length !== 1 || this.outputs.length !== 1) {
+      throw new ValueError(`predict: runs models with 1 input and 1 output; this one has ${this.inputs.length} ` +
+          `and ${this.outputs.length}: use setTensor(), invoke() and getTensor().`);
+    }
+    const [input] = this.inputs;
+    const [output] = this.outputs;
+    const batch = input.shape[0];
+    if (xs == null || typeof (xs as tf.Tensor).dataSync !== 'function' || xs.dtype === 'string' ||
+        input.shape.length === 0 || xs.rank !== input.shape.length ||
+        String(xs.shape.slice(1)) !== String(input.shape.slice(1)) || xs.shape[0] % batch !== 0) {
+      throw new ValueError(`predict: xs must be a numeric tf.Tensor [N, ${input.shape.slice(1)}] with N a ` +
+          `multiple of ${batch} (the model's input is ${input.dtype} [${input.shape}]); received ` +
+          `${xs != null && Array.isArray(xs.shape) ? `[${xs.shape}]` : describeValue(xs)}.`);
+    }
+    const values = await xs.data();
+    const runs = xs.shape[0] / batch;
+    const inSize = sizeOf(input.shape);
+    const outSize = sizeOf(output.shape);
+    const result = new Float32Array(runs * outSize);
+    for (let r = 0; r < runs; r++) {
+      this.setTensor(input.index, toInput(values.subarray(r * inSize, (r + 1) * inSize), input));
+      await this.invoke();
+      result.set(fromOutput(this.values.get(output.index)!, output), r * outSize);
+    }
+    const shape = output.shape.length === 0 ? [runs] : [runs * output.shape[0], ...output.shape.slice(1)];
+    return tf.tensor(result, shape, 'float32');
+  }
+
+  /** Frees the model in the wasm heap; the interpreter cannot be used afterwards. Idempotent. */
+  dispose(): void {
+    if (!this.disposed) {
+      this.disposed = true;
+      this.values.clear();
+      this.session.delete();
+    }
+  }
+
+  private checkAlive(method: string): void {
+    if (this.disposed) {
+      throw new ValueError(`${method}: the Interpreter was disposed.`);
+    }
+  }
+}
+
+/**
+ * Runs a classifier file on `xs` (see `Interpreter.predict`) and returns the
+ * fraction of samples whose argmax equals the int label: Python users'
+ * `evaluate_model` from the TFMOT tutorials.
+ *
+ * @param model The .tflite bytes (compiled and freed here), or an open interpreter.
+ * @param labels One int label per sample.
+ */
+export async function evaluateAccuracy(model: Uint8Array|Interpreter, xs: tf.Tensor,
+    labels: tf.Tensor|ArrayLike<number>): Promise<number> {
+  const truth = labels instanceof tf.Tensor ? await labels.data() : labels;
+  if (truth == null || truth.length !== xs?.shape?.[0]) {
+    throw new ValueError(`evaluateAccuracy: labels must hold one int label per sample of xs ` +
+        `(${xs?.shape?.[0]}); received ${truth == null ? describeValue(labels) : `${truth.length} values`}.`);
+  }
+  const interpreter = model instanceof Interpreter ? model : await Interpreter.create(model);
+  try {
+    const logits = await interpreter.predict(xs);
+    const predicted = tf.tidy(() => tf.argMax(tf.reshape(logits, [truth.length, -1]), -1));
+    logits.dispose();
+    const classes = await predicted.data();
+    predicted.dispose();
+    let right = 0;
+    for (let i = 0; i < truth.length; i++) {
+      right += classes[i] === Number(truth[i]) ? 1 : 0;
+    }
+    return right / truth.length;
+  } finally {
+    if (interpreter !== model) {
+      interpreter.dispose();
+    }
+  }
+}
+
+/** Throws a LiteRtError with `log` if it has ERROR lines. */
+function throwOnErrors(method: string, log: string[]): void {
+  if (liteRtErrors(log).length > 0) {
+    throw new LiteRtError(`${method}: LiteRT reported errors:\n${log.join('\n')}`, log);
+  }
+}
+
+/**
+ * The tensor index of each of LiteRT's inputs (or outputs), matched by
+ * signature name, else by tensor name, else by position.
+ */
+function tensorIndices(ios: readonly SessionTensor[], indices: number[], maps: SignatureDef['inputs']|undefined,
+    tensors: Tensor[]): number[] {
+  if (ios.length !== indices.length) {
+    throw new Error(`Interpreter.create: LiteRT sees ${ios.length} inputs/outputs where the file's subgraph has ` +
+        `${indices.length} ([${indices}])`);
+  }
+  const byName = ios.map((io) => maps != null ? maps.find((m) => m.name === io.name)?.tensorIndex :
+      indices.find((t) => tensors[t].name === io.name));
+  const matched = byName.every((t) => t != null && indices.includes(t)) && new Set(byName).size === indices.length;
+  return matched ? byName as number[] : [...indices];
+}
+
+function describeTensor(index: number, tensor: Tensor, io: SessionTensor): TensorDetails {
+  const q = tensor.quantization;
+  const scales = q?.scale ?? [];
+  const zeroPoints = q?.zeroPoint ?? [];
+  return {
+    name: tensor.name, index, shape: [...io.shape], dtype: io.dtype,
+    quantization: scales.length === 1 ? {scale: scales[0], zeroPoint: zeroPoints[0] ?? 0} : {scale: 0, zeroPoint: 0},
+    quantizationParameters: {scales: [...scales], zeroPoints: [...zeroPoints],
+      quantizedDimension: q?.quantizedDimension ?? 0},
+  };
+}
+
+function copyDetails(d: TensorDetails): TensorDetails {
+  return {...d, shape: [...d.shape], quantization: {...d.quantization}, quantizationParameters: {
+    ...d.quantizationParameters, scales: [...d.quantizationParameters.scales],
+    zeroPoints: [...d.quantizationParameters.zeroPoints]}};
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+const INTEGER_RANGES: Partial<Record<TfliteDType, [number, number]>> =
+    {int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767]};
+
+/** One model batch of `predict`'s input as the input tensor's typed array, quantized if it is. */
+function toInput(x: ArrayLike<number>, input: TensorDetails): TfliteTypedArray {
+  const {scale, zeroPoint} = input.quantization;
+  const range = INTEGER_RANGES[input.dtype];
+  if (range != null && scale !== 0) {
+    const [lo, hi] = range;
+    const out = new TYPED_ARRAYS[input.dtype](x.length) as Int8Array|Uint8Array|Int16Array;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i] / scale;
+      out[i] = Math.max(lo, Math.min(hi, Math.sign(v) * Math.round(Math.abs(v)) + zeroPoint));
+    }
+    return out;
+  }
+  if (input.dtype === 'float16' || input.dtype === 'int64') {
+    throw new NotSupportedError(`predict: ${input.dtype} input '${input.name}' is not handled; use setTensor().`);
+  }
+  const out = new TYPED_ARRAYS[input.dtype](x.length) as Exclude<TfliteTypedArray, BigInt64Array>;
+  out.set(x);
+  return out;
+}
+
+/** An output as float32, dequantized if it is quantized. */
+function fromOutput(y: TfliteTypedArray, output: TensorDetails): Float32Array {
+  if (output.dtype === 'float16') {
+    throw new NotSupportedError(`predict: float16 output '${output.name}' is not handled; use getTensor().`);
+  }
+  const {scale, zeroPoint} = output.quantization;
+  const dequantize = scale !== 0 && output.dtype !== 'float32' && output.dtype !== 'float64';
+  return Float32Array.from(y as ArrayLike<number|bigint>, (v) => dequantize ? (Number(v) - zeroPoint) * scale :
+      Number(v));
+}
