@@ -25,6 +25,7 @@ export interface PruningDecision {
 export abstract class PruningSchedule extends tf.serialization.Serializable {
   /** The decision at `step`. */
   abstract call(step: number): PruningDecision;
+  /** The constructor arguments, saved with a pruned model so loading rebuilds the schedule. */
   abstract override getConfig(): tf.serialization.ConfigDict;
 }
 
@@ -64,7 +65,8 @@ export interface ConstantSparsityArgs {
 const CONSTANT_SPARSITY_ARGS = ['targetSparsity', 'beginStep', 'endStep', 'frequency'] as const;
 
 /**
- * The same sparsity at every pruning step of [beginStep, endStep].
+ * The same sparsity at every pruning step of [beginStep, endStep]. Mirrors
+ * tfmot.sparsity.keras.ConstantSparsity.
  *
  * ```ts
  * const schedule = new ConstantSparsity({targetSparsity: 0.5, beginStep: 0});
@@ -73,12 +75,23 @@ const CONSTANT_SPARSITY_ARGS = ['targetSparsity', 'beginStep', 'endStep', 'frequ
  * ```
  */
 export class ConstantSparsity extends PruningSchedule {
+  /** Registered with tf.serialization (package 'Tfmot') so pruned models load with their schedule. */
   static className = 'ConstantSparsity';
+  /** Sparsity applied at every pruning step. */
   readonly targetSparsity: number;
+  /** First step at which to prune. */
   readonly beginStep: number;
+  /** Last step at which to prune; -1 for no end. */
   readonly endStep: number;
+  /** Steps between pruning steps. */
   readonly frequency: number;
 
+  /**
+   * Validates the arguments and fills in the defaults (`endStep` -1,
+   * `frequency` 100).
+   *
+   * @throws ValueError for a missing, unknown or out-of-range argument.
+   */
   constructor(args: ConstantSparsityArgs) {
     super();
     const owner = ConstantSparsity.className;
@@ -97,6 +110,7 @@ export class ConstantSparsity extends PruningSchedule {
     };
   }
 
+  /** The four fields, defaults included. */
   getConfig(): tf.serialization.ConfigDict {
     return {
       targetSparsity: this.targetSparsity,
@@ -128,7 +142,8 @@ const POLYNOMIAL_DECAY_ARGS =
 
 /**
  * Sparsity that moves fast from initialSparsity and levels off at
- * finalSparsity (Zhu & Gupta, arXiv:1710.01878):
+ * finalSparsity (Zhu & Gupta, arXiv:1710.01878). Mirrors
+ * tfmot.sparsity.keras.PolynomialDecay:
  * `p = clip((step - beginStep) / (endStep - beginStep), 0, 1)`,
  * `sparsity = finalSparsity + (initialSparsity - finalSparsity) * (1 - p)^power`.
  * finalSparsity is only pruned to if `endStep - beginStep` is a multiple of
@@ -141,14 +156,27 @@ const POLYNOMIAL_DECAY_ARGS =
  * ```
  */
 export class PolynomialDecay extends PruningSchedule {
+  /** Registered with tf.serialization (package 'Tfmot') so pruned models load with their schedule. */
   static className = 'PolynomialDecay';
+  /** Sparsity at beginStep. */
   readonly initialSparsity: number;
+  /** Sparsity from endStep on. */
   readonly finalSparsity: number;
+  /** First step at which to prune. */
   readonly beginStep: number;
+  /** Step at which finalSparsity is reached and pruning stops. */
   readonly endStep: number;
+  /** Exponent of the decay. */
   readonly power: number;
+  /** Steps between pruning steps. */
   readonly frequency: number;
 
+  /**
+   * Validates the arguments and fills in the defaults (`power` 3,
+   * `frequency` 100).
+   *
+   * @throws ValueError for a missing, unknown or out-of-range argument.
+   */
   constructor(args: PolynomialDecayArgs) {
     super();
     const owner = PolynomialDecay.className;
@@ -172,6 +200,7 @@ export class PolynomialDecay extends PruningSchedule {
     };
   }
 
+  /** The six fields, defaults included. */
   getConfig(): tf.serialization.ConfigDict {
     return {
       initialSparsity: this.initialSparsity,

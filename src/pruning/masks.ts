@@ -10,6 +10,7 @@ import {ValueError} from '../errors.js';
 export interface MaskStructure {
   /** [rows, cols] blocks over the 2-D view [weights per output, outputs]. */
   blockSize: [number, number];
+  /** How a block's magnitudes combine into its score: mean or maximum. */
   blockPooling: 'AVG'|'MAX';
   /** Keep m of every n along the input axis (overrides the sparsity). */
   mByN: [number, number]|null;

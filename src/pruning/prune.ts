@@ -16,7 +16,9 @@ type Layer = tfl.layers.Layer;
 
 /**
  * Wraps layers for magnitude pruning during fit() (train with the
- * UpdatePruningStep callback). Takes a model (every prunable layer is
+ * UpdatePruningStep callback). Mirrors
+ * tfmot.sparsity.keras.prune_low_magnitude, plus `scope: 'global'` and
+ * `structure: 'filters'`. Takes a model (every prunable layer is
  * wrapped, the model is copied; with `structure: 'filters'` not the layers
  * producing the model's outputs), one layer or an array of layers (to build
  * a model with). Layers already wrapped are kept as they are.
@@ -68,7 +70,8 @@ export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params
 
 /**
  * Returns the plain model: wrappers replaced by their layers holding the
- * masked weights. Layers pruned with `structure: 'filters'` lose the pruned
+ * masked weights. Mirrors tfmot.sparsity.keras.strip_pruning; strip before
+ * converting (the converter refuses the wrappers) or saving for inference. Layers pruned with `structure: 'filters'` lose the pruned
  * channels for real, and so do the layers reading them (a smaller, faster
  * model with the same outputs).
  *
@@ -102,18 +105,29 @@ export function stripPruning(model: tfl.LayersModel): tfl.LayersModel {
 
 /** Sparsity of one prunable weight. */
 export interface WeightSparsity {
+  /** Name of the model's layer (the wrapper's, for a wrapped layer). */
   layer: string;
+  /** The weight attribute, e.g. `'kernel'`. */
   weight: string;
+  /** Elements that are exactly zero. */
   zeros: number;
+  /** Elements of the weight. */
   total: number;
+  /** zeros / total. */
   sparsity: number;
 }
 
 /**
  * Fraction of exact zeros in each prunable weight of a model (wrapped or
- * stripped), and over all of them.
+ * stripped), and over all of them, to check that pruning reached its
+ * target. Not in TFMOT. Only the model's top-level layers are looked at.
  */
-export function getSparsity(model: tfl.LayersModel): {layers: WeightSparsity[], overall: number} {
+export function getSparsity(model: tfl.LayersModel): {
+  /** One entry per prunable weight, in layer order. */
+  layers: WeightSparsity[],
+  /** Zeros over elements of all prunable weights; 0 if there are none. */
+  overall: number,
+} {
   const layers: WeightSparsity[] = [];
   for (const outer of model.layers) {
     const layer = outer instanceof PruneLowMagnitude ? outer.layer : outer;

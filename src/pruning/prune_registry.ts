@@ -11,6 +11,7 @@ type Layer = tfl.layers.Layer;
 
 /** A prunable weight: the layer attribute holding it and its axes. */
 export interface PrunableWeight {
+  /** The layer field holding the LayerVariable, e.g. `'kernel'`. */
   attr: string;
   /** Axis of output channels/units (filter pruning removes along it). */
   outputAxis: number;
@@ -74,5 +75,9 @@ export function checkSupported(layer: Layer): void {
       `getPrunableWeights() on your layer (the PrunableLayer interface).`);
 }
 
-/** Layer classes with prunable weights. */
+/**
+ * Layer classes `pruneLowMagnitude` prunes out of the box: Dense, Conv1D,
+ * Conv2D, Conv2DTranspose (kernels), SeparableConv2D (its pointwise kernel)
+ * and Embedding. Other layers with weights need {@link PrunableLayer}.
+ */
 export const PRUNABLE_LAYERS = Object.keys(PRUNABLE);

@@ -82,10 +82,21 @@ export function resolvePruneParams(params: PruneParams = {}): Required<PrunePara
 /** Constructor arguments of {@link PruneLowMagnitude}. */
 export interface PruneLowMagnitudeArgs extends PruneParams, WrapperArgs {}
 
-/** The pruning wrapper layer (named `prune_low_magnitude_<layer>` as in TFMOT). */
+/**
+ * The pruning wrapper layer (named `prune_low_magnitude_<layer>` as in
+ * TFMOT), TFMOT's PruneLowMagnitude in sparsity.keras. It owns a 0/1 mask
+ * and a threshold per prunable weight and the pruning step; the
+ * UpdatePruningStep callback advances the step, recomputes the masks on
+ * the schedule's steps and writes `w * mask` back after every batch, so
+ * pruned weights stay exactly zero. `pruneLowMagnitude` creates it;
+ * `stripPruning` removes it.
+ */
 export class PruneLowMagnitude extends OptimizationWrapper {
+  /** Registered with tf.serialization (package 'Tfmot') so saved pruned models load back. */
   static className = 'PruneLowMagnitude';
+  /** The validated options with defaults filled in. */
   readonly params: Required<PruneParams>;
+  /** The inner layer's prunable weights, in the order of `masks` and `thresholds`. */
   readonly weightSpecs: PrunableWeight[];
   /** One mask per prunable weight, same shape, 1 = kept. */
   masks: tfl.LayerVariable[] = [];
@@ -94,6 +105,13 @@ export class PruneLowMagnitude extends OptimizationWrapper {
   /** -1 until UpdatePruningStep runs; then the training step. */
   pruningStep?: tfl.LayerVariable;
 
+  /**
+   * Wraps `args.layer`; masks, thresholds and the step are created when the
+   * wrapper is built.
+   *
+   * @throws ValueError if the layer is already wrapped for pruning or the
+   *     options are invalid; NotSupportedError if it has no prunable weight.
+   */
   constructor(args: PruneLowMagnitudeArgs) {
     if (args?.layer instanceof PruneLowMagnitude) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already wrapped for pruning.`);
@@ -119,6 +137,13 @@ export class PruneLowMagnitude extends OptimizationWrapper {
     return (this.layer as unknown as Record<string, tfl.LayerVariable>)[spec.attr];
   }
 
+  /**
+   * Builds the inner layer, then adds the masks (all ones), thresholds and
+   * the pruning step (-1).
+   *
+   * @throws ValueError if a prunable weight is missing, or its input
+   *     dimension is not a multiple of n of `sparsityMByN`.
+   */
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
     super.build(inputShape);
     this.masks = this.weightSpecs.map((spec) => {
@@ -144,6 +169,12 @@ export class PruneLowMagnitude extends OptimizationWrapper {
     this.built = true;
   }
 
+  /**
+   * Runs the inner layer, whose weights are kept masked in place.
+   *
+   * @throws ValueError in training if UpdatePruningStep has not run
+   *     ({@link PRUNE_CALLBACK_MISSING}).
+   */
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor|tf.Tensor[] {
     if (kwargs?.['training'] === true && this.pruningStep!.read().dataSync()[0] < 0) {
       throw new ValueError(`${PRUNE_CALLBACK_MISSING} (layer '${this.name}')`);
@@ -172,6 +203,7 @@ export class PruneLowMagnitude extends OptimizationWrapper {
     });
   }
 
+  /** The wrapper config plus the pruning options (the schedule serialized), so a saved model rebuilds it. */
   override getConfig(): tf.serialization.ConfigDict {
     const p = this.params;
     return {
