@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const model = await trainBaseline(digits, SEED, 2);
   const qat = tfmot.quantization.quantizeModel(model);
   compileForLogits(qat);
-  await fitDigits(qat, digits, 1);
+  await fitDigits(qat, digits, 1, {callbacks: [new tfmot.callbacks.ProgressBar({label: 'QAT'})]});
   console.log(`Trained the float model (2 epochs) and the QAT model (1 epoch) in ${seconds(t0)}`);
 
   // Calibration samples for post-training full-integer quantization: like
@@ -58,6 +58,9 @@ async function main(): Promise<void> {
     {name: 'int8 post-training', model, configure: (c) => {
       c.optimizations = [tfmot.tflite.Optimize.DEFAULT];
       c.representativeDataset = representativeDataset;
+      // Progress of the stages and of calibration (one step per sample): a
+      // bar in a terminal, a line per stage in logs.
+      c.onProgress = tfmot.callbacks.progressLogger({label: 'int8 post-training:'});
     }},
     {name: 'int8 from QAT', model: qat, configure: (c) => {
       // A QAT model carries its ranges: no representative dataset needed.

@@ -26,19 +26,16 @@ const OUT_DIR = outDir('mnist_qat');
 
 /** Fits the model and returns the wall time in seconds. */
 async function train(
-    model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor, epochs: number): Promise<number> {
+    model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor, epochs: number, label: string): Promise<number> {
   const start = performance.now();
   await model.fit(xs, ys, {
     epochs,
     batchSize: BATCH_SIZE,
     validationSplit: 0.1,
-    callbacks: {
-      onEpochEnd: (epoch, logs) => {
-        console.log(
-            `  epoch ${epoch + 1}/${epochs}: loss ${logs?.['loss']?.toFixed(4)}, ` +
-            `val accuracy ${logs?.['val_acc']?.toFixed(4)}`);
-      },
-    },
+    // ProgressBar redraws one line in a terminal and prints one line per
+    // epoch (loss, acc, val_loss, val_acc) when the output is a log.
+    verbose: 0,
+    callbacks: [new tfmot.callbacks.ProgressBar({label})],
   });
   return (performance.now() - start) / 1000;
 }
@@ -65,7 +62,7 @@ async function main(): Promise<void> {
   console.log(`\nTraining the float model (${FLOAT_EPOCHS} epochs)...`);
   const model = tfmot.data.mnistTutorialModel({seed: SEED});
   compileForLogits(model);
-  const floatSeconds = await train(model, trainSet.xs, trainYs, FLOAT_EPOCHS);
+  const floatSeconds = await train(model, trainSet.xs, trainYs, FLOAT_EPOCHS, '  float');
   const floatAcc = await accuracy(model, testSet.xs, testYs);
 
   // 2. quantizeModel returns a new model: Conv2D and Dense become
@@ -83,7 +80,7 @@ async function main(): Promise<void> {
   // model must be compiled like any new model.
   console.log(`\nFine-tuning the QAT model (${QAT_EPOCHS} epoch)...`);
   compileForLogits(qatModel);
-  const qatSeconds = await train(qatModel, trainSet.xs, trainYs, QAT_EPOCHS);
+  const qatSeconds = await train(qatModel, trainSet.xs, trainYs, QAT_EPOCHS, '  QAT');
   const qatAcc = await accuracy(qatModel, testSet.xs, testYs);
 
   const row = (cells: string[]) => console.log(
