@@ -71,7 +71,7 @@ export class Interpreter {
   private disposed = false;
 
   /**
-   * @param inputOrder The tensor index of each of LiteRT's inputs, in its order (names sorted).
+   * @param inputOrder The tensor index of each of LiteRT's inputs, in its order.
    * @param outputOrder Likewise for outputs.
    */
   private constructor(
@@ -146,10 +146,11 @@ export class Interpreter {
     const type = TYPED_ARRAYS[input.dtype];
     const size = sizeOf(input.shape);
     if (!(value instanceof type) || value.length !== size) {
-      const received = ArrayBuffer.isView(value) ? `${value.constructor.name} of ${(value as TfliteTypedArray).length}` :
+      const received = ArrayBuffer.isView(value) ?
+          `${value.constructor.name} with ${(value as TfliteTypedArray).length} elements` :
           describeValue(value);
       throw new ValueError(`setTensor: value for input ${index} ('${input.name}', ${input.dtype} [${input.shape}]) ` +
-          `must be a ${type.name} of ${size} elements; received ${received}.`);
+          `must be of type ${type.name} with ${size} elements; received ${received}.`);
     }
     this.values.set(index, value.slice());
   }

@@ -110,7 +110,7 @@ async function loadLiteRtForNode(): Promise<LiteRt> {
 
 /** One input or output of a compiled model's signature 0, as LiteRT sees it. */
 export interface SessionTensor {
-  /** The signature's name for it (LiteRT lists names sorted). */
+  /** The signature's name for it (LiteRT 2.5 lists them in the subgraph's order). */
   name: string;
   dtype: TfliteDType;
   shape: number[];

@@ -38,7 +38,7 @@ export interface LiteRtResult {
 
 /** A compiled model, for running many inputs through one compilation. Call `delete()` when done. */
 export interface TfliteRunner {
-  /** Runs signature 0 with `inputs` in signature order (LiteRT sorts the names). */
+  /** Runs signature 0 with `inputs` in LiteRT's order (the subgraph's). */
   run(inputs: LiteRtInput[]): Promise<LiteRtOutput[]>;
   /** Everything the runtime printed since this runner was opened. */
   readonly log: string[];
