@@ -29,8 +29,11 @@ export function quantRange(numBits: number, narrowRange: boolean): [number, numb
 
 /** TF's nudged quantization parameters for one range. */
 export interface NudgedRange {
+  /** The real value of the lowest code: min moved so that 0 is exactly representable. */
   nudgedMin: number;
+  /** The real value of the highest code. */
   nudgedMax: number;
+  /** Real value of one step of the grid. */
   scale: number;
   /** `(qmax - qmin) / (max - min)`, computed apart from `1 / scale` as TF does. */
   invScale: number;
@@ -44,6 +47,7 @@ export interface NudgedRange {
 
 /**
  * TF's `Nudge()` in float32: scale, zero point and nudged range of [min, max].
+ * Exposed to compute the (scale, zero point) a range exports with.
  *
  * ```ts
  * nudge(-0.1, 63.65, 8, false);  // {scale: 0.25, zeroPoint: 0, nudgedMin: 0, nudgedMax: 63.75, ...}
@@ -72,7 +76,9 @@ export function nudge(min: number, max: number, numBits: number, narrowRange: bo
 }
 
 /**
- * Fake-quantizes `x` onto the grid of `[min, max]`.
+ * Fake-quantizes `x` onto the grid of `[min, max]`. Mirrors
+ * tf.quantization.fake_quant_with_min_max_vars (and its _per_channel form),
+ * with TF's nudging and rounding, and the straight-through gradient.
  *
  * `min`/`max` are scalars (per-tensor) or vectors of length `x.shape[-1]`
  * (per-axis along the last axis). `numBits` in [2, 16]; `narrowRange` drops

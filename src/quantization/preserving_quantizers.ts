@@ -13,22 +13,44 @@ import {checkStringUnion} from '../errors.js';
 import {deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
 
 export const VALID_PRESERVE = ['sparsity', 'clusters', 'clustersAndSparsity'] as const;
-/** What a preserving quantizer keeps through QAT. */
+/**
+ * What a preserving quantizer keeps through QAT: a pruned model's zeros
+ * (PQAT), a clustered model's clusters (CQAT) or both (PCQAT).
+ *
+ * @useDeclaredType
+ */
 export type Preserve = typeof VALID_PRESERVE[number];
 
 /** Arguments of {@link PreservingQuantizer}. */
 export interface PreservingQuantizerArgs {
   /** The quantizer applied after preservation (the default 8-bit weight quantizer). */
   quantizer: Quantizer;
+  /** What to keep. */
   preserve: Preserve;
 }
 
-/** Wraps a weight quantizer so QAT keeps sparsity and/or clusters. */
+/**
+ * Wraps a weight quantizer so QAT keeps sparsity and/or clusters: weights
+ * that are zero when QAT starts stay zero, and every weight stays its
+ * cluster's centroid while the centroids train. The counterpart of the
+ * quantizers of TFMOT's tfmot.experimental.combine schemes; the preserving
+ * schemes ({@link Default8BitPrunePreserveQuantizeScheme},
+ * {@link Default8BitClusterPreserveQuantizeScheme}) create it.
+ */
 export class PreservingQuantizer extends Quantizer {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'PreservingQuantizer';
+  /** The quantizer applied to the preserved weight. */
   readonly quantizer: Quantizer;
+  /** What it keeps. */
   readonly preserve: Preserve;
 
+  /**
+   * `args.quantizer` may also be its `{className, config}` (as in a saved config).
+   *
+   * @throws ValueError if `preserve` is not one of 'sparsity', 'clusters',
+   *     'clustersAndSparsity'.
+   */
   constructor(args: PreservingQuantizerArgs) {
     super();
     this.quantizer = args.quantizer instanceof Quantizer ? args.quantizer :
@@ -44,6 +66,11 @@ export class PreservingQuantizer extends Quantizer {
     return this.preserve !== 'clusters';
   }
 
+  /**
+   * The inner quantizer's variables plus a sparsity mask and/or centroids,
+   * cluster indices and a centroid mask (sized for every value distinct,
+   * since shapes are fixed before the weights are known).
+   */
   build(shape: number[], name: string, host: QuantizerHost): QuantizerVars {
     const vars = this.quantizer.build(shape, name, host);
     const size = shape.reduce((a, b) => a * b, 1);
@@ -60,6 +87,11 @@ export class PreservingQuantizer extends Quantizer {
     return vars;
   }
 
+  /**
+   * Records what to keep from the weight as QAT starts: the mask of its
+   * non-zeros, and its distinct values as centroids with each element's
+   * cluster index (0 pinned when zeros are kept too).
+   */
   override initialize(x: tf.Tensor, vars: QuantizerVars): void {
     tf.tidy(() => {
       if (this.keepsZeros) {
@@ -80,6 +112,7 @@ export class PreservingQuantizer extends Quantizer {
     });
   }
 
+  /** Rebuilds the weight from its centroids and/or mask, then applies the inner quantizer. */
   call(x: tf.Tensor, training: boolean, vars: QuantizerVars): tf.Tensor {
     return tf.tidy(() => {
       let w = x;
@@ -96,6 +129,7 @@ export class PreservingQuantizer extends Quantizer {
     });
   }
 
+  /** The inner quantizer as `{className, config}`, and `preserve`. */
   getConfig(): tf.serialization.ConfigDict {
     return {quantizer: serializeObject(this.quantizer), preserve: this.preserve};
   }

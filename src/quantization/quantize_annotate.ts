@@ -16,16 +16,32 @@ type Layer = tfl.layers.Layer;
 
 /** Constructor arguments of {@link QuantizeAnnotate}. */
 export interface QuantizeAnnotateArgs {
+  /** The layer to be quantized. */
   layer: Layer;
+  /** How to quantize it; omit for the scheme's default config. */
   quantizeConfig?: QuantizeConfig|null;
+  /** Defaults to `quantize_annotate_<layer name>`, as in TFMOT. */
   name?: string;
 }
 
-/** A pass-through wrapper recording that its layer should be quantized. */
+/**
+ * A pass-through wrapper recording that its layer should be quantized.
+ * Mirrors TFMOT's QuantizeAnnotate (quantize_annotate.py); it computes
+ * exactly what its layer does, so an annotated model still trains and
+ * predicts in float until `quantizeApply`.
+ */
 export class QuantizeAnnotate extends OptimizationWrapper {
+  /** Registered with tf.serialization (package 'Tfmot') so saved annotated models load back. */
   static className = 'QuantizeAnnotate';
+  /** The custom config to quantize the layer with, or null for the scheme's default. */
   readonly quantizeConfig: QuantizeConfig|null;
 
+  /**
+   * Wraps `args.layer`.
+   *
+   * @throws ValueError if the layer is already annotated or `quantizeConfig`
+   *     is not a QuantizeConfig.
+   */
   constructor(args: QuantizeAnnotateArgs) {
     if (args?.layer instanceof QuantizeAnnotate) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already annotated.`);
@@ -39,11 +55,13 @@ export class QuantizeAnnotate extends OptimizationWrapper {
     this.quantizeConfig = args.quantizeConfig ?? null;
   }
 
+  /** Runs the inner layer unchanged. */
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>):
       tf.Tensor|tf.Tensor[] {
     return this.layer.call(inputs, kwargs);
   }
 
+  /** The wrapper config plus the custom QuantizeConfig, if any, as `{className, config}`. */
   override getConfig(): tf.serialization.ConfigDict {
     const config = super.getConfig();
     if (this.quantizeConfig != null) {
@@ -66,6 +84,7 @@ tf.serialization.registerClass(QuantizeAnnotate, 'Tfmot');
 /**
  * Marks a layer to be quantized by `quantizeApply`, with the default scheme's
  * config or `quantizeConfig` (required for layers the scheme does not know).
+ * Mirrors tfmot.quantization.keras.quantize_annotate_layer.
  *
  * ```ts
  * const model = tf.sequential({layers: [
@@ -87,7 +106,9 @@ export function cloneLayer(layer: Layer): Layer {
 
 /**
  * Annotates every layer of a Sequential or functional model for quantization.
- * Weights are copied; the input model is not changed.
+ * Weights are copied; the input model is not changed. Layers already
+ * annotated keep their QuantizeConfig. Mirrors
+ * tfmot.quantization.keras.quantize_annotate_model.
  *
  * ```ts
  * const qat = tfmot.quantization.quantizeApply(

@@ -21,8 +21,9 @@ type SymbolicTensor = tfl.SymbolicTensor;
 
 /**
  * A quantization scheme: the config for each annotated layer and the
- * quantizers for values entering the quantized region. Subclass it to
- * change how layers are quantized; the preserving schemes below do.
+ * quantizers for values entering the quantized region. Mirrors
+ * tfmot.quantization.keras.default_8bit.Default8BitQuantizeScheme. Subclass
+ * it to change how layers are quantized; the preserving schemes do.
  */
 export class Default8BitQuantizeScheme {
   /**
@@ -50,8 +51,8 @@ export class Default8BitQuantizeScheme {
 }
 
 /**
- * PQAT: QAT that keeps a pruned model's zeros (TFMOT's
- * Default8BitPrunePreserveQuantizeScheme).
+ * PQAT: QAT that keeps a pruned model's zeros. Mirrors
+ * tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme.
  *
  * ```ts
  * const pqat = tfmot.quantization.quantizeApply(
@@ -67,11 +68,25 @@ export class Default8BitPrunePreserveQuantizeScheme extends Default8BitQuantizeS
 
 /**
  * CQAT (and PCQAT with `preserveSparsity`): QAT that keeps a clustered
- * model's clusters (TFMOT's Default8BitClusterPreserveQuantizeScheme).
+ * model's clusters. Mirrors
+ * tfmot.experimental.combine.Default8BitClusterPreserveQuantizeScheme.
+ *
+ * ```ts
+ * const pcqat = tfmot.quantization.quantizeApply(
+ *     tfmot.quantization.quantizeAnnotateModel(strippedClustered),
+ *     new tfmot.quantization.Default8BitClusterPreserveQuantizeScheme({preserveSparsity: true}));
+ * ```
  */
 export class Default8BitClusterPreserveQuantizeScheme extends Default8BitQuantizeScheme {
+  /** Whether zeros are kept too (PCQAT). */
   readonly preserveSparsity: boolean;
 
+  /**
+   * CQAT, or PCQAT with `args.preserveSparsity`.
+   *
+   * @param args.preserveSparsity Keep zero weights zero as well (PCQAT), for
+   *     a pruned model clustered with `preserveSparsity`; default false.
+   */
   constructor(args: {preserveSparsity?: boolean} = {}) {
     super();
     this.preserveSparsity = Boolean(args.preserveSparsity);
@@ -169,7 +184,16 @@ function checkNotQuantized(graph: ModelGraph): void {
 
 /**
  * Makes a QAT model from a model annotated with `quantizeAnnotateLayer` /
- * `quantizeAnnotateModel`. The input model is not changed.
+ * `quantizeAnnotateModel`. The input model is not changed. Mirrors
+ * tfmot.quantization.keras.quantize_apply: annotated layers become
+ * QuantizeWrappers (a channel-last BatchNormalization that is the only
+ * reader of a Conv2D, DepthwiseConv2D or Dense without activation is folded
+ * into it), float values entering the quantized region pass a
+ * QuantizeLayer, and weights are copied.
+ *
+ * @throws ValueError if no layer is annotated or the model is already
+ *     quantized; NotSupportedError for an annotated layer the scheme cannot
+ *     quantize without a custom QuantizeConfig.
  *
  * ```ts
  * const annotated = tfmot.quantization.quantizeAnnotateModel(model);
@@ -287,7 +311,8 @@ function makeQuantizedLayer(
 
 /**
  * Quantization-aware training model for a float model, with TFMOT's default
- * 8-bit scheme: `quantizeApply(quantizeAnnotateModel(model))`.
+ * 8-bit scheme: `quantizeApply(quantizeAnnotateModel(model))`. Mirrors
+ * tfmot.quantization.keras.quantize_model.
  *
  * ```ts
  * const qat = tfmot.quantization.quantizeModel(model);

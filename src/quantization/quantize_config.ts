@@ -13,9 +13,11 @@ import {FixedQuantizer, LastValueQuantizer, MovingAverageQuantizer, Quantizer} f
 type Layer = tfl.layers.Layer;
 
 /**
- * Says how a layer is quantized. Implement it for a custom layer and pass it
- * to `quantizeAnnotateLayer(layer, config)`; register the class with
- * `tf.serialization.registerClass` so the quantized model saves and loads.
+ * Says how a layer is quantized. Mirrors
+ * tfmot.quantization.keras.QuantizeConfig. Implement it for a custom layer
+ * and pass it to `quantizeAnnotateLayer(layer, config)`; register the class
+ * with `tf.serialization.registerClass` so the quantized model saves and
+ * loads.
  */
 export abstract class QuantizeConfig extends tf.serialization.Serializable {
   /**
@@ -31,6 +33,7 @@ export abstract class QuantizeConfig extends tf.serialization.Serializable {
   abstract getActivationsAndQuantizers(layer: Layer): Array<[string, Quantizer]>;
   /** Quantizers applied to the layer's output tensor, in order. */
   abstract getOutputQuantizers(layer: Layer): Quantizer[];
+  /** The constructor arguments, saved in the wrapper's config so loading rebuilds the config. */
   abstract override getConfig(): tf.serialization.ConfigDict;
 }
 
@@ -59,15 +62,29 @@ export interface Default8BitQuantizeConfigArgs {
   preserve?: Preserve|null;
 }
 
-/** The default 8-bit config, parameterized like TFMOT's. */
+/**
+ * The default 8-bit config, parameterized like TFMOT's
+ * default_8bit_quantize_configs.Default8BitQuantizeConfig: weights get a
+ * symmetric, narrow-range LastValueQuantizer (per output channel with
+ * `perAxisWeights`), activations and outputs an asymmetric
+ * MovingAverageQuantizer. Useful for a custom layer quantized like a
+ * built-in one.
+ */
 export class Default8BitQuantizeConfig extends QuantizeConfig {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'Default8BitQuantizeConfig';
+  /** Weight attributes to quantize. */
   readonly weightAttrs: string[];
+  /** Activation attributes to quantize. */
   readonly activationAttrs: string[];
+  /** Whether the layer's output is quantized. */
   readonly quantizeOutput: boolean;
+  /** One weight range per output channel. */
   readonly perAxisWeights: boolean;
+  /** What the weight quantizers keep through QAT, or null. */
   readonly preserve: Preserve|null;
 
+  /** @throws ValueError if `weightAttrs` or `activationAttrs` is not an array. */
   constructor(args: Default8BitQuantizeConfigArgs) {
     super();
     if (!Array.isArray(args?.weightAttrs) || !Array.isArray(args?.activationAttrs)) {
@@ -82,6 +99,7 @@ export class Default8BitQuantizeConfig extends QuantizeConfig {
     this.preserve = args.preserve ?? null;
   }
 
+  /** A fresh weight quantizer per attribute, wrapped in a PreservingQuantizer when `preserve` is set. */
   getWeightsAndQuantizers(): Array<[string, Quantizer]> {
     return this.weightAttrs.map((a) => {
       const quantizer = default8BitWeightQuantizer(this.perAxisWeights);
@@ -90,14 +108,17 @@ export class Default8BitQuantizeConfig extends QuantizeConfig {
     });
   }
 
+  /** A fresh activation quantizer per attribute. */
   getActivationsAndQuantizers(): Array<[string, Quantizer]> {
     return this.activationAttrs.map((a) => [a, default8BitActivationQuantizer()]);
   }
 
+  /** One activation quantizer if `quantizeOutput`, else none. */
   getOutputQuantizers(): Quantizer[] {
     return this.quantizeOutput ? [default8BitActivationQuantizer()] : [];
   }
 
+  /** The five fields. */
   getConfig(): tf.serialization.ConfigDict {
     return {
       weightAttrs: this.weightAttrs,
@@ -124,9 +145,12 @@ export const FIXED_OUTPUT_RANGES: Record<FixedOutputKind, [number, number]> = {
  * tanh, so training rounds exactly as the int8 kernel will.
  */
 export class FixedOutputQuantizeConfig extends QuantizeConfig {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'FixedOutputQuantizeConfig';
+  /** The function whose fixed output range is used. */
   readonly kind: FixedOutputKind;
 
+  /** @throws ValueError if `args.kind` is not 'softmax', 'sigmoid' or 'tanh'. */
   constructor(args: {kind: FixedOutputKind}) {
     super();
     if (!(args?.kind in FIXED_OUTPUT_RANGES)) {
@@ -137,40 +161,52 @@ export class FixedOutputQuantizeConfig extends QuantizeConfig {
     this.kind = args.kind;
   }
 
+  /** None: only the output is quantized. */
   getWeightsAndQuantizers(): Array<[string, Quantizer]> {
     return [];
   }
 
+  /** None: only the output is quantized. */
   getActivationsAndQuantizers(): Array<[string, Quantizer]> {
     return [];
   }
 
+  /** A FixedQuantizer on the range of `kind` ([0, 255/256] or [-1, 127/128]). */
   getOutputQuantizers(): Quantizer[] {
     const [min, max] = FIXED_OUTPUT_RANGES[this.kind];
     return [new FixedQuantizer({min, max})];
   }
 
+  /** `{kind}`. */
   getConfig(): tf.serialization.ConfigDict {
     return {kind: this.kind};
   }
 }
 
-/** Quantizes nothing: the layer computes in float inside a quantized model. */
+/**
+ * Quantizes nothing: the layer computes in float inside a quantized model.
+ * Mirrors TFMOT's default_8bit NoOpQuantizeConfig.
+ */
 export class NoOpQuantizeConfig extends QuantizeConfig {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'NoOpQuantizeConfig';
 
+  /** None. */
   getWeightsAndQuantizers(): Array<[string, Quantizer]> {
     return [];
   }
 
+  /** None. */
   getActivationsAndQuantizers(): Array<[string, Quantizer]> {
     return [];
   }
 
+  /** None. */
   getOutputQuantizers(): Quantizer[] {
     return [];
   }
 
+  /** Empty: there is nothing to configure. */
   getConfig(): tf.serialization.ConfigDict {
     return {};
   }

@@ -16,6 +16,7 @@ import {deserializeLayer, OptimizationWrapper} from '../graph/wrapper.js';
 import {deserializeRegistered, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
 
 type Layer = tfl.layers.Layer;
+/** @inline */
 type Kwargs = Record<string, unknown>;
 type LayerFields = Record<string, unknown>;
 
@@ -29,6 +30,7 @@ export interface QuantizeWrapperArgs {
   foldedBatchNorm?: Layer|null;
   /** Defaults to `quant_<layer name>`, as in TFMOT. */
   name?: string;
+  /** Sets `trainable` of the layer, a folded BatchNorm and the wrapper's own variables. */
   trainable?: boolean;
 }
 
@@ -41,17 +43,32 @@ interface QuantizerSlot {
 export {deserializeLayer} from '../graph/wrapper.js';
 
 /**
- * Wraps a layer for quantization-aware training. Created by `quantizeApply`;
- * construct it directly only for custom pipelines.
+ * Wraps a layer for quantization-aware training. Mirrors
+ * tfmot.quantization.keras.QuantizeWrapper: the layer runs with its
+ * weights, activation and output fake-quantized as its QuantizeConfig
+ * says, and optionally with a following BatchNormalization folded into its
+ * kernel, so training sees what the int8 file computes. Created by
+ * `quantizeApply`; construct it directly only for custom pipelines.
  */
 export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHost {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'QuantizeWrapper';
+  /** What is quantized in the layer, and with which quantizers. */
   readonly quantizeConfig: QuantizeConfig;
+  /** The BatchNormalization folded into the kernel, or null. */
   readonly foldedBatchNorm: Layer|null;
   private weightSlots: QuantizerSlot[] = [];
   private activationSlots: QuantizerSlot[] = [];
   private outputSlots: QuantizerSlot[] = [];
 
+  /**
+   * Wraps `args.layer`; the quantizers' variables are created when the
+   * wrapper is built.
+   *
+   * @throws ValueError if `quantizeConfig` is not a QuantizeConfig;
+   *     NotSupportedError for a folded BatchNorm on a layer other than
+   *     Conv2D, DepthwiseConv2D or Dense.
+   */
   constructor(args: QuantizeWrapperArgs) {
     super(args, 'QuantizeWrapper', 'quant_');
     if (!(args.quantizeConfig instanceof QuantizeConfig)) {
@@ -68,11 +85,19 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
     }
   }
 
+  /** Adds a float32 variable of the wrapper, filled with `init`; quantizers call it from `build`. */
   addQuantizerWeight(name: string, shape: number[], init: number, trainable = false): tfl.LayerVariable {
     return this.addWeight(
         name, shape, 'float32', tfl.initializers.constant({value: init}), undefined, trainable);
   }
 
+  /**
+   * Builds the layer (and the folded BatchNorm), then the quantizers the
+   * config names for its weights, activations and output.
+   *
+   * @throws ValueError if the config names a weight or activation the layer
+   *     does not have, or an activation QAT cannot quantize.
+   */
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
     super.build(inputShape);
     const outputShape = this.layer.computeOutputShape(inputShape) as tfl.Shape;
@@ -112,6 +137,10 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
     this.built = true;
   }
 
+  /**
+   * Runs the layer with quantized weights and activation, then the output
+   * quantizers; ranges update only when `kwargs.training` is true.
+   */
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Kwargs): tf.Tensor|tf.Tensor[] {
     return tf.tidy(() => {
       const training = kwargs?.['training'] === true;
@@ -176,7 +205,12 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
    * fake-quantized, as `{attr, value}`. The int8 exporter reads these too.
    */
   effectiveWeights(foldScale: tf.Tensor|null, training = false):
-      Array<{attr: string, value: tf.Tensor}> {
+      Array<{
+        /** The weight attribute, e.g. `'kernel'`. */
+        attr: string,
+        /** Its value as the layer computes with it, in the layer's own layout. */
+        value: tf.Tensor,
+      }> {
     const fields = this.layer as unknown as LayerFields;
     const layout = kernelLayout(this.layer.getClassName());
     const attrs = new Set(this.weightSlots.map((s) => s.attr));
@@ -252,6 +286,7 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
     return this.foldedBatchNorm != null ? [...inner, this.foldedBatchNorm] : inner;
   }
 
+  /** The wrapper config plus the QuantizeConfig and folded BatchNorm as `{className, config}`. */
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict =
         {...super.getConfig(), quantizeConfig: serializeObject(this.quantizeConfig)};

@@ -10,6 +10,7 @@ import {ValueError} from '../errors.js';
 import {fakeQuantWithRanges} from './fake_quant_ops.js';
 import {wasmMinMax} from './wasm/fake_quant_kernel.js';
 
+/** @inline */
 type LayerVariable = tfl.LayerVariable;
 
 /** The layer that owns a quantizer's variables (QuantizeWrapper, QuantizeLayer). */
@@ -22,8 +23,9 @@ export interface QuantizerHost {
 export type QuantizerVars = Record<string, LayerVariable>;
 
 /**
- * Fake-quantizes a tensor. Subclass it for a custom scheme and register the
- * class with `tf.serialization.registerClass` so wrapped models load.
+ * Fake-quantizes a tensor. Mirrors tfmot.quantization.keras.quantizers.Quantizer.
+ * Subclass it for a custom scheme and register the class with
+ * `tf.serialization.registerClass` so wrapped models load.
  */
 export abstract class Quantizer extends tf.serialization.Serializable {
   /** Creates the variables this quantizer needs for a tensor of `shape`. */
@@ -35,6 +37,7 @@ export abstract class Quantizer extends tf.serialization.Serializable {
    * in (quantizeApply), for quantizers that derive state from it.
    */
   initialize(_x: tf.Tensor, _vars: QuantizerVars): void {}
+  /** The constructor arguments, saved in the wrapper's config so loading rebuilds the quantizer. */
   abstract override getConfig(): tf.serialization.ConfigDict;
 }
 
@@ -94,11 +97,21 @@ function checkRangeArgs(args: RangeQuantizerArgs, className: string): void {
  * `updateRange` folds it into the stored range.
  */
 abstract class RangeQuantizer extends Quantizer {
+  /** Bits of the integer grid. */
   readonly numBits: number;
+  /** One range per slice of the last axis. */
   readonly perAxis: boolean;
+  /** Range symmetric around zero. */
   readonly symmetric: boolean;
+  /** The lowest code is dropped (int8 [-127, 127]). */
   readonly narrowRange: boolean;
 
+  /**
+   * Takes TFMOT's four arguments, all required.
+   *
+   * @throws ValueError if `numBits` is not an integer in [2, 8] or a flag is
+   *     not a boolean.
+   */
   constructor(args: RangeQuantizerArgs) {
     super();
     checkRangeArgs(args, (new.target as unknown as {className: string}).className);
@@ -118,6 +131,7 @@ abstract class RangeQuantizer extends Quantizer {
    */
   protected abstract updateBound(stored: number, batch: number, isMin: boolean): number;
 
+  /** Adds `min` and `max` variables (one per channel with `perAxis`) to the host layer. */
   build(shape: number[], name: string, host: QuantizerHost): QuantizerVars {
     const varShape = this.perAxis ? [shape[shape.length - 1]] : [];
     return {
@@ -126,6 +140,11 @@ abstract class RangeQuantizer extends Quantizer {
     };
   }
 
+  /**
+   * In training, widens this batch's range to contain 0 (symmetric if
+   * asked), folds it into the stored range, then fake-quantizes `x` onto the
+   * stored range.
+   */
   call(x: tf.Tensor, training: boolean, vars: QuantizerVars): tf.Tensor {
     return tf.tidy(() => {
       let mins = vars.min.read().dataSync();
@@ -161,6 +180,7 @@ abstract class RangeQuantizer extends Quantizer {
     return [lo, hi];
   }
 
+  /** `numBits`, `perAxis`, `symmetric` and `narrowRange`. */
   getConfig(): tf.serialization.ConfigDict {
     return {
       numBits: this.numBits,
@@ -171,8 +191,13 @@ abstract class RangeQuantizer extends Quantizer {
   }
 }
 
-/** Range = the last training batch's range (TFMOT's weight quantizer). */
+/**
+ * Range = the last training batch's range, starting at [-6, 6]. Mirrors
+ * tfmot.quantization.keras.quantizers.LastValueQuantizer, TFMOT's weight
+ * quantizer (a weight's "batch" is the whole weight).
+ */
 export class LastValueQuantizer extends RangeQuantizer {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'LastValueQuantizer';
   protected readonly initialRange: [number, number] = [-6, 6];
 
@@ -188,14 +213,22 @@ export interface MovingAverageQuantizerArgs extends RangeQuantizerArgs {
 }
 
 /**
- * Range = exponential moving average of batch ranges, starting at [-6, 6]
- * (TFMOT's activation quantizer).
+ * Range = exponential moving average of batch ranges, starting at [-6, 6].
+ * Mirrors tfmot.quantization.keras.quantizers.MovingAverageQuantizer,
+ * TFMOT's activation quantizer.
  */
 export class MovingAverageQuantizer extends RangeQuantizer {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'MovingAverageQuantizer';
   protected readonly initialRange: [number, number] = [-6, 6];
+  /** Weight of the stored range in the moving average. */
   readonly emaDecay: number;
 
+  /**
+   * Takes TFMOT's four arguments plus `emaDecay` (default 0.999).
+   *
+   * @throws ValueError if an argument is out of range (`emaDecay` must be in [0, 1)).
+   */
   constructor(args: MovingAverageQuantizerArgs) {
     super(args);
     const decay = args.emaDecay ?? 0.999;
@@ -211,13 +244,19 @@ export class MovingAverageQuantizer extends RangeQuantizer {
     return Math.fround(stored - Math.fround(Math.fround(stored - batch) * Math.fround(1 - this.emaDecay)));
   }
 
+  /** The four range arguments plus `emaDecay`. */
   override getConfig(): tf.serialization.ConfigDict {
     return {...super.getConfig(), emaDecay: this.emaDecay};
   }
 }
 
-/** Range = min/max over every training batch seen, starting at [0, 0]. */
+/**
+ * Range = min/max over every training batch seen, starting at [0, 0].
+ * Mirrors tfmot.quantization.keras.quantizers.AllValuesQuantizer; the
+ * default 8-bit scheme uses it for model inputs.
+ */
 export class AllValuesQuantizer extends RangeQuantizer {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'AllValuesQuantizer';
   protected readonly initialRange: [number, number] = [0, 0];
 
@@ -228,8 +267,11 @@ export class AllValuesQuantizer extends RangeQuantizer {
 
 /** Arguments of {@link FixedQuantizer}. */
 export interface FixedQuantizerArgs {
+  /** Lower end of the range, <= 0. */
   min: number;
+  /** Upper end of the range, >= 0 and > min. */
   max: number;
+  /** Bits of the integer grid, 2..8; default 8. */
   numBits?: number;
 }
 
@@ -238,11 +280,21 @@ export interface FixedQuantizerArgs {
  * have fixed parameters, so QAT sees the same rounding the export applies.
  */
 export class FixedQuantizer extends Quantizer {
+  /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'FixedQuantizer';
+  /** Lower end of the range. */
   readonly min: number;
+  /** Upper end of the range. */
   readonly max: number;
+  /** Bits of the integer grid. */
   readonly numBits: number;
 
+  /**
+   * Checks the range and fills in `numBits` (default 8).
+   *
+   * @throws ValueError unless min <= 0 <= max and min < max, or if `numBits`
+   *     is not an integer in [2, 8].
+   */
   constructor(args: FixedQuantizerArgs) {
     super();
     if (!(args.min <= 0 && args.max >= 0 && args.min < args.max)) {
@@ -259,14 +311,17 @@ export class FixedQuantizer extends Quantizer {
     }
   }
 
+  /** Creates no variables: the range is constant. */
   build(): QuantizerVars {
     return {};
   }
 
+  /** Fake-quantizes `x` onto the fixed range, training or not. */
   call(x: tf.Tensor, _training?: boolean, _vars?: QuantizerVars): tf.Tensor {
     return fakeQuantWithRanges(x, [this.min], [this.max], this.numBits, false, false);
   }
 
+  /** `min`, `max` and `numBits`. */
   getConfig(): tf.serialization.ConfigDict {
     return {min: this.min, max: this.max, numBits: this.numBits};
   }
