@@ -20,9 +20,6 @@ export interface ProgressBarArgs extends ProgressOutputOptions {
   intermediateLines?: number;
 }
 
-/** Logs as fit() passes them: numbers, or scalars it disposes after the callback. */
-type FitLogs = {[key: string]: number|tf.Scalar};
-
 /**
  * Add to `fit` (with `verbose: 0`, so tfjs-node prints no bar of its own):
  *
@@ -46,6 +43,7 @@ export class ProgressBar extends tfl.Callback {
   private linesThisEpoch = 0;
   private batchesDone = 0;
 
+  /** Checks the options (errors name the bad one); nothing is printed before fit() starts. */
   constructor(args: ProgressBarArgs = {}) {
     super();
     this.out = resolveOutput(args, 'ProgressBar');
@@ -53,6 +51,7 @@ export class ProgressBar extends tfl.Callback {
     this.line = new LineWriter(this.out);
   }
 
+  /** Starts the epoch's clock (the ETA is the epoch's mean batch time so far times the batches left). */
   override async onEpochBegin(epoch: number): Promise<void> {
     this.line.close();
     this.epoch = epoch;
@@ -62,7 +61,11 @@ export class ProgressBar extends tfl.Callback {
     this.batchesDone = 0;
   }
 
-  override async onBatchEnd(batch: number, logs?: FitLogs): Promise<void> {
+  /**
+   * TTY: redraws the line, at most every `throttleMs`. Otherwise prints the
+   * next of `intermediateLines`, if due. Reads the logs only when drawing.
+   */
+  override async onBatchEnd(batch: number, logs?: {[key: string]: number|tf.Scalar}): Promise<void> {
     const done = batch + 1;
     this.batchesDone = done;
     const total = this.batchesPerEpoch();
@@ -86,12 +89,14 @@ export class ProgressBar extends tfl.Callback {
     this.line.redraw(this.text(done, total, eta, await readLogs(logs)));
   }
 
-  override async onEpochEnd(epoch: number, logs?: FitLogs): Promise<void> {
+  /** Prints the epoch's line: batches, time, and fit()'s epoch logs (training, then val_*). */
+  override async onEpochEnd(epoch: number, logs?: {[key: string]: number|tf.Scalar}): Promise<void> {
     this.epoch = epoch;
     this.line.finish(this.text(this.batchesDone, this.batchesPerEpoch(), formatDuration(now() - this.epochStart),
         await readLogs(logs)));
   }
 
+  /** Ends a line left open by training stopped mid-epoch. */
   override async onTrainEnd(): Promise<void> {
     this.line.close();
   }
@@ -121,7 +126,7 @@ export class ProgressBar extends tfl.Callback {
  * The logs' metrics as numbers (training ones first, then val_*), without
  * fit()'s 'batch' and 'size' entries. Scalars are read, not disposed.
  */
-async function readLogs(logs?: FitLogs): Promise<Array<[string, number]>> {
+async function readLogs(logs?: {[key: string]: number|tf.Scalar}): Promise<Array<[string, number]>> {
   const entries = Object.entries(logs ?? {}).filter(([k]) => k !== 'batch' && k !== 'size');
   entries.sort(([a], [b]) => Number(a.startsWith('val_')) - Number(b.startsWith('val_')));
   const values = await Promise.all(entries.map(async ([, v]) =>
