@@ -1,89 +1,13 @@
 /**
- * LiteRT (Google's TFLite runtime, as LiteRT.js: @litertjs/core) in Node for
- * the benchmarks and examples: they run the files we export to check and time
- * them.
+ * Latency of exported files in LiteRT (Google's TFLite runtime, as LiteRT.js:
+ * @litertjs/core) from Node, through `tfmot.tflite.Interpreter`.
  *
- * @litertjs/core is a devDependency: it is needed only to verify exported
- * files in this repository, never by the library. The loader itself lives in
- * test/helpers/litert.ts (shared with the tests) and is re-exported here.
+ * @litertjs/core is an optional peer dependency of the library (a
+ * devDependency here): only `Interpreter` needs it.
  */
 import * as tfmot from 'tfjs-model-optimization';
 
-import {openTflite} from '../test/helpers/litert.js';
 import {median} from './timing.js';
-
-export {liteRtErrors, loadLiteRtOnce, openTflite, runTflite} from '../test/helpers/litert.js';
-export type {LiteRtInput, LiteRtOutput, TfliteRunner} from '../test/helpers/litert.js';
-
-type IntArray = Int8Array|Uint8Array|Int16Array;
-
-function quantize(x: Float32Array, type: string, scale: number, zeroPoint: number): IntArray {
-  const [lo, hi, make] = type === 'INT8' ? [-128, 127, (n: number) => new Int8Array(n)] as const :
-      type === 'UINT8' ? [0, 255, (n: number) => new Uint8Array(n)] as const :
-      type === 'INT16' ? [-32768, 32767, (n: number) => new Int16Array(n)] as const : [0, 0, null] as const;
-  if (make == null) {
-    throw new Error(`input type ${type} is not handled`);
-  }
-  const out = make(x.length);
-  for (let i = 0; i < x.length; i++) {
-    out[i] = Math.max(lo, Math.min(hi, Math.round(x[i] / scale) + zeroPoint));
-  }
-  return out;
-}
-
-/**
- * Runs every sample of `samples` ([n, ...inputShape] flattened) through the
- * model one at a time (batch 1) and returns the outputs, dequantized to
- * float, as [n, outputSize]. Integer inputs are quantized with the model's
- * input parameters. Throws if the runtime printed ERROR lines.
- */
-export async function runSamples(bytes: Uint8Array, samples: Float32Array, n: number): Promise<Float32Array> {
-  const summary = tfmot.tflite.inspect(bytes);
-  const input = summary.tensors[summary.inputs[0]];
-  const output = summary.tensors[summary.outputs[0]];
-  const sampleSize = samples.length / n;
-  const outSize = output.shape.reduce((a, b) => a * b, 1);
-  const result = new Float32Array(n * outSize);
-  const runner = await openTflite(bytes);
-  try {
-    for (let i = 0; i < n; i++) {
-      const x = samples.subarray(i * sampleSize, (i + 1) * sampleSize);
-      const data = input.type === 'FLOAT32' ? Float32Array.from(x) :
-          quantize(x, input.type, input.quantization!.scale[0], input.quantization!.zeroPoint[0]);
-      const [out] = await runner.run([{data, shape: input.shape}]);
-      const values = out.data as ArrayLike<number>;
-      const q = output.quantization;
-      for (let k = 0; k < outSize; k++) {
-        result[i * outSize + k] = output.type === 'FLOAT32' ? values[k] :
-            (Number(values[k]) - q!.zeroPoint[0]) * q!.scale[0];
-      }
-    }
-    const errors = runner.log.filter((line) => /\bERROR\b/.test(line));
-    if (errors.length > 0) {
-      throw new Error(`LiteRT reported errors: ${errors.join(' | ')}`);
-    }
-    return result;
-  } finally {
-    runner.delete();
-  }
-}
-
-/** Fraction of rows of `logits` ([n, k]) whose argmax equals the label. */
-export function accuracyOf(logits: Float32Array, labels: ArrayLike<number>): number {
-  const n = labels.length;
-  const k = logits.length / n;
-  let right = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) {
-      if (logits[i * k + j] > logits[i * k + best]) {
-        best = j;
-      }
-    }
-    right += best === labels[i] ? 1 : 0;
-  }
-  return right / n;
-}
 
 /** A compiled model with a fixed input, for timing single inferences. */
 export interface InferenceTimer {
@@ -92,26 +16,41 @@ export interface InferenceTimer {
   delete(): void;
 }
 
-/**
- * Compiles `bytes` (1 thread, XNNPACK) and prepares a fixed input of the
- * model's input type. A timed run includes LiteRT.js's per-call
- * tensor-buffer setup and copies, as a user's call would.
- */
-export async function openTimer(bytes: Uint8Array): Promise<InferenceTimer> {
-  const summary = tfmot.tflite.inspect(bytes);
-  const input = summary.tensors[summary.inputs[0]];
+/** A fixed input in the input tensor's type: smooth values in [0, 1], quantized if the input is. */
+function fixedInput(input: tfmot.tflite.TensorDetails): tfmot.tflite.TfliteTypedArray {
   const size = input.shape.reduce((a, b) => a * b, 1);
   const x = Float32Array.from({length: size}, (_, i) => Math.sin(i) * 0.5 + 0.5);
-  const data = input.type === 'FLOAT32' ? x :
-      quantize(x, input.type, input.quantization!.scale[0], input.quantization!.zeroPoint[0]);
-  const runner = await openTflite(bytes);
+  if (input.dtype === 'float32') {
+    return x;
+  }
+  const ranges: Record<string, [number, number, new (n: number) => Int8Array|Uint8Array|Int16Array]> =
+      {int8: [-128, 127, Int8Array], uint8: [0, 255, Uint8Array], int16: [-32768, 32767, Int16Array]};
+  if (ranges[input.dtype] == null) {
+    throw new Error(`input type ${input.dtype} is not handled`);
+  }
+  const [lo, hi, Type] = ranges[input.dtype];
+  const {scale, zeroPoint} = input.quantization;
+  const out = new Type(size);
+  x.forEach((v, i) => out[i] = Math.max(lo, Math.min(hi, Math.round(v / scale) + zeroPoint)));
+  return out;
+}
+
+/**
+ * Compiles `bytes` (1 thread, XNNPACK) and sets a fixed input of the model's
+ * input type. A timed run is `invoke()`: LiteRT.js's per-call tensor-buffer
+ * setup and copies, as a user's call would.
+ */
+export async function openTimer(bytes: Uint8Array): Promise<InferenceTimer> {
+  const interpreter = await tfmot.tflite.Interpreter.create(bytes);
+  const [input] = interpreter.getInputDetails();
+  interpreter.setTensor(input.index, fixedInput(input));
   return {
     async runOnce() {
       const start = performance.now();
-      await runner.run([{data, shape: input.shape}]);
+      await interpreter.invoke();
       return (performance.now() - start) * 1000;
     },
-    delete: () => runner.delete(),
+    delete: () => interpreter.dispose(),
   };
 }
 

@@ -3,8 +3,9 @@
  * baseline, converting models to TFLite files and running each file in
  * LiteRT, and printing a table.
  *
- * LiteRT.js (@litertjs/core) is a devDependency of this repository, used
- * only to check the files; the converter itself does not use it.
+ * Files run in LiteRT through `tfmot.tflite.Interpreter`, which needs
+ * LiteRT.js (@litertjs/core, an optional peer dependency of the library and a
+ * devDependency here); the converter itself does not use it.
  */
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
@@ -14,8 +15,6 @@ import {gzipSync} from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tfmot from 'tfjs-model-optimization';
-
-import {accuracyOf, runSamples} from '../bench/litert.js';
 
 export const NUM_TRAIN = 8000;
 export const NUM_TEST = 2000;
@@ -131,8 +130,6 @@ export interface CheckedFile {
 export async function convertAndRun(specs: FileSpec[], outDir: string, digits: Digits): Promise<CheckedFile[]> {
   rmSync(outDir, {recursive: true, force: true});
   mkdirSync(outDir, {recursive: true});
-  const testXs = digits.test.xs.dataSync() as Float32Array;
-  const testLabels = digits.test.ys.dataSync() as Int32Array;
   const files: CheckedFile[] = [];
   for (const spec of specs) {
     const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(spec.model);
@@ -141,9 +138,9 @@ export async function convertAndRun(specs: FileSpec[], outDir: string, digits: D
     writeFileSync(join(outDir, spec.fileName ?? `${spec.name.replace(/[^a-z0-9]+/gi, '_')}.tflite`), bytes);
     const gzippedBytes = gzipSync(bytes).length;
     const firstGzip = files[0]?.gzippedBytes ?? gzippedBytes;
-    const logits = await runSamples(bytes, testXs, testLabels.length);
+    const liteRtAccuracy = await tfmot.tflite.evaluateAccuracy(bytes, digits.test.xs, digits.test.ys);
     files.push({bytes, mode: converter.mode(), gzippedBytes, gzipGain: `${(firstGzip / gzippedBytes).toFixed(2)}x`,
-      liteRtAccuracy: accuracyOf(logits, testLabels)});
+      liteRtAccuracy});
   }
   return files;
 }
