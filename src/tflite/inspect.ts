@@ -8,53 +8,91 @@ import {builtinOperatorName} from './builtin_operators.js';
 import {readModel} from './reader.js';
 import {activationName, BuiltinOptions, Padding, tensorTypeName, UnknownOptions} from './schema.js';
 
-/** An option value with enum codes turned into their names. */
+/**
+ * An option value with enum codes turned into their names.
+ *
+ * @inline
+ */
 export type OptionValue = string|number|boolean|number[];
 
+/** One operator of the summarized subgraph. */
 export interface OperatorSummary {
+  /** Position in the subgraph's execution order. */
   index: number;
   /** e.g. `'CONV_2D'`; `'CUSTOM:<name>'` or `'UNKNOWN(<code>)'` otherwise. */
   opName: string;
+  /** The kernel version its operator code asks the runtime for. */
   version: number;
   /** Tensor indices; -1 is an omitted optional input. */
   inputs: number[];
+  /** Tensor indices. */
   outputs: number[];
   /** The options table's name and fields, enum codes as names (`padding: 'SAME'`). */
   optionsType?: string;
+  /** The option fields by name; empty for an operator without options. */
   options: Record<string, OptionValue>;
 }
 
+/** One tensor of the summarized subgraph. */
 export interface TensorSummary {
+  /** Index in the subgraph's tensors, as operators refer to it. */
   index: number;
+  /** The tensor's name in the file. */
   name: string;
+  /** Static shape; `[]` for a scalar. */
   shape: number[];
   /** e.g. `'INT8'`. */
   type: string;
-  quantization?: {scale: number[], zeroPoint: number[], quantizedDimension: number};
+  /** Quantization parameters (real = (q - zeroPoint) * scale); absent for float tensors. */
+  quantization?: {
+    /** One scale per tensor, or one per channel. */
+    scale: number[],
+    /** One zero point per scale. */
+    zeroPoint: number[],
+    /** The axis per-channel parameters run along (0 per tensor). */
+    quantizedDimension: number,
+  };
+  /** Index into the file's buffers; 0 (the empty buffer) for tensors computed at run time. */
   buffer: number;
   /** Bytes of constant data (0 for activations). */
   bufferBytes: number;
 }
 
+/**
+ * What {@link inspect} returns: a .tflite file's header and one subgraph's
+ * tensors and operators, as plain data.
+ */
 export interface ModelSummary {
+  /** The schema version (3 for current files). */
   version: number;
+  /** The file's description string (e.g. the converter that wrote it). */
   description: string;
+  /** Size of the file. */
   fileBytes: number;
+  /** Subgraphs in the file. */
   subgraphCount: number;
   /** The summarized subgraph. */
   subgraphIndex: number;
+  /** Its name, often empty. */
   subgraphName: string;
+  /** Tensor indices of the subgraph's inputs. */
   inputs: number[];
+  /** Tensor indices of the subgraph's outputs. */
   outputs: number[];
+  /** Keys of the model's signature defs (e.g. `'serving_default'`). */
   signatureKeys: string[];
+  /** Operators in execution order. */
   operators: OperatorSummary[];
+  /** All tensors of the subgraph. */
   tensors: TensorSummary[];
   /** Sum of all buffers' data (the weights), in bytes. */
   totalBufferBytes: number;
 }
 
 /**
- * Summarizes one subgraph of a .tflite file.
+ * Summarizes one subgraph of a .tflite file: what the exporter wrote, for
+ * debugging and the CLI's `inspect` command (like TFLite's
+ * tf.lite.experimental.Analyzer, but as data).
  *
  * @param bytes The file.
  * @param subgraphIndex Which subgraph (0, the main one, by default).
