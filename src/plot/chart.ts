@@ -9,7 +9,9 @@ import {ValueError} from '../errors.js';
 
 /** One named series of points. */
 export interface Series {
+  /** Shown in the legend. */
   name: string;
+  /** `[x, y]` pairs, finite numbers; a line chart joins them in this order. */
   points: ReadonlyArray<readonly [number, number]>;
   /** A label written next to each point (same length as points), e.g. the model's name. */
   labels?: readonly string[];
@@ -17,9 +19,13 @@ export interface Series {
 
 /** What to draw: series, titles and optional fixed axis ranges. */
 export interface ChartSpec {
+  /** The series to draw, each in its own color. */
   series: readonly Series[];
+  /** Bold title above the chart. */
   title?: string;
+  /** Label under the x axis. */
   xLabel?: string;
+  /** Label beside the y axis. */
   yLabel?: string;
   /** [min, max] of the x axis; default: the data range, widened to round ticks. */
   xRange?: readonly [number, number];
@@ -27,6 +33,7 @@ export interface ChartSpec {
   yRange?: readonly [number, number];
   /** Pixels; default 560 x 320. */
   width?: number;
+  /** Pixels; default 320. */
   height?: number;
 }
 
