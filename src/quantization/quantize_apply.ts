@@ -329,5 +329,12 @@ export function quantizeModel(model: tfl.LayersModel): tfl.LayersModel {
       quantizeRole(a?.inner ?? node.layer);
     }
   }
-  return quantizeApply(quantizeAnnotateModel(model));
+  // The annotated copy is only a step: dispose it, or the weights of its
+  // cloned inner layers stay allocated (4 tensors for the tutorial CNN).
+  const annotated = quantizeAnnotateModel(model);
+  try {
+    return quantizeApply(annotated);
+  } finally {
+    annotated.dispose();
+  }
 }

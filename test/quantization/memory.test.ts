@@ -59,6 +59,17 @@ describe('QAT memory', () => {
     tf.dispose([xs, targets]);
   });
 
+  it('quantizeModel, a fit and dispose leave no tensors behind', async () => {
+    const model = tfmot.data.mnistTutorialModel({seed: 8});
+    const before = tf.memory().numTensors;
+    const qat = tfmot.quantization.quantizeModel(model);
+    qat.compile({optimizer: 'adam', loss: tfmot.data.categoricalCrossentropyFromLogits});
+    await qat.fit(mnist.train.xs, ys, {epochs: 1, batchSize: 64, verbose: 0});
+    qat.dispose();  // also disposes its 'adam' optimizer, which it owns
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it('predict and evaluate in a loop do not grow numTensors', async () => {
     const qat = tfmot.quantization.quantizeModel(tfmot.data.mnistTutorialModel({seed: 7}));
     qat.compile({optimizer: 'adam', loss: tfmot.data.categoricalCrossentropyFromLogits,
