@@ -30,15 +30,30 @@ export type TfliteTypedArray = Float32Array|Int32Array|Uint8Array|BigInt64Array|
 
 /** One input or output tensor, as Python's `get_input_details()` describes it. */
 export interface TensorDetails {
+  /** The tensor's name in the file. */
   name: string;
   /** The tensor's index in the model: what `setTensor` and `getTensor` take. */
   index: number;
+  /** Static shape, batch first. */
   shape: number[];
+  /** Element type: which typed array `setTensor` takes and `getTensor` returns. */
   dtype: TfliteDType;
   /** Per-tensor parameters, `real = scale * (q - zeroPoint)`; both 0 when not quantized or per-channel. */
-  quantization: {scale: number, zeroPoint: number};
+  quantization: {
+    /** Real value of one quantized step. */
+    scale: number,
+    /** Quantized value of real 0. */
+    zeroPoint: number,
+  };
   /** All of the file's parameters (empty arrays when not quantized). */
-  quantizationParameters: {scales: number[], zeroPoints: number[], quantizedDimension: number};
+  quantizationParameters: {
+    /** One per tensor, or one per channel. */
+    scales: number[],
+    /** One per scale. */
+    zeroPoints: number[],
+    /** The channel axis when per-channel, else 0. */
+    quantizedDimension: number,
+  };
 }
 
 /** Options of `Interpreter.create`. */
@@ -50,6 +65,8 @@ export interface InterpreterOptions {
 /** LiteRT printed ERROR lines: it reports models that fail to prepare or run this way instead of throwing. */
 export class LiteRtError extends Error {
   /**
+   * Made by `Interpreter.create` and `invoke`.
+   *
    * @param message What failed, followed by the log.
    * @param log What the runtime printed during the failed call.
    */
@@ -96,7 +113,12 @@ export class Interpreter {
     }
     const numThreads = checkInteger(options.numThreads ?? 1, 'Interpreter.create: options.numThreads');
     const start = logLength();
-    const session = await openSession(modelContent, numThreads);
+    let session: LiteRtSession;
+    try {
+      session = await openSession(modelContent, numThreads);
+    } catch (e) {
+      throw new Error(`Interpreter.create: ${e instanceof Error ? e.message : String(e)}`);
+    }
     try {
       throwOnErrors('Interpreter.create', logSince(start));
       const model = readModel(modelContent);
