@@ -22,7 +22,10 @@ import {checkModel} from './validate.js';
 const MIN_FILE_BYTES = 16;
 
 /**
- * Parses a .tflite file.
+ * Parses a .tflite file into plain objects: `Model` holds the tables of
+ * TFLite's tflite_schema.fbs that this library models, field names in
+ * camelCase and enum fields as their numeric codes (src/tflite/schema.ts).
+ * `inspect` gives a readable summary instead.
  *
  * Returns the canonical form `writeModel` accepts: optional fields are
  * present only when the file has them (`isVariable` only when true), scalar

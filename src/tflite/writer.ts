@@ -35,7 +35,11 @@ const SPARSE_INDEX_INT32_VECTOR = 1;
 const DIMENSION_TYPE = {DENSE: 0, SPARSE_CSR: 1} as const;
 
 /**
- * Serializes `model` to the bytes of a .tflite file (identifier "TFL3").
+ * Serializes `model` to the bytes of a .tflite file (identifier "TFL3"): the
+ * inverse of {@link readModel}, for editing a file as plain objects.
+ * `Model` holds the tables of TFLite's tflite_schema.fbs that this library
+ * models, field names in camelCase and enum fields as their numeric codes
+ * (src/tflite/schema.ts).
  *
  * The model is checked first (indices in range, buffer 0 the empty sentinel,
  * constant data sized by shape and type, options matching their operator);
@@ -54,11 +58,9 @@ const DIMENSION_TYPE = {DENSE: 0, SPARSE_CSR: 1} as const;
  *
  * @example
  * ```ts
- * const b = new ModelBuilder('relu');
- * const x = b.tensor({name: 'x', shape: [1, 4], type: TensorType.FLOAT32});
- * const y = b.tensor({name: 'y', shape: [1, 4], type: TensorType.FLOAT32});
- * b.operator('RELU', 1, [x], [y]);
- * fs.writeFileSync('relu.tflite', writeModel(b.build([x], [y])));
+ * const model = tfmot.tflite.readModel(fs.readFileSync('model.tflite'));
+ * model.description = 'fine-tuned';
+ * fs.writeFileSync('model.tflite', tfmot.tflite.writeModel(model));
  * ```
  */
 export function writeModel(model: Model): Uint8Array {
