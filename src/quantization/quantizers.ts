@@ -10,7 +10,6 @@ import {ValueError} from '../errors.js';
 import {fakeQuantWithRanges} from './fake_quant_ops.js';
 import {wasmMinMax} from './wasm/fake_quant_kernel.js';
 
-/** @inline */
 type LayerVariable = tfl.LayerVariable;
 
 /** The layer that owns a quantizer's variables (QuantizeWrapper, QuantizeLayer). */
