@@ -44,7 +44,7 @@ async function sizeRows(): Promise<BenchRow[]> {
   const qat = tfmot.quantization.quantizeModel(model);
   compileTutorial(qat);
   await qat.fit(train.xs, labels, {epochs: 1, batchSize: 32, verbose: 0});
-  const calibration = tf.split(tf.slice(train.xs, 0, 200), 200);
+  const calibration = tf.tidy(() => tf.split(tf.slice(train.xs, 0, 200), 200));
   try {
     const files: Array<[string, Uint8Array]> = [
       ['float32', await convert(model)],

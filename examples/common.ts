@@ -91,7 +91,7 @@ export const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
 
 /** The first `n` training digits, one tensor each: a representative dataset for int8 calibration. */
 export function calibrationSamples(digits: Digits, n: number): tf.Tensor[] {
-  return tf.split(tf.slice(digits.train.xs, 0, n), n);
+  return tf.tidy(() => tf.split(tf.slice(digits.train.xs, 0, n), n));
 }
 
 type Converter = tfmot.tflite.TFLiteConverter;

@@ -75,7 +75,9 @@ function chart(spec: ChartSpec, lines: boolean): string {
     const color = COLORS[i % COLORS.length];
     const coords = s.points.map(([x, y]) => `${f(px(x))},${f(py(y))}`);
     if (lines && coords.length > 1) {
-      parts.push(`<polyline points="${coords.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+      // Dashes tell apart series that lie on top of each other.
+      const dash = ['', ' stroke-dasharray="7 4"', ' stroke-dasharray="2 3"'][i % 3];
+      parts.push(`<polyline points="${coords.join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
     }
     s.points.forEach(([x, y], j) => {
       parts.push(`<circle cx="${f(px(x))}" cy="${f(py(y))}" r="${lines ? 2.5 : 4}" fill="${color}"/>`);
