@@ -31,6 +31,7 @@ export class PruningSummaries extends tfl.Callback {
   private writer: SummaryWriter|null = null;
   private batches = 0;
 
+  /** @throws ValueError if `logDir` is not a non-empty path or `updateFreq` is not 'epoch' or an integer >= 1. */
   constructor(args: PruningSummariesArgs) {
     super();
     if (typeof args?.logDir !== 'string' || args.logDir.length === 0) {
@@ -41,10 +42,12 @@ export class PruningSummaries extends tfl.Callback {
         checkInteger(args.updateFreq, 'PruningSummaries: updateFreq', 1);
   }
 
+  /** Opens the event file in `logDir` (tfjs-node's writer when that backend is active). */
   override async onTrainBegin(): Promise<void> {
     this.writer = await createSummaryWriter(this.logDir);
   }
 
+  /** Logs every `updateFreq` batches when it is a number. */
   override async onBatchEnd(): Promise<void> {
     this.batches++;
     if (typeof this.updateFreq === 'number' && this.batches % this.updateFreq === 0) {
@@ -52,11 +55,13 @@ export class PruningSummaries extends tfl.Callback {
     }
   }
 
+  /** Logs sparsity and threshold per pruned weight and flushes the file. */
   override async onEpochEnd(): Promise<void> {
     this.log();
     await this.writer?.flush();
   }
 
+  /** Closes the event file. */
   override async onTrainEnd(): Promise<void> {
     await this.writer?.close();
     this.writer = null;

@@ -20,16 +20,19 @@ export class UpdatePruningStep extends tfl.Callback {
   private wrappers: PruneLowMagnitude[] = [];
   private step = -1;
 
+  /** Finds the model's pruning wrappers and resumes from their stored step. */
   override async onTrainBegin(): Promise<void> {
     this.wrappers = pruningWrappers(this.model as tfl.LayersModel);
     this.step = storedStep(this.wrappers);
   }
 
+  /** Advances the step; wrappers whose schedule says so recompute their masks. */
   override async onBatchBegin(): Promise<void> {
     this.step++;
     updatePruningStep(this.wrappers, this.step);
   }
 
+  /** Re-applies the masks, since the optimizer step may have moved pruned weights off zero. */
   override async onBatchEnd(): Promise<void> {
     for (const w of this.wrappers) {
       w.applyMasks();

@@ -16,17 +16,25 @@ import {convertToFloat16, IoType, quantizeDynamicRange, quantizeFullInteger} fro
 import {toSchemaModel} from './serialize.js';
 import {writeModel} from './writer.js';
 
-/** `tf.lite.Optimize`. */
-export const Optimize = {DEFAULT: 'DEFAULT'} as const;
+/** `tf.lite.Optimize`: put in `converter.optimizations` to quantize. */
+export const Optimize = {
+  /** Quantize: dynamic range, float16 or full integer, depending on the other settings (see `mode()`). */
+  DEFAULT: 'DEFAULT',
+} as const;
+/** A key of {@link Optimize}. */
 export type OptimizeName = keyof typeof Optimize;
 
 /** `tf.lite.OpsSet`: which kernels the file may use. */
 export const OpsSet = {
+  /** Any builtin kernel (the default); quantized files may keep float ops. */
   TFLITE_BUILTINS: 'TFLITE_BUILTINS',
+  /** Integer kernels only: conversion fails rather than leave a float op (for int8-only accelerators). */
   TFLITE_BUILTINS_INT8: 'TFLITE_BUILTINS_INT8',
+  /** 16x8 mode: int16 activations, int8 weights, for accuracy closer to float. */
   EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8:
       'EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8',
 } as const;
+/** A key of {@link OpsSet}. */
 export type OpsSetName = keyof typeof OpsSet;
 
 const VALID_IO_TYPES: readonly IoType[] = ['float32', 'int8', 'uint8', 'int16'];
@@ -53,8 +61,13 @@ export class TFLiteConverter {
    * models). The converter does not dispose the tensors it is given.
    */
   representativeDataset?: RepresentativeDataset;
-  targetSpec: {supportedOps: OpsSetName[], supportedTypes: Array<'float16'>} =
-      {supportedOps: ['TFLITE_BUILTINS'], supportedTypes: []};
+  /** `converter.target_spec`: the kernels and types the target runtime supports. */
+  targetSpec: {
+    /** Which op sets the file may use; see {@link OpsSet}. */
+    supportedOps: OpsSetName[],
+    /** `['float16']` with `Optimize.DEFAULT` stores float16 weights. */
+    supportedTypes: Array<'float16'>,
+  } = {supportedOps: ['TFLITE_BUILTINS'], supportedTypes: []};
   /** Type of the model's inputs in full-integer modes (float32 adds a QUANTIZE op). */
   inferenceInputType: IoType = 'float32';
   /** Type of the model's outputs in full-integer modes (float32 adds a DEQUANTIZE op). */

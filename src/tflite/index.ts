@@ -1,4 +1,17 @@
-/** `tfmot.tflite`: the TFLite exporter (Python's tf.lite.TFLiteConverter) and file tools. */
+/**
+ * `tfmot.tflite`: the TFLite exporter (Python's `tf.lite.TFLiteConverter`),
+ * the `Interpreter` that runs files in LiteRT.js, and tools that read files
+ * back (`inspect`, `formatSummary`, `readModel`).
+ *
+ * ```ts
+ * const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(model);
+ * converter.optimizations = [tfmot.tflite.Optimize.DEFAULT];
+ * const bytes = await converter.convert();
+ * const accuracy = await tfmot.tflite.evaluateAccuracy(bytes, testXs, testLabels);
+ * ```
+ *
+ * @packageDocumentation
+ */
 export {OpsSet, Optimize, TFLiteConverter} from './converter.js';
 export type {ConversionMode, ConversionProgress, OpsSetName, OptimizeName} from './converter.js';
 export type {ProgressCallback, RepresentativeDataset, RepresentativeSample} from './calibration.js';
