@@ -12,6 +12,7 @@ import {backendSpeed} from './backend_speed.js';
 import {clusteringOverhead} from './clustering.js';
 import {pruningBench} from './pruning.js';
 import {qatOverhead} from './qat_overhead.js';
+import {updateReadme} from './readme_summary.js';
 import {BenchSection, machineInfo, renderReport, renderTable} from './report.js';
 import {tfliteExport} from './tflite_export.js';
 
@@ -29,6 +30,7 @@ const BENCHMARKS: Benchmark[] = [
 ];
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
 function gitCommit(): string | null {
   try {
@@ -53,8 +55,10 @@ async function main(): Promise<void> {
   }
   const machine = machineInfo('wasm (QAT, pruning and clustering overhead, TFLite export); wasm, cpu and ' +
       'tensorflow if installed (backend speed); LiteRT.js wasm, 1 thread (latencies)', gitCommit());
-  writeFileSync(OUTPUT, renderReport(machine, sections));
-  console.log(`Wrote ${OUTPUT} in ${((performance.now() - start) / 1000).toFixed(0)} s total.`);
+  const report = renderReport(machine, sections);
+  writeFileSync(OUTPUT, report);
+  updateReadme(README, report);
+  console.log(`Wrote ${OUTPUT} and README.md's benchmark table in ${((performance.now() - start) / 1000).toFixed(0)} s total.`);
 }
 
 await main();

@@ -17,6 +17,8 @@ export type {ConversionMode, ConversionProgress, OpsSetName, OptimizeName} from 
 export type {ProgressCallback, RepresentativeDataset, RepresentativeSample} from './calibration.js';
 export type {IoType} from './quantize_ir.js';
 export {CONVERTIBLE_LAYERS} from './lower_layers.js';
+export {TFLITE_OPERATORS} from './ir.js';
+export type {IrOpType as TfliteOperatorName} from './ir.js';
 export {formatSummary, inspect} from './inspect.js';
 export {evaluateAccuracy, Interpreter, LiteRtError} from './interpreter.js';
 export type {InterpreterOptions, TensorDetails, TfliteDType, TfliteTypedArray} from './interpreter.js';

@@ -5,11 +5,19 @@
  * turns it into schema objects.
  */
 
-/** The TFLite builtin operators the converter emits. */
-export type IrOpType =
-    'ADD'|'AVERAGE_POOL_2D'|'CONCATENATION'|'CONV_2D'|'DEPTHWISE_CONV_2D'|'DEQUANTIZE'|
-    'FULLY_CONNECTED'|'LOGISTIC'|'MAX_POOL_2D'|'MEAN'|'MUL'|'PAD'|'QUANTIZE'|'REDUCE_MAX'|
-    'RELU'|'RELU6'|'RESHAPE'|'SOFTMAX'|'TANH';
+/**
+ * The TFLite builtin operators the converter can write (each in float32 and
+ * the quantized modes); a file holds only these, so any runtime that has
+ * them runs it.
+ */
+export const TFLITE_OPERATORS = [
+  'ADD', 'AVERAGE_POOL_2D', 'CONCATENATION', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'DEQUANTIZE',
+  'FULLY_CONNECTED', 'LOGISTIC', 'MAX_POOL_2D', 'MEAN', 'MUL', 'PAD', 'QUANTIZE', 'REDUCE_MAX',
+  'RELU', 'RELU6', 'RESHAPE', 'SOFTMAX', 'TANH',
+] as const;
+
+/** One of {@link TFLITE_OPERATORS}. */
+export type IrOpType = typeof TFLITE_OPERATORS[number];
 
 /** Activations TFLite fuses into the op that produces a tensor. */
 export type FusedActivation = 'NONE'|'RELU'|'RELU6';

@@ -1,6 +1,8 @@
 /**
- * The README's pruning, clustering, collaborative optimization, report,
- * TFLite export and CLI snippets run as written.
+ * The README's code snippets run as written: quick start (QAT, int8 export,
+ * LiteRT check), plot, pruning, clustering, collaborative optimization,
+ * report, TFLite export and CLI. (Its install and npm-script lines are what
+ * CI runs; the notebooks are executed by `npm run notebooks`.)
  *
  * A code block preceded by `<!-- snippet: NAME -->` is executed: ```ts blocks
  * named `group/1`, `group/2`, ... are joined in order into one module (so
@@ -18,6 +20,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
 
+import {README_BEGIN, README_END, readmeBenchmarkTable} from '../../bench/readme_summary.js';
 import {runCli, USAGE} from '../../src/cli/cli.js';
 import * as tfmot from '../../src/index.js';
 
@@ -47,8 +50,10 @@ function moduleOf(group: string): string {
   return parts.map((s) => s.code).join('\n').replaceAll(`'tfjs-model-optimization'`, `'../../src/index.js'`);
 }
 
-const typeOf = (file: string, name: string) =>
-  tfmot.tflite.inspect(new Uint8Array(readFileSync(file))).tensors.find((t) => t.name === name)?.type;
+/** Layer names count up per process (dense_Dense1, dense_Dense2, ...): compare without the count. */
+const uncounted = (name: string) => name.replace(/(Dense|Conv2D)\d+/g, '$1');
+const typeOf = (file: string, name: string) => tfmot.tflite.inspect(new Uint8Array(readFileSync(file))).tensors
+    .find((t) => uncounted(t.name) === uncounted(name))?.type;
 
 describe('README snippets', () => {
   let cwd: string;
@@ -66,8 +71,39 @@ describe('README snippets', () => {
   });
 
   it('has the snippets this test expects', () => {
-    expect(snippets().map((s) => s.name)).toEqual(['optimize/1', 'optimize/2', 'optimize/3', 'optimize/4',
-      'optimize/5', 'export/1', 'export/2', 'export/3', 'optimize/6', 'cli']);
+    expect(snippets().map((s) => s.name)).toEqual(['qat/1', 'qat/2', 'plot/1', 'optimize/1', 'optimize/2',
+      'optimize/3', 'optimize/4', 'optimize/5', 'export/1', 'export/2', 'export/3', 'optimize/6', 'cli']);
+  });
+
+  /** Imports the joined ts blocks of `group` with the temporary directory as cwd; returns what they console.log'ged. */
+  async function runGroup(group: string): Promise<unknown[][]> {
+    const file = join(SNIPPET_DIR, `${group}.ts`);
+    writeFileSync(file, moduleOf(group));
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
+    process.chdir(cwd);
+    try {
+      await import(pathToFileURL(file).href);
+      return [...spy.mock.calls];
+    } finally {
+      process.chdir(startDir);
+      spy.mockRestore();
+    }
+  }
+
+  it('"Quick start" trains, saves, converts and checks the int8 file in LiteRT', async () => {
+    const logged = await runGroup('qat');
+    const accuracy = logged.find(([v]) => typeof v === 'number')?.[0] as number;
+    expect(accuracy).toBeGreaterThan(0.8);  // 2000 digits, 1+1 epochs: about 0.9
+    expect(logged.some(([shape, dtype]) => JSON.stringify(shape) === '[1,28,28,1]' && dtype === 'float32')).toBe(true);
+    expect(typeOf(join(cwd, 'qat_int8.tflite'), 'dense_Dense1/kernel')).toBe('INT8');
+    expect(statSync(join(cwd, 'out/qat_model/model.json')).isFile()).toBe(true);
+  });
+
+  it('"Notebooks" plot snippet prints a table and makes an SVG', async () => {
+    const logged = await runGroup('plot');
+    expect(logged[0][0]).toBe(tfmot.plot.textTable(['file', 'bytes', 'LiteRT accuracy %'],
+        [['float32', 82912, 92.65], ['int8 (QAT)', 22688, 93.30]]));
+    expect(logged[1][0]).toBe(true);
   });
 
   it('"Export to TFLite" runs and writes the files it says', async () => {
@@ -164,6 +200,17 @@ describe('README snippets', () => {
   it('shows the CLI\'s current --help text', () => {
     const block = README.match(/<!-- cli-usage -->\n```text\n([\s\S]*?)```/);
     expect(block?.[1]).toBe(USAGE);
+  });
+
+  it('lists exactly tfmot.tflite.TFLITE_OPERATORS', () => {
+    const block = README.match(/<!-- tflite-operators -->\n([\s\S]*?)\n<!-- \/tflite-operators -->/);
+    expect(block?.[1].split(/,\s*/)).toEqual([...tfmot.tflite.TFLITE_OPERATORS]);
+  });
+
+  it('shows the benchmark ratios of the committed BENCHMARKS.md', () => {
+    const block = README.slice(README.indexOf(README_BEGIN) + README_BEGIN.length + 1, README.indexOf(README_END));
+    // When this fails, run `npm run bench` (it rewrites both).
+    expect(block.trim()).toBe(readmeBenchmarkTable(readFileSync(join(ROOT, 'BENCHMARKS.md'), 'utf8')));
   });
 
   it('lists exactly tfmot.tflite.CONVERTIBLE_LAYERS', () => {
