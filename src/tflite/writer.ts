@@ -35,6 +35,31 @@ const SPARSE_INDEX_INT32_VECTOR = 1;
 const DIMENSION_TYPE = {DENSE: 0, SPARSE_CSR: 1} as const;
 
 /**
+ * Objects already written per builder, by content. Tensors repeat shapes,
+ * names (in signatures), per-channel zero points and whole quantization
+ * parameters (a pooling output shares its input's); a flatbuffer may point to
+ * one copy from many tables, which saves ~200 bytes on a small int8 model.
+ */
+const written = new WeakMap<Builder, Map<string, Offset>>();
+
+function shared(builder: Builder, key: string, create: () => Offset): Offset {
+  let pool = written.get(builder);
+  if (pool == null) {
+    pool = new Map();
+    written.set(builder, pool);
+  }
+  let offset = pool.get(key);
+  if (offset == null) {
+    offset = create();
+    pool.set(key, offset);
+  }
+  return offset;
+}
+
+const sharedInt32Vector = (builder: Builder, values: readonly number[]) =>
+  shared(builder, `i32:${values.join()}`, () => createInt32Vector(builder, values));
+
+/**
  * Serializes `model` to the bytes of a .tflite file (identifier "TFL3"): the
  * inverse of {@link readModel}, for editing a file as plain objects.
  * `Model` holds the tables of TFLite's tflite_schema.fbs that this library
@@ -151,8 +176,8 @@ function writeOperatorCode(builder: Builder, code: OperatorCode): Offset {
 
 function writeSubGraph(builder: Builder, subgraph: SubGraph, index: number): Offset {
   const tensors = createTableVector(builder, subgraph.tensors.map((t) => writeTensor(builder, t)));
-  const inputs = createInt32Vector(builder, subgraph.inputs);
-  const outputs = createInt32Vector(builder, subgraph.outputs);
+  const inputs = sharedInt32Vector(builder, subgraph.inputs);
+  const outputs = sharedInt32Vector(builder, subgraph.outputs);
   const operators = createTableVector(builder,
       subgraph.operators.map((op, i) => writeOperator(builder, op, `subgraphs[${index}].operators[${i}]`)));
   const name = builder.createString(subgraph.name);
@@ -167,11 +192,14 @@ function writeSubGraph(builder: Builder, subgraph: SubGraph, index: number): Off
 }
 
 function writeTensor(builder: Builder, tensor: Tensor): Offset {
-  const shape = createInt32Vector(builder, tensor.shape);
-  const name = builder.createString(tensor.name);
-  const quantization = tensor.quantization == null ? 0 : writeQuantization(builder, tensor.quantization);
+  const shape = sharedInt32Vector(builder, tensor.shape);
+  const name = builder.createSharedString(tensor.name);
+  const q = tensor.quantization;
+  const quantization = q == null ? 0 : shared(builder,
+      `q:${JSON.stringify([q.min, q.max, q.scale, q.zeroPoint, q.quantizedDimension])}`,
+      () => writeQuantization(builder, q));
   const sparsity = tensor.sparsity == null ? 0 : writeSparsity(builder, tensor.sparsity);
-  const shapeSignature = tensor.shapeSignature == null ? 0 : createInt32Vector(builder, tensor.shapeSignature);
+  const shapeSignature = tensor.shapeSignature == null ? 0 : sharedInt32Vector(builder, tensor.shapeSignature);
   const slots = SLOTS.Tensor;
   builder.startObject(fieldCount(slots));
   builder.addFieldOffset(slots.shape, shape, 0);
@@ -188,8 +216,8 @@ function writeTensor(builder: Builder, tensor: Tensor): Offset {
 function writeQuantization(builder: Builder, q: QuantizationParameters): Offset {
   const min = q.min == null ? 0 : createFloat32Vector(builder, q.min);
   const max = q.max == null ? 0 : createFloat32Vector(builder, q.max);
-  const scale = createFloat32Vector(builder, q.scale);
-  const zeroPoint = createInt64Vector(builder, q.zeroPoint);
+  const scale = shared(builder, `f32:${q.scale.join()}`, () => createFloat32Vector(builder, q.scale));
+  const zeroPoint = shared(builder, `i64:${q.zeroPoint.join()}`, () => createInt64Vector(builder, q.zeroPoint));
   const slots = SLOTS.QuantizationParameters;
   builder.startObject(fieldCount(slots));
   builder.addFieldOffset(slots.min, min, 0);
@@ -239,8 +267,8 @@ function writeDimensionMetadata(builder: Builder, dim: DimensionMetadata): Offse
 }
 
 function writeOperator(builder: Builder, op: Operator, where: string): Offset {
-  const inputs = createInt32Vector(builder, op.inputs);
-  const outputs = createInt32Vector(builder, op.outputs);
+  const inputs = sharedInt32Vector(builder, op.inputs);
+  const outputs = sharedInt32Vector(builder, op.outputs);
   const options = op.builtinOptions == null ? null : writeBuiltinOptions(builder, op.builtinOptions, where);
   const slots = SLOTS.Operator;
   builder.startObject(fieldCount(slots));
@@ -255,7 +283,7 @@ function writeOperator(builder: Builder, op: Operator, where: string): Offset {
 }
 
 function writeTensorMap(builder: Builder, map: TensorMap): Offset {
-  const name = builder.createString(map.name);
+  const name = builder.createSharedString(map.name);
   builder.startObject(fieldCount(SLOTS.TensorMap));
   builder.addFieldOffset(SLOTS.TensorMap.name, name, 0);
   builder.addFieldInt32(SLOTS.TensorMap.tensor_index, map.tensorIndex, 0);

@@ -116,6 +116,34 @@ describe('byte layout', () => {
   });
 });
 
+describe('shared objects', () => {
+  it('writes a repeated shape, name and quantization once, and each tensor reads them back', () => {
+    const w = denseWeights(4, 6, 1);
+    const model = int8DenseModel(w, int8DenseParams(w, [-1, 1], [-2, 2]), false);
+    const [first] = model.subgraphs[0].tensors;
+    const copies = (n: number): Model => {
+      const m = structuredClone(model);
+      for (let i = 0; i < n; i++) {
+        m.subgraphs[0].tensors.push({...structuredClone(first), buffer: 0});
+      }
+      return m;
+    };
+    const one = writeModel(copies(1)), three = writeModel(copies(3));
+    expect(readModel(three)).toStrictEqual(copies(3));
+    // Two more identical tensors cost only their tables (~30 bytes each),
+    // not another shape, name, scale and zero point vector each.
+    const raw = new RawModel(three);
+    const [subgraph] = raw.tables(raw.root, SLOTS.Model.subgraphs);
+    const tensors = raw.tables(subgraph, SLOTS.SubGraph.tensors);
+    const last = tensors.length - 1;
+    for (const slot of [SLOTS.Tensor.shape, SLOTS.Tensor.name, SLOTS.Tensor.quantization]) {
+      const target = (t: number) => raw.bb.__indirect(raw.field(t, slot));
+      expect(target(tensors[last]), `slot ${slot}`).toBe(target(tensors[last - 1]));
+    }
+    expect(three.length - one.length).toBeLessThanOrEqual(2 * 40);
+  });
+});
+
 describe('writeModel rejects inconsistent models with a ValueError naming the element', () => {
   const cases: Array<[string, (m: Model) => void, RegExp]> = [
     ['a non-empty buffer 0', (m) => m.buffers[0] = {data: new Uint8Array(4)},
