@@ -1,7 +1,7 @@
 // Executes the tslab notebooks headlessly with Jupyter (Debian's python3-nbclient
 // and jupyter-client; see README "Notebooks") and fails on any cell error.
 //
-// usage: node scripts/run_notebooks.mjs [--out DIR] [--no-rich-check] [NOTEBOOK...]
+// usage: node scripts/run_notebooks.mjs [--out DIR] [--timeout SECONDS_PER_CELL] [--no-rich-check] [NOTEBOOK...]
 // Default: every examples/notebooks/*.ipynb, executed copies in build/notebooks/.
 // Needs the built package (npm run build): notebooks import it by name, as users do.
 import {spawnSync} from 'node:child_process';
@@ -16,7 +16,8 @@ const flag = (name) => {
   return i < 0 ? undefined : args.splice(i, 2)[1];
 };
 const outDir = resolve(flag('--out') ?? join(root, 'build', 'notebooks'));
-const passThrough = args.filter((a) => a.startsWith('--'));
+const timeout = flag('--timeout');  // seconds per cell
+const passThrough = [...args.filter((a) => a.startsWith('--')), ...(timeout ? ['--timeout', timeout] : [])];
 let notebooks = args.filter((a) => !a.startsWith('--')).map((a) => resolve(a));
 if (notebooks.length === 0) {
   const dir = join(root, 'examples', 'notebooks');

@@ -12,8 +12,8 @@ import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 
 const hasJupyter = spawnSync('/usr/bin/python3', ['-c', 'import nbclient, jupyter_client'], {stdio: 'ignore'}).status === 0;
-// CI installs Jupyter and sets CI_NOTEBOOKS=1, so there a missing Jupyter fails instead of skipping.
-const run = hasJupyter || process.env.CI_NOTEBOOKS === '1';
+// .ci/run installs Jupyter and sets TFMOT_CI_TOOLS=1, so there a missing Jupyter fails instead of skipping.
+const run = hasJupyter || process.env.TFMOT_CI_TOOLS === '1';
 const fixture = (name: string) => join('test', 'notebooks', 'fixtures', `${name}.ipynb`);
 const out = mkdtempSync(join(tmpdir(), 'notebooks-'));
 afterAll(() => rmSync(out, {recursive: true, force: true}));
