@@ -63,10 +63,12 @@ export function compileForLogits(model: tfl.LayersModel, learningRate?: number):
   });
 }
 
-/** fit() on the training digits, silently. */
+/** fit() on the training digits, with a progress line per epoch (a live bar in a terminal) headed `label`. */
 export async function fitDigits(model: tfl.LayersModel, digits: Digits, epochs: number,
-    {batchSize = 32, callbacks = []}: {batchSize?: number, callbacks?: tfl.Callback[]} = {}): Promise<void> {
-  await model.fit(digits.train.xs, digits.trainYs, {epochs, batchSize, verbose: 0, callbacks});
+    {batchSize = 32, callbacks = [], label}: {batchSize?: number, callbacks?: tfl.Callback[], label?: string} = {},
+): Promise<void> {
+  await model.fit(digits.train.xs, digits.trainYs,
+      {epochs, batchSize, verbose: 0, callbacks: [...callbacks, new tfmot.callbacks.ProgressBar({label})]});
 }
 
 /** The tutorial CNN (Conv2D 12 -> MaxPool -> Flatten -> Dense 10), compiled and trained at batch 32. */
@@ -74,7 +76,7 @@ export async function trainBaseline(digits: Digits, seed: number, epochs: number
     learningRate?: number): Promise<tfl.LayersModel> {
   const model = tfmot.data.mnistTutorialModel({seed});
   compileForLogits(model, learningRate);
-  await fitDigits(model, digits, epochs);
+  await fitDigits(model, digits, epochs, {label: 'baseline'});
   return model;
 }
 

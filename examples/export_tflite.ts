@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const model = await trainBaseline(digits, SEED, 2);
   const qat = tfmot.quantization.quantizeModel(model);
   compileForLogits(qat);
-  await fitDigits(qat, digits, 1, {callbacks: [new tfmot.callbacks.ProgressBar({label: 'QAT'})]});
+  await fitDigits(qat, digits, 1, {label: 'QAT'});
   console.log(`Trained the float model (2 epochs) and the QAT model (1 epoch) in ${seconds(t0)}`);
 
   // Calibration samples for post-training full-integer quantization: like

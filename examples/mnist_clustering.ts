@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   // (1e-5 there; 1e-4 here over fewer steps). The centroids are trainable.
   t0 = performance.now();
   compileForLogits(clustered, 1e-4);
-  await fitDigits(clustered, digits, 1, {callbacks: [new tfmot.callbacks.ProgressBar()]});
+  await fitDigits(clustered, digits, 1, {label: 'clustered'});
   const clusteredAcc = tfjsAccuracy(clustered, test.xs, test.ys);
   console.log(`Fine-tuned the clustered model: 1 epoch in ${seconds(t0)}, test accuracy ${percent(clusteredAcc)}`);
 

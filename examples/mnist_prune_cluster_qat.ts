@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   console.log(digits.summary);
   const fit = async (model: tfl.LayersModel, epochs: number, callbacks: tfl.Callback[] = []) => {
     const t0 = performance.now();
-    await fitDigits(model, digits, epochs, {callbacks: [...callbacks, new tfmot.callbacks.ProgressBar()]});
+    await fitDigits(model, digits, epochs, {callbacks});
     return seconds(t0);
   };
 

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     compileForLogits(model, 1e-3);
     // Without UpdatePruningStep, fit() throws: the wrappers need the step.
     await fitDigits(model, digits, PRUNING_EPOCHS,
-        {batchSize: PRUNING_BATCH, callbacks: [new sparsity.UpdatePruningStep(), new tfmot.callbacks.ProgressBar()]});
+        {batchSize: PRUNING_BATCH, callbacks: [new sparsity.UpdatePruningStep()]});
   };
 
   t0 = performance.now();
