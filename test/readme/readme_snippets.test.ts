@@ -107,19 +107,8 @@ describe('README snippets', () => {
   });
 
   it('"Export to TFLite" runs and writes the files it says', async () => {
-    const file = join(SNIPPET_DIR, 'export.ts');
-    writeFileSync(file, moduleOf('export'));
-    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
-    let logged: unknown[][] = [];
     const before = tf.memory().numTensors;
-    process.chdir(cwd);
-    try {
-      await import(pathToFileURL(file).href);
-    } finally {
-      process.chdir(startDir);
-      logged = [...spy.mock.calls];
-      spy.mockRestore();
-    }
+    const logged = await runGroup('export');
     // The printed op list is the one the snippet's comment shows.
     expect(logged.some(([v]) => JSON.stringify(v) ===
         JSON.stringify(['CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED']))).toBe(true);
@@ -141,18 +130,7 @@ describe('README snippets', () => {
   });
 
   it('"Pruning", "Clustering", "Collaborative optimization" and "Report" run and print what they say', async () => {
-    const file = join(SNIPPET_DIR, 'optimize.ts');
-    writeFileSync(file, moduleOf('optimize'));
-    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
-    let logged: unknown[][] = [];
-    process.chdir(cwd);
-    try {
-      await import(pathToFileURL(file).href);
-    } finally {
-      process.chdir(startDir);
-      logged = [...spy.mock.calls];
-      spy.mockRestore();
-    }
+    const logged = await runGroup('optimize');
     // The values the snippets' comments show.
     expect(logged.some(([v]) => v === '0.80')).toBe(true);
     expect(logged.some(([a, b]) => a === 10210 && b === 20410)).toBe(true);
