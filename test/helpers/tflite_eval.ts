@@ -48,8 +48,3 @@ export function argmaxRows(values: Float32Array|Int32Array, k: number): number[]
   }
   return out;
 }
-
-/** The file's size and its gzip size (what users compare). */
-export function sizes(bytes: Uint8Array): {raw: number} {
-  return {raw: bytes.length};
-}
