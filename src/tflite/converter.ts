@@ -150,24 +150,22 @@ export class TFLiteConverter {
           `tfmot.callbacks.progressLogger(); received ${describeValue(this.onProgress)}.`);
     }
     const progress = (name: string, done: number, total = 1) => this.onProgress?.({stage: name, done, total});
-    progress('lowering', 0);
-    const graph = stage('lowering', () => lowerModel(this.model));
-    progress('lowering', 1);
+    /** A one-unit stage: reported at its start and end, its errors prefixed with its name. */
+    const step = <T>(name: string, run: () => T): T => {
+      progress(name, 0);
+      const result = stage(name, run);
+      progress(name, 1);
+      return result;
+    };
+    const graph = step('lowering', () => lowerModel(this.model));
     if (mode === 'int8' || mode === 'int16x8') {
       await this.calibrateIfNeeded(graph, progress);
-      progress('quantizing', 0);
-      stage('quantizing', () => quantizeFullInteger(graph, mode === 'int8' ? 'int8' : 'int16',
+      step('quantizing', () => quantizeFullInteger(graph, mode === 'int8' ? 'int8' : 'int16',
           this.inferenceInputType, this.inferenceOutputType));
-      progress('quantizing', 1);
     } else if (mode === 'dynamicRange' || mode === 'float16') {
-      progress('quantizing', 0);
-      (mode === 'float16' ? convertToFloat16 : quantizeDynamicRange)(graph);
-      progress('quantizing', 1);
+      step('quantizing', () => (mode === 'float16' ? convertToFloat16 : quantizeDynamicRange)(graph));
     }
-    progress('writing', 0);
-    const bytes = stage('writing', () => writeModel(toSchemaModel(graph, 'tfjs-model-optimization')));
-    progress('writing', 1);
-    return bytes;
+    return step('writing', () => writeModel(toSchemaModel(graph, 'tfjs-model-optimization')));
   }
 
   private async calibrateIfNeeded(graph: IrGraph,
