@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {checkInteger} from '../src/errors.js';
-import {bar, formatDuration, formatValue, LineWriter, now, ProgressOutputOptions, ResolvedOutput,
+import {bar, etaText, formatDuration, formatValue, LineWriter, now, ProgressOutputOptions, ResolvedOutput,
   resolveOutput} from './progress_output.js';
 
 /** Arguments of {@link ProgressBar}. */
@@ -85,8 +85,7 @@ export class ProgressBar extends tfl.Callback {
       this.linesThisEpoch = next;
     }
     const elapsed = t - this.epochStart;
-    const eta = total != null ? `ETA ${formatDuration(elapsed / done * (total - done))}` : formatDuration(elapsed);
-    this.line.redraw(this.text(done, total, eta, await readLogs(logs)));
+    this.line.redraw(this.text(done, total, etaText(elapsed, done, total), await readLogs(logs)));
   }
 
   /** Prints the epoch's line: batches, time, and fit()'s epoch logs (training, then val_*). */

@@ -3,7 +3,9 @@
  * calibration): the ProgressEvent type, and progressLogger, which prints
  * such events as a bar on a terminal or as a few lines in logs.
  */
-import {bar, checkNumber, formatDuration, LineWriter, now, ProgressOutputOptions, resolveOutput} from './progress_output.js';
+import {
+  bar, checkNumber, etaText, formatDuration, LineWriter, now, ProgressOutputOptions, resolveOutput,
+} from './progress_output.js';
 
 /**
  * One step of long-running work. Each stage starts with `done` 0 and its last
@@ -75,8 +77,6 @@ export function progressLogger(options: ProgressLoggerOptions = {}): (event: Pro
       return;
     }
     lastDraw = t;
-    const eta = Number.isFinite(e.total) && e.done > 0 ?
-        `ETA ${formatDuration(elapsed / e.done * (e.total - e.done))}` : formatDuration(elapsed);
-    line.redraw(text(e, eta, out.tty));
+    line.redraw(text(e, etaText(elapsed, e.done, e.total), out.tty));
   };
 }

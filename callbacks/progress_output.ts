@@ -148,6 +148,12 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** 'ETA 1.52s' from the time `done` units took, or just that time while the total or rate is unknown. */
+export function etaText(elapsedMs: number, done: number, total: number|undefined): string {
+  return total != null && Number.isFinite(total) && done > 0 ?
+      `ETA ${formatDuration(elapsedMs / done * (total - done))}` : formatDuration(elapsedMs);
+}
+
 /** A metric as Keras prints it: 4 decimals, or 4 significant digits in exponent form below 1e-3. */
 export function formatValue(v: number): string {
   return v === 0 || Math.abs(v) >= 1e-3 || !Number.isFinite(v) ? v.toFixed(4) : v.toExponential(4);
