@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url';
 
 import {backendSpeed} from './backend_speed.js';
 import {clusteringOverhead} from './clustering.js';
+import {pcqatSizes} from './pcqat_sizes.js';
 import {pruningBench} from './pruning.js';
 import {qatOverhead} from './qat_overhead.js';
 import {updateReadme} from './readme_summary.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: Benchmark[] = [
   {id: 'tflite_export', run: () => tfliteExport()},
   {id: 'pruning', run: () => pruningBench()},
   {id: 'clustering', run: () => clusteringOverhead('wasm')},
+  {id: 'pcqat_sizes', run: () => pcqatSizes()},
 ];
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     sections.push(section);
     console.log(`${renderTable(section.rows)}\n(${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
-  const machine = machineInfo('wasm (QAT, pruning and clustering overhead, TFLite export); wasm, cpu and ' +
+  const machine = machineInfo('wasm (QAT, pruning and clustering overhead, TFLite export, PCQAT sizes); wasm, cpu and ' +
       'tensorflow if installed (backend speed); LiteRT.js wasm, 1 thread (latencies)', gitCommit());
   const report = renderReport(machine, sections);
   writeFileSync(OUTPUT, report);

@@ -2,11 +2,14 @@
  * Collaborative optimization end to end (the issue's PCQAT acceptance test):
  * prune 50% -> cluster 8 per channel (kmeans++, sparsity preserved) -> QAT
  * keeping both -> int8 TFLite, which keeps the zeros and the clusters.
+ * Two pruning structures from one float baseline: TFMOT tutorial's
+ * unstructured pruning, and blocks of 4 consecutive input weights per output
+ * (TFLite's 1x4 block-sparse layout), whose zero runs deflate far better.
  */
 import {gzipSync} from 'node:zlib';
 
 import * as tfl from '@tensorflow/tfjs-layers';
-import {describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {TensorType} from '../../src/tflite/schema.js';
@@ -15,18 +18,26 @@ import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 
 describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
   const mnist = useMnist({numTrain: 8000, numTest: 2000, seed: 51});
+  let model: tfl.LayersModel;
+  let floatAcc: number;
+  let baselineGzipped: number;
 
-  it('keeps sparsity and <= 8 int8 values per channel, accuracy, and gzips >= 10x', async () => {
-    const fit = (m: tfl.LayersModel, epochs: number, callbacks: tfl.Callback[] = []) =>
-      m.fit(mnist.data.train.xs, mnist.trainLabels, {epochs, batchSize: 32, shuffle: false, verbose: 0, callbacks});
-    const model = tfmot.data.mnistTutorialModel({seed: 51});
+  const fit = (m: tfl.LayersModel, epochs: number, callbacks: tfl.Callback[] = []) =>
+    m.fit(mnist.data.train.xs, mnist.trainLabels, {epochs, batchSize: 32, shuffle: false, verbose: 0, callbacks});
+
+  beforeAll(async () => {
+    model = tfmot.data.mnistTutorialModel({seed: 51});
     compileForLogits(model);
     await fit(model, 3);
-    const floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
+    floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
+    baselineGzipped = gzipSync(await tfmot.tflite.TFLiteConverter.fromLayersModel(model).convert()).length;
+  });
+  afterAll(() => model.dispose());
 
-    const pruned = tfmot.sparsity.pruneLowMagnitude(model, {
-      pruningSchedule: new tfmot.sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0}),
-    });
+  /** Runs the pipeline from the shared baseline; returns the int8 file. */
+  async function pcqatFile(blockSize: [number, number]): Promise<Uint8Array> {
+    const pruned = tfmot.sparsity.pruneLowMagnitude(model, {blockSize,
+      pruningSchedule: new tfmot.sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0})});
     compileForLogits(pruned);
     await fit(pruned, 1, [new tfmot.sparsity.UpdatePruningStep()]);
     const prunedModel = tfmot.sparsity.stripPruning(pruned);
@@ -46,12 +57,21 @@ describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
     const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(pcqat);
     converter.optimizations = ['DEFAULT'];
     const bytes = await converter.convert();
+    for (const m of [pruned, prunedModel, clustered, clusteredModel, pcqat]) {
+      m.dispose();
+    }
+    return bytes;
+  }
+
+  /** Asserts the issue's file properties and accuracy; returns the gzip ratio to the baseline. */
+  async function checkFile(bytes: Uint8Array, label: string): Promise<number> {
     const model8 = tfmot.tflite.readModel(bytes);
     const graph = model8.subgraphs[0];
-    for (const t of graph.tensors.filter((t) => t.type === TensorType.INT8 && t.buffer > 0)) {
-      const q = new Int8Array(model8.buffers[t.buffer].data.buffer.slice(
-          model8.buffers[t.buffer].data.byteOffset,
-          model8.buffers[t.buffer].data.byteOffset + model8.buffers[t.buffer].data.byteLength));
+    const kernels = graph.tensors.filter((t) => t.type === TensorType.INT8 && t.buffer > 0);
+    expect(kernels.length).toBe(2);
+    for (const t of kernels) {
+      const data = model8.buffers[t.buffer].data;
+      const q = new Int8Array(data.buffer, data.byteOffset, data.byteLength);
       const zeros = q.filter((v) => v === 0).length / q.length;
       expect(zeros, `${t.name} sparsity`).toBeGreaterThanOrEqual(0.5 - 0.005);
       // Output channels lie along dimension 0 of CONV_2D and FULLY_CONNECTED weights.
@@ -62,16 +82,31 @@ describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
             .toBeLessThanOrEqual(8);
       }
     }
-    const baseline = await tfmot.tflite.TFLiteConverter.fromLayersModel(model).convert();
-    const ratio = gzipSync(baseline).length / gzipSync(bytes).length;
+    const gzipped = gzipSync(bytes).length;
     const lite = await runLiteRt(bytes, mnist.data.test.xs);
     const testLabels = Array.from(mnist.data.test.ys.dataSync());
     const liteAcc = argmaxRows(lite, 10).filter((c, i) => c === testLabels[i]).length / testLabels.length;
-    console.log(`float ${(100 * floatAcc).toFixed(2)}%, PCQAT int8 in LiteRT ${(100 * liteAcc).toFixed(2)}%, ` +
-        `gzip ${gzipSync(baseline).length} B -> ${gzipSync(bytes).length} B (${ratio.toFixed(1)}x)`);
+    console.log(`${label}: float ${(100 * floatAcc).toFixed(2)}%, PCQAT int8 in LiteRT ${(100 * liteAcc).toFixed(2)}%, ` +
+        `gzip ${baselineGzipped} B -> ${gzipped} B (${(baselineGzipped / gzipped).toFixed(1)}x)`);
     expect(liteAcc).toBeGreaterThanOrEqual(floatAcc - 0.015);
-    // Measured 9.5x (the int8 dense kernel alone gzips to ~6.6 KB, 20% over
-    // its order-0 entropy); the issue's goal is 10x, not reached at 50% sparsity.
+    return baselineGzipped / gzipped;
+  }
+
+  it('blocks of 4 input weights: keeps sparsity and <= 8 int8 values per channel, accuracy, and gzips >= 10x',
+      async () => {
+        // [rows, cols] of the kernel seen as inputs x outputs: 4 consecutive
+        // inputs of one output, contiguous in TFLite's [out, in] weights.
+        const ratio = await checkFile(await pcqatFile([4, 1]), 'blocks of 4');
+        // Measured 10.7x-11.6x over 7 seeds: a run of 4 or more zeros costs
+        // deflate a few bits, where scattered zeros cost about a bit apiece.
+        expect(ratio).toBeGreaterThanOrEqual(10);
+      });
+
+  it('unstructured (the TFMOT tutorial recipe): the same properties, and gzips >= 9x', async () => {
+    const ratio = await checkFile(await pcqatFile([1, 1]), 'unstructured');
+    // Measured 9.1x-10.4x over 7 seeds (9.7x with this one): the int8 dense
+    // kernel alone gzips about 20% above its order-0 entropy, as deflate's
+    // matches do not pay on scattered zeros.
     expect(ratio).toBeGreaterThanOrEqual(9);
   });
 });
