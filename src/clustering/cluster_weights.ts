@@ -182,9 +182,12 @@ export class ClusterWeights extends OptimizationWrapper {
       const w = this.variable(slot.attr).read();
       const perChannel = this.params.clusterPerChannel;
       const rows = tf.tidy(() => channelView(w, perChannel).arraySync());
+      // The random stream depends on the seed and the weights, not on the
+      // layer's name: auto names count up per process, and the same model
+      // clustered with the same seed must get the same centroids.
       const centroids = rows.map((row, c) => initCentroids(row, this.params.numberOfClusters, {
         method: this.params.clusterCentroidsInit, preserveSparsity: this.params.preserveSparsity,
-        seed: `${this.params.seed}:${this.name}:${slot.attr}:${c}`,
+        seed: `${this.params.seed}:${slot.attr}:${c}:${fingerprint(row)}`,
       }));
       tf.tidy(() => {
         slot.centroids.write(tf.tensor2d(centroids));
@@ -236,3 +239,13 @@ export class ClusterWeights extends OptimizationWrapper {
   }
 }
 tf.serialization.registerClass(ClusterWeights, 'Tfmot');
+
+/** FNV-1a hash of the values' float32 bits: tells weight vectors apart for seeding. */
+function fingerprint(values: number[]): string {
+  const bits = new Uint32Array(Float32Array.from(values).buffer);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bits.length; i++) {
+    hash = Math.imul(hash ^ bits[i], 0x01000193) >>> 0;
+  }
+  return hash.toString(16);
+}

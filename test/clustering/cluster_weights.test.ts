@@ -222,6 +222,28 @@ describe('training', () => {
   });
 });
 
+describe('seeding', () => {
+  it('the same weights and seed give the same centroids, whatever the layers are named', () => {
+    // Each build auto-names its layers anew (dense_Dense1, dense_Dense3, ...).
+    const build = () => tfl.sequential({layers: [
+      tfl.layers.dense({units: 6, inputShape: [5], kernelInitializer: seeded(8)}),
+      tfl.layers.dense({units: 4, kernelInitializer: seeded(9)}),
+    ]});
+    const centroidsOf = (seed: number) => {
+      const model = build();
+      const clustered = clusterWeights(model, {numberOfClusters: 4, clusterCentroidsInit: 'KMEANS_PLUS_PLUS', seed});
+      const result = clustered.layers.filter((l) => l instanceof tfmot.clustering.ClusterWeights)
+          .map((l) => centroidRows(l as ClusterWeights));
+      model.dispose();
+      clustered.dispose();
+      return result;
+    };
+    const first = centroidsOf(3);
+    expect(centroidsOf(3)).toEqual(first);
+    expect(centroidsOf(4)).not.toEqual(first);
+  });
+});
+
 describe('stripClustering', () => {
   it('gives plain layers holding <= n values per tensor or channel, predicting the same', async () => {
     const input = tfl.input({shape: [6, 6, 2]});
