@@ -18,5 +18,6 @@ export * as sparsity from './pruning/index.js';
 export * as summary from './summary/index.js';
 export * as tflite from './tflite/index.js';
 export {NotSupportedError, ValueError} from './errors.js';
+export {cloneModel} from './graph/clone_model.js';
 export {report, formatReport} from './report/index.js';
 export type {LayerReport, ModelReport, WeightReport} from './report/index.js';

@@ -1,0 +1,124 @@
+/**
+ * cloneModel: Keras's clone_model(model, clone_function) for applying the
+ * optimization wrappers to some layers only, without touching the input.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {beforeAll, describe, expect, it} from 'vitest';
+
+import * as tfmot from '../../src/index.js';
+import {dataset, predictValues, seeded} from '../helpers/models.js';
+
+type Layer = tfl.layers.Layer;
+
+/** Conv -> Flatten -> Dense, with fixed initial weights. */
+function convNet(): tfl.LayersModel {
+  return tfl.sequential({layers: [
+    tfl.layers.conv2d({filters: 4, kernelSize: 3, inputShape: [6, 6, 1], activation: 'relu', kernelInitializer: seeded(1)}),
+    tfl.layers.flatten(),
+    tfl.layers.dense({units: 3, kernelInitializer: seeded(2)}),
+  ]});
+}
+
+const kernelOf = (model: tfl.LayersModel, className: string) =>
+  Array.from(model.layers.find((l) => l.getClassName() === className)!.getWeights()[0].dataSync());
+
+describe('cloneModel', () => {
+  beforeAll(async () => {
+    await tfmot.backend.init();
+  });
+
+  it('without a function: the same outputs, and weights of its own', async () => {
+    const model = convNet();
+    const images = dataset(8, [6, 6, 1], 3, 1);
+    const clone = tfmot.cloneModel(model);
+    expect(predictValues(clone, images.xs)).toEqual(predictValues(model, images.xs));
+    const before = kernelOf(model, 'Dense');
+    clone.compile({optimizer: tf.train.sgd(0.5), loss: 'meanSquaredError'});
+    await clone.fit(images.xs, images.ys, {epochs: 1, verbose: 0});
+    expect(kernelOf(clone, 'Dense')).not.toEqual(before);
+    expect(kernelOf(model, 'Dense')).toEqual(before);
+    tf.dispose([images.xs, images.ys]);
+    clone.dispose();
+    model.dispose();
+  });
+
+  it('prunes only the layers the function wraps, and leaves the input model alone', async () => {
+    const model = convNet();
+    const original = kernelOf(model, 'Dense');
+    const pruning = tfmot.cloneModel(model, (layer: Layer) => layer.getClassName() === 'Dense' ?
+      tfmot.sparsity.pruneLowMagnitude(layer, {blockSize: [4, 1],
+        pruningSchedule: new tfmot.sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0})}) :
+      layer);
+    expect(pruning.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'Conv2D', 'Flatten', 'PruneLowMagnitude']);
+    const images = dataset(16, [6, 6, 1], 3, 2);
+    pruning.compile({optimizer: tf.train.adam(0.01), loss: 'meanSquaredError'});
+    await pruning.fit(images.xs, images.ys, {epochs: 1, batchSize: 8, verbose: 0,
+      callbacks: [new tfmot.sparsity.UpdatePruningStep()]});
+    const pruned = tfmot.sparsity.stripPruning(pruning);
+    const dense = kernelOf(pruned, 'Dense');  // [64 inputs, 3 outputs]
+    expect(dense.filter((v) => v === 0)).toHaveLength(96);
+    // Whole blocks of 4 consecutive inputs of one output are zero or not.
+    for (let out = 0; out < 3; out++) {
+      for (let block = 0; block < 16; block++) {
+        const zeros = [0, 1, 2, 3].filter((r) => dense[(4 * block + r) * 3 + out] === 0).length;
+        expect([0, 4]).toContain(zeros);
+      }
+    }
+    expect(kernelOf(pruned, 'Conv2D').filter((v) => v === 0)).toHaveLength(0);
+    expect(kernelOf(model, 'Dense')).toEqual(original);
+    tf.dispose([images.xs, images.ys]);
+    for (const m of [pruned, pruning, model]) {
+      m.dispose();
+    }
+  });
+
+  it('a clustered layer starts from the weights it was given', () => {
+    const model = convNet();
+    const clustered = tfmot.cloneModel(model, (layer: Layer) => layer.getClassName() === 'Conv2D' ?
+      tfmot.clustering.clusterWeights(layer, {numberOfClusters: 4, clusterCentroidsInit: 'LINEAR'}) : layer);
+    const kernel = kernelOf(model, 'Conv2D');
+    // LINEAR puts the outer centroids at the smallest and largest weight.
+    const stripped = tfmot.clustering.stripClustering(clustered);
+    const values = [...new Set(kernelOf(stripped, 'Conv2D'))].sort((a, b) => a - b);
+    expect(values).toHaveLength(4);
+    expect(values[0]).toBeCloseTo(Math.min(...kernel), 6);
+    expect(values[3]).toBeCloseTo(Math.max(...kernel), 6);
+    for (const m of [stripped, clustered, model]) {
+      m.dispose();
+    }
+  });
+
+  it('annotates some layers for QAT', () => {
+    const model = convNet();
+    const annotated = tfmot.cloneModel(model, (layer: Layer) => layer.getClassName() === 'Dense' ?
+      tfmot.quantization.quantizeAnnotateLayer(layer) : layer);
+    const qat = tfmot.quantization.quantizeApply(annotated);
+    const wrapped = qat.layers.filter((l) => l.getClassName() === 'QuantizeWrapper');
+    expect(wrapped.map((l) => (l as unknown as {layer: Layer}).layer.getClassName())).toEqual(['Dense']);
+    for (const m of [qat, annotated, model]) {
+      m.dispose();
+    }
+  });
+
+  it('a new layer from the function replaces the copy, which frees its weights', () => {
+    const model = convNet();
+    const before = tf.memory().numTensors;
+    const clone = tfmot.cloneModel(model, (layer: Layer) => layer.getClassName() === 'Dense' ?
+      tfl.layers.dense({units: 3, kernelInitializer: 'zeros'}) : layer);
+    expect(kernelOf(clone, 'Dense').every((v) => v === 0)).toBe(true);
+    clone.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('names the layer when the function returns no layer', () => {
+    const model = convNet();
+    const dense = model.layers[2].name;
+    expect(() => tfmot.cloneModel(model, (layer: Layer) =>
+      (layer.getClassName() === 'Dense' ? null : layer) as unknown as Layer))
+        .toThrow(new RegExp(`cloneFunction returned null for layer '${dense}' \\(Dense\\); it must return a layer`));
+    expect(() => tfmot.cloneModel({} as tfl.LayersModel)).toThrow(/cloneModel expects a tf.LayersModel/);
+    model.dispose();
+  });
+});
