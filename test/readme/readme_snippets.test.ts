@@ -72,7 +72,7 @@ describe('README snippets', () => {
 
   it('has the snippets this test expects', () => {
     expect(snippets().map((s) => s.name)).toEqual(['qat/1', 'qat/2', 'plot/1', 'optimize/1', 'optimize/2',
-      'optimize/3', 'optimize/4', 'optimize/5', 'export/1', 'export/2', 'export/3', 'optimize/6', 'cli']);
+      'optimize/3', 'optimize/4', 'optimize/5', 'optimize/6', 'export/1', 'export/2', 'export/3', 'optimize/7', 'cli']);
   });
 
   /** Imports the joined ts blocks of `group` with the temporary directory as cwd; returns what they console.log'ged. */
@@ -133,6 +133,7 @@ describe('README snippets', () => {
     const logged = await runGroup('optimize');
     // The values the snippets' comments show.
     expect(logged.some(([v]) => v === '0.80')).toBe(true);
+    expect(logged.some(([v]) => v === 'InputLayer PruneLowMagnitude MaxPooling2D Flatten PruneLowMagnitude')).toBe(true);
     expect(logged.some(([a, b]) => a === 10210 && b === 20410)).toBe(true);
     expect(logged.some(([v]) => typeof v === 'string' && v.startsWith('LayersModel'))).toBe(true);
     expect(logged.some(([v]) => typeof v === 'string' && v.startsWith('TFLite file'))).toBe(true);
