@@ -34,35 +34,40 @@ type Layer = tfl.layers.Layer;
 export function cloneModel(model: tfl.LayersModel, cloneFunction: (layer: Layer) => Layer = (layer) => layer):
     tfl.LayersModel {
   checkModel(model, 'cloneModel');
-  const unused: Layer[] = [];
-  const clone = transformModel(model, 'cloneModel', (layer) => {
-    const copy = cloneLayer(layer);
-    // Built and filled before cloneFunction sees it: wrappers such as
-    // ClusterWeights initialize from the weights they wrap.
-    copy.build(layer.inboundNodes[0].inputShapes);
-    copy.built = true;
-    tf.tidy(() => copy.setWeights(layer.getWeights()));
-    const result = cloneFunction(copy);
-    if (!(result instanceof tfl.layers.Layer)) {
-      for (const variable of copy.weights) {
-        variable.dispose();
+  // Copies the result does not hold (the function made its own layer), or
+  // all of them if the function fails: their variables are freed here.
+  const copies: Array<{copy: Layer, kept: boolean}> = [];
+  const freeCopies = (which: (kept: boolean) => boolean) => {
+    for (const {copy} of copies.filter((c) => which(c.kept))) {
+      copy.weights.forEach((variable) => variable.dispose());
+    }
+  };
+  let clone: tfl.LayersModel;
+  try {
+    clone = transformModel(model, 'cloneModel', (layer) => {
+      const copy = cloneLayer(layer);
+      // Built and filled before cloneFunction sees it: wrappers such as
+      // ClusterWeights initialize from the weights they wrap.
+      copy.build(layer.inboundNodes[0].inputShapes);
+      copy.built = true;
+      tf.tidy(() => copy.setWeights(layer.getWeights()));
+      const entry = {copy, kept: false};
+      copies.push(entry);
+      const result = cloneFunction(copy);
+      if (!(result instanceof tfl.layers.Layer)) {
+        throw new ValueError(`cloneModel: cloneFunction returned ${describeValue(result)} for layer ` +
+            `'${layer.name}' (${layer.getClassName()}); it must return a layer, e.g. the one it was given.`);
       }
-      throw new ValueError(`cloneModel: cloneFunction returned ${describeValue(result)} for layer ` +
-          `'${layer.name}' (${layer.getClassName()}); it must return a layer, e.g. the one it was given.`);
-    }
-    const wrapsCopy = result === copy || (result as {layer?: unknown}).layer === copy;
-    if (!wrapsCopy) {
-      unused.push(copy);
-    }
-    // The weights are already in place: the copy that follows the rebuild
-    // writes each layer's values back onto itself.
-    const holder = wrapsCopy ? copy : result;
-    return {layer: result, weightsFrom: () => holder.getWeights(), weightsInto: holder};
-  });
-  for (const copy of unused) {
-    for (const variable of copy.weights) {
-      variable.dispose();
-    }
+      entry.kept = result === copy || (result as {layer?: unknown}).layer === copy;
+      // The weights are already in place: the copy that follows the rebuild
+      // writes each layer's values back onto itself.
+      const holder = entry.kept ? copy : result;
+      return {layer: result, weightsFrom: () => holder.getWeights(), weightsInto: holder};
+    });
+  } catch (e) {
+    freeCopies(() => true);
+    throw e;
   }
+  freeCopies((kept) => !kept);
   return clone;
 }

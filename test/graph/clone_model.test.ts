@@ -138,9 +138,12 @@ describe('cloneModel', () => {
   it('names the layer when the function returns no layer', () => {
     const model = convNet();
     const dense = model.layers[2].name;
+    const before = tf.memory().numTensors;
     expect(() => tfmot.cloneModel(model, (layer: Layer) =>
       (layer.getClassName() === 'Dense' ? null : layer) as unknown as Layer))
         .toThrow(new RegExp(`cloneFunction returned null for layer '${dense}' \\(Dense\\); it must return a layer`));
+    // The copies made before the failure are freed.
+    expect(tf.memory().numTensors).toBe(before);
     expect(() => tfmot.cloneModel({} as tfl.LayersModel)).toThrow(/cloneModel expects a tf.LayersModel/);
     model.dispose();
   });
