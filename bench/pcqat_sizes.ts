@@ -36,9 +36,6 @@ const RECIPES: Recipe[] = [
 
 type Data = ReturnType<typeof tfmot.data.loadMnist> & {labels: tf.Tensor};
 
-const compileWithRate = (model: tfl.LayersModel, learningRate: number) => model.compile(
-    {optimizer: tf.train.adam(learningRate), loss: tfmot.data.categoricalCrossentropyFromLogits});
-
 const fitEpochs = (model: tfl.LayersModel, data: Data, epochs: number, callbacks: tfl.Callback[] = []) =>
   model.fit(data.train.xs, data.labels, {epochs, batchSize: 32, shuffle: false, verbose: 0, callbacks});
 
@@ -59,12 +56,12 @@ async function pcqatInt8(baseline: tfl.LayersModel, data: Data, recipe: Recipe, 
     const clustering = keep(tfmot.clustering.clusterWeights(keep(tfmot.sparsity.stripPruning(pruning)), {
       numberOfClusters: 8, clusterCentroidsInit: 'KMEANS_PLUS_PLUS', preserveSparsity: true,
       clusterPerChannel: true, seed}));
-    compileWithRate(clustering, 1e-4);
+    compileTutorial(clustering, 1e-4);
     await fitEpochs(clustering, data, 1);
     const pcqat = keep(tfmot.quantization.quantizeApply(
         tfmot.quantization.quantizeAnnotateModel(keep(tfmot.clustering.stripClustering(clustering))),
         new tfmot.quantization.Default8BitClusterPreserveQuantizeScheme({preserveSparsity: true})));
-    compileWithRate(pcqat, 1e-4);
+    compileTutorial(pcqat, 1e-4);
     await fitEpochs(pcqat, data, 1);
     const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(pcqat);
     converter.optimizations = [tfmot.tflite.Optimize.DEFAULT];
@@ -92,11 +89,12 @@ export async function pcqatSizes(): Promise<BenchSection> {
       compileTutorial(baseline);
       await fitEpochs(baseline, data, BASELINE_EPOCHS);
       const baseFile = await tfmot.tflite.TFLiteConverter.fromLayersModel(baseline).convert();
+      const baseGzipped = gzipSync(baseFile).length;
       const baseAccuracy = await tfmot.tflite.evaluateAccuracy(baseFile, data.test.xs, data.test.ys);
       for (const recipe of RECIPES) {
         const file = await pcqatInt8(baseline, data, recipe, seed);
         const accuracy = await tfmot.tflite.evaluateAccuracy(file, data.test.xs, data.test.ys);
-        outcomes.get(recipe)!.push({ratio: gzipSync(baseFile).length / gzipSync(file).length,
+        outcomes.get(recipe)!.push({ratio: baseGzipped / gzipSync(file).length,
           accuracyDelta: 100 * (accuracy - baseAccuracy)});
       }
     } finally {

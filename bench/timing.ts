@@ -31,10 +31,13 @@ export function disposeBatches(batches: Batches): void {
   tf.dispose([...batches.xs, ...batches.ys]);
 }
 
-/** Compiles as the TFMOT tutorial does: Adam, cross-entropy on logits. */
-export function compileTutorial(model: tfl.LayersModel): void {
+/**
+ * Compiles as the TFMOT tutorial does: Adam (its default rate unless
+ * `learningRate` is given, e.g. 1e-4 for fine-tuning), cross-entropy on logits.
+ */
+export function compileTutorial(model: tfl.LayersModel, learningRate?: number): void {
   model.compile({
-    optimizer: 'adam',
+    optimizer: learningRate == null ? 'adam' : tf.train.adam(learningRate),
     loss: tfmot.data.categoricalCrossentropyFromLogits,
     metrics: ['accuracy'],
   });

@@ -59,10 +59,9 @@ export function cloneModel(model: tfl.LayersModel, cloneFunction: (layer: Layer)
             `'${layer.name}' (${layer.getClassName()}); it must return a layer, e.g. the one it was given.`);
       }
       entry.kept = result === copy || (result as {layer?: unknown}).layer === copy;
-      // The weights are already in place: the copy that follows the rebuild
-      // writes each layer's values back onto itself.
-      const holder = entry.kept ? copy : result;
-      return {layer: result, weightsFrom: () => holder.getWeights(), weightsInto: holder};
+      // No weights to copy after the rebuild: the copy already holds them,
+      // and a layer the function made keeps its own.
+      return {layer: result};
     });
   } catch (e) {
     freeCopies(() => true);

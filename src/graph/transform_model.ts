@@ -10,11 +10,16 @@ import {applySymbolic, checkModel, readGraph, rebuildModel} from './model_graph.
 
 type Layer = tfl.layers.Layer;
 
-/** What replaces one layer, and where its weights come from and go. */
+/**
+ * What replaces one layer, and where its weights come from and go once the
+ * new model is built. Without `weightsFrom` nothing is copied: the
+ * replacement already holds its weights.
+ */
 export interface Replacement {
   layer: Layer;
-  weightsFrom: () => tf.Tensor[];
-  weightsInto: Layer;
+  weightsFrom?: () => tf.Tensor[];
+  /** Where `weightsFrom` goes; required with it. */
+  weightsInto?: Layer;
   /** Runs after the weights are copied (e.g. to initialize from them). */
   afterCopy?: () => void;
 }
@@ -32,7 +37,10 @@ export function transformModel(model: tfl.LayersModel, fnName: string,
     return applySymbolic(r.layer, inputs, node.callArgs);
   });
   for (const r of made.values()) {
-    tf.tidy(() => r.weightsInto.setWeights(r.weightsFrom()));
+    const {weightsFrom, weightsInto} = r;
+    if (weightsFrom != null && weightsInto != null) {
+      tf.tidy(() => weightsInto.setWeights(weightsFrom()));
+    }
     r.afterCopy?.();
   }
   return result;
