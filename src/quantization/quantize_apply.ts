@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError, ValueError} from '../errors.js';
 import {applySymbolic, checkModel, LayerNode, ModelGraph, readGraph, rebuildModel} from '../graph/model_graph.js';
+import {fixedOutputKind} from './activations.js';
 import {activationName, defaultQuantizeConfig, isReluLike, quantizeRole} from './default_8bit_registry.js';
 import {cloneLayer, QuantizeAnnotate, quantizeAnnotateModel} from './quantize_annotate.js';
 import {QuantizeConfig} from './quantize_config.js';
@@ -163,8 +164,11 @@ function plan(graph: ModelGraph): Plan {
       continue;
     }
     const linearTail = tail !== node || activationName(layer) === 'linear';
+    // A softmax/sigmoid/tanh activation keeps its pre-activation quantizer before a
+    // Concatenate: TFLite needs that range, and the concat requantizes the fixed output.
+    const fixedOutput = fixedOutputKind(activationName(layer) ?? 'linear') != null;
     if ((role === 'weighted' && linearTail && isReluLike(afterLayer)) ||
-        ((role === 'weighted' || role === 'output') &&
+        ((role === 'weighted' || role === 'output') && !fixedOutput &&
          afterLayer.getClassName() === 'Concatenate')) {
       outputLeftToConsumer.add(layer);
     }

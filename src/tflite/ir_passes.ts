@@ -135,3 +135,21 @@ export function dropFlattenBeforeDense(graph: IrGraph): void {
   removeOps(graph, dead);
   pruneTensors(graph);
 }
+
+/**
+ * Tensors without a range whose only consumer is a CONCATENATION share its
+ * range (QAT leaves them to the concat, as TFLite needs equal parameters).
+ * Done at lowering, so calibration of a QAT model's missing ranges leaves them be.
+ */
+export function shareConcatRanges(graph: IrGraph): void {
+  const {consumers} = graphIndex(graph);
+  for (const op of [...graph.ops].reverse()) {
+    if (op.type === 'CONCATENATION' && op.outputs[0].range != null) {
+      for (const t of op.inputs) {
+        if (t != null && t.range == null && consumers.get(t)?.length === 1) {
+          t.range = op.outputs[0].range;
+        }
+      }
+    }
+  }
+}

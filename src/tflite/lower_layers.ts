@@ -82,11 +82,16 @@ function padding(layer: Layer, config: Config): 'SAME'|'VALID' {
   if (p !== 'same' && p !== 'valid') {
     throw new NotSupportedError(`Layer '${layer.name}' uses padding '${p}'; TFLite takes 'same' or 'valid'.`);
   }
+  requireChannelsLast(layer, config);
+  return p === 'same' ? 'SAME' : 'VALID';
+}
+
+/** TFLite ops index NHWC; a channelsFirst layer would be lowered over the wrong axes. */
+function requireChannelsLast(layer: Layer, config: Config): void {
   if (config['dataFormat'] === 'channelsFirst') {
     throw new NotSupportedError(
         `Layer '${layer.name}' uses dataFormat 'channelsFirst'; TFLite needs channelsLast (NHWC).`);
   }
-  return p === 'same' ? 'SAME' : 'VALID';
 }
 
 function outSize(inSize: number, filter: number, stride: number, dilation: number,
@@ -191,6 +196,7 @@ function lowerPool(type: 'MAX_POOL_2D'|'AVERAGE_POOL_2D'): Lowering {
 
 function lowerGlobalPool(type: 'MEAN'|'REDUCE_MAX'): Lowering {
   return (ctx, layer, [x]) => {
+    requireChannelsLast(layer, layer.getConfig());
     const axes = ctx.ir.constant(`${layer.name}/axes`, [2], Int32Array.from([1, 2]), 'shape');
     const out = ctx.ir.tensor(`${layer.name}/out`, [x.shape[0], x.shape[3]]);
     ctx.ir.op(type, [x, axes], [out], layer.name, {keepDims: false});
@@ -208,11 +214,17 @@ export function reshapeTo(ctx: LowerContext, name: string, source: string, x: Ir
   return out;
 }
 
-const lowerFlatten: Lowering = (ctx, layer, [x]) =>
-  [reshapeTo(ctx, layer.name, layer.name, x, [x.shape[0], x.shape.slice(1).reduce((a, b) => a * b, 1)])];
+const lowerFlatten: Lowering = (ctx, layer, [x]) => {
+  // channelsFirst flattens in channels-last order (a transpose first); rank 2 has nothing to move.
+  if (x.shape.length > 2) {
+    requireChannelsLast(layer, layer.getConfig());
+  }
+  return [reshapeTo(ctx, layer.name, layer.name, x, [x.shape[0], x.shape.slice(1).reduce((a, b) => a * b, 1)])];
+};
 
 const lowerReshape: Lowering = (ctx, layer, [x]) => {
-  const target = [...(layer.getConfig()['targetShape'] as number[])];
+  // tfjs-layers stores the inferred dimension (-1 when created) as null in its config.
+  const target = (layer.getConfig()['targetShape'] as Array<number|null>).map((d) => d ?? -1);
   const size = x.shape.slice(1).reduce((a, b) => a * b, 1);
   const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   return [reshapeTo(ctx, layer.name, layer.name, x,
@@ -301,7 +313,9 @@ export function batchNormScaleShiftData(layer: Layer): [Float32Array, Float32Arr
 }
 
 const lowerZeroPadding: Lowering = (ctx, layer, [x]) => {
-  const p = layer.getConfig()['padding'] as number[][];
+  const config = layer.getConfig();
+  requireChannelsLast(layer, config);
+  const p = config['padding'] as number[][];
   const [[top, bottom], [left, right]] = p;
   const paddings = ctx.ir.constant(`${layer.name}/paddings`, [4, 2],
       Int32Array.from([0, 0, top, bottom, left, right, 0, 0]), 'shape');

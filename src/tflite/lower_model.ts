@@ -16,17 +16,38 @@ import {QuantizeAnnotate} from '../quantization/quantize_annotate.js';
 import {QuantizeLayer} from '../quantization/quantize_layer.js';
 import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
 import {QuantizerVars} from '../quantization/quantizers.js';
-import {dropFlattenBeforeDense, foldBatchNorms, fuseActivations} from './ir_passes.js';
-import {IrBuilder, IrGraph, IrTensor} from './ir.js';
+import {dropFlattenBeforeDense, foldBatchNorms, fuseActivations, shareConcatRanges} from './ir_passes.js';
+import {IrBuilder, IrGraph, IrOp, IrTensor} from './ir.js';
 import {CONVERTIBLE_LAYERS, LOWERINGS, LowerContext} from './lower_layers.js';
 
 type Layer = tfl.layers.Layer;
 
+/**
+ * The trained range of a quantizer; none for [0, 0], the start of a
+ * running-min/max quantizer that has seen no data (fake quant then outputs
+ * zeros, which no int8 file should copy): calibration or an error follows.
+ */
 function rangeOf(vars: QuantizerVars|undefined): [number, number]|undefined {
   if (vars?.min == null || vars.max == null) {
     return undefined;
   }
-  return [vars.min.read().dataSync()[0], vars.max.read().dataSync()[0]];
+  const range: [number, number] = [vars.min.read().dataSync()[0], vars.max.read().dataSync()[0]];
+  return range[0] === 0 && range[1] === 0 ? undefined : range;
+}
+
+/**
+ * Gives the range of a lowering's output also to the tensors that trailing
+ * RESHAPEs (which keep their input's parameters) were made from, e.g. a
+ * BatchNorm on a 2-D tensor computed in 4-D: the int8 op before them needs it.
+ */
+function rangeThroughReshapes(ops: IrOp[], t: IrTensor, range: [number, number]): void {
+  const op = ops.find((o) => o.outputs[0] === t);
+  const source = op?.inputs[0];
+  if (op?.type === 'RESHAPE' && source != null && source.range == null &&
+      ops.some((o) => o.outputs[0] === source)) {
+    source.range = range;
+    rangeThroughReshapes(ops, source, range);
+  }
 }
 
 function lowerPlain(ctx: LowerContext, layer: Layer, inputs: IrTensor[]): IrTensor[] {
@@ -79,6 +100,7 @@ function lowerWrapper(ir: IrBuilder, wrapper: QuantizeWrapper, inputs: IrTensor[
   if (outputRange != null) {
     for (const t of outputs) {
       t.range = outputRange;
+      rangeThroughReshapes(ir.ops.slice(firstOp), t, outputRange);
     }
   }
   return outputs;
@@ -93,6 +115,20 @@ function weightQuantization(vars: QuantizerVars, channelAxis: number) {
     return r.degenerate ? 1 : r.scale;
   });
   return {scale, zeroPoint: scale.map(() => 0), quantizedDimension: mins.length > 1 ? channelAxis : 0};
+}
+
+/**
+ * An output that is a model input unchanged (only Dropout or linear layers
+ * between them) gets a copy, an identity RESHAPE: LiteRT returns garbage when
+ * one tensor is both a subgraph input and output.
+ */
+function distinctFromInputs(ir: IrBuilder, output: IrTensor, inputs: IrTensor[], layerName: string): IrTensor {
+  if (!inputs.includes(output)) {
+    return output;
+  }
+  const copy = ir.tensor(`${layerName}/out`, output.shape);
+  ir.op('RESHAPE', [output], [copy], layerName, {newShape: output.shape});
+  return copy;
 }
 
 /**
@@ -136,7 +172,7 @@ export function lowerModel(model: tfl.LayersModel): IrGraph {
   }
   const result: IrGraph = {
     inputs,
-    outputs: graph.outputs.map((t) => tensors.get(t)!),
+    outputs: graph.outputs.map((t, i) => distinctFromInputs(ir, tensors.get(t)!, inputs, graph.outputs[i].sourceLayer.name)),
     ops: ir.ops,
     tensors: ir.tensors,
     inputNames: graph.inputs.map((t) => t.sourceLayer.name),
@@ -145,5 +181,6 @@ export function lowerModel(model: tfl.LayersModel): IrGraph {
   foldBatchNorms(result);
   fuseActivations(result);
   dropFlattenBeforeDense(result);
+  shareConcatRanges(result);
   return result;
 }

@@ -6,7 +6,7 @@
  * that need them, and QUANTIZE/DEQUANTIZE at float inputs and outputs.
  */
 import {NotSupportedError, ValueError} from '../errors.js';
-import {graphIndex, IrGraph, IrOp, IrQuantization, IrTensor} from './ir.js';
+import {IrGraph, IrOp, IrQuantization, IrTensor} from './ir.js';
 import {int16Params, int8Params, quantizeWeights, roundHalfAway, symmetricScales, toFloat16Bits} from './quant_params.js';
 
 /** Element type of quantized activations: int8, or int16 (16x8 mode). */
@@ -36,23 +36,6 @@ function fixedParams(op: IrOp, type: ActivationType): IrQuantization|null {
 const sameParams = (a: IrQuantization, b: IrQuantization) =>
   a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0];
 
-/**
- * Tensors without a range whose only consumer is a CONCATENATION share its
- * range (QAT leaves them to the concat, as TFLite needs equal parameters).
- */
-function shareConcatRanges(graph: IrGraph): void {
-  const {consumers} = graphIndex(graph);
-  for (const op of [...graph.ops].reverse()) {
-    if (op.type === 'CONCATENATION' && op.outputs[0].range != null) {
-      for (const t of op.inputs) {
-        if (t != null && t.range == null && consumers.get(t)?.length === 1) {
-          t.range = op.outputs[0].range;
-        }
-      }
-    }
-  }
-}
-
 /** Makes `params` the parameters of tensor `t`, inserting a requantize if it has others. */
 function requantizeInto(graph: IrGraph, op: IrOp, index: number, params: IrQuantization,
     activation: ActivationType): void {
@@ -75,25 +58,32 @@ function representable(q: IrQuantization, activation: ActivationType): [number, 
 }
 
 /**
- * A range for an op output that has none (a QAT layer computed in float
- * inside, e.g. a standalone BatchNorm's MUL by per-channel constants), by
- * interval arithmetic from its input's range and the constant.
+ * A range for an ADD or MUL output that has none in a QAT model (the
+ * intermediate sums of a 3-input Add, or an op by per-channel constants), by
+ * interval arithmetic over what its inputs can hold: wide enough never to clip.
  */
 function derivedRange(op: IrOp, activation: ActivationType): [number, number]|undefined {
-  const [a, b] = op.inputs;
-  const x = a?.data == null ? a : b;
-  const c = a?.data == null ? b : a;
-  if ((op.type !== 'MUL' && op.type !== 'ADD') || x?.quantization == null ||
-      !(c?.data instanceof Float32Array)) {
+  if (op.type !== 'MUL' && op.type !== 'ADD') {
     return undefined;
   }
-  const [lo, hi] = representable(x.quantization, activation);
+  const intervals: Array<Array<[number, number]>> = [];
+  for (const t of op.inputs) {
+    if (t?.data instanceof Float32Array) {
+      intervals.push(Array.from(t.data, (v): [number, number] => [v, v]));
+    } else if (t?.quantization != null && t.data == null) {
+      intervals.push([representable(t.quantization, activation)]);
+    } else {
+      return undefined;
+    }
+  }
   let min = Infinity;
   let max = -Infinity;
-  for (const v of c.data) {
-    const ends = op.type === 'MUL' ? [lo * v, hi * v] : [lo + v, hi + v];
-    min = Math.min(min, ...ends);
-    max = Math.max(max, ...ends);
+  for (const [lo1, hi1] of intervals[0]) {
+    for (const [lo2, hi2] of intervals[1]) {
+      const ends = op.type === 'MUL' ? [lo1 * lo2, lo1 * hi2, hi1 * lo2, hi1 * hi2] : [lo1 + lo2, hi1 + hi2];
+      min = Math.min(min, ...ends);
+      max = Math.max(max, ...ends);
+    }
   }
   return [min, max];
 }
@@ -103,7 +93,8 @@ function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
     if (range == null) {
       throw new ValueError(
           `No range for tensor '${t.name}' (from layer '${source}'): full-integer export ` +
-          `needs a representativeDataset, or a QAT model whose quantizers cover this tensor.`);
+          `needs a representativeDataset, or a QAT model whose quantizers cover this tensor ` +
+          `and have seen training data.`);
     }
     return activation === 'int8' ? int8Params(range[0], range[1]) : int16Params(range[0], range[1]);
   };
@@ -149,6 +140,27 @@ function requantizeOutput(graph: IrGraph, op: IrOp, params: IrQuantization,
       {type: 'QUANTIZE', inputs: [raw], outputs: [out], options: {}, activation: 'NONE', source: op.source});
 }
 
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Weight scales raised where the bias would not fit int32 at input x weight
+ * scale (tiny weights beside a large bias, or a BatchNorm with gamma near 0):
+ * as TFLite's quantizer does, the weights get a coarser grid rather than the
+ * bias wrapping around.
+ */
+function scalesFittingBias(scales: number[], bias: Float32Array, inScale: number): number[] {
+  const adjusted = [...scales];
+  for (let c = 0; c < bias.length; c++) {
+    const i = scales.length === 1 ? 0 : c;
+    // Float32 rounding of the stored scale must not push the bias back over the limit.
+    const needed = Math.abs(bias[c]) / (inScale * INT32_MAX) * (1 + 1e-6);
+    if (adjusted[i] < needed) {
+      adjusted[i] = Math.fround(needed * (1 + 1e-6));
+    }
+  }
+  return adjusted;
+}
+
 /** Weights int8 (per channel for conv), bias int32/int64 at input x weight scale. */
 function quantizeConstants(graph: IrGraph, activation: ActivationType): void {
   for (const op of graph.ops) {
@@ -158,6 +170,9 @@ function quantizeConstants(graph: IrGraph, activation: ActivationType): void {
       const data = w!.data as Float32Array;
       const q = w!.quantization ??
           {scale: symmetricScales(data, w!.shape, axis), zeroPoint: [], quantizedDimension: axis ?? 0};
+      if (b != null && activation === 'int8') {
+        q.scale = scalesFittingBias(q.scale, b.data as Float32Array, x!.quantization!.scale[0]);
+      }
       q.zeroPoint = q.scale.map(() => 0);
       w!.data = quantizeWeights(data, w!.shape, q);
       w!.quantization = q;
@@ -235,7 +250,6 @@ function wrapIo(graph: IrGraph, inputType: IoType, outputType: IoType, activatio
  */
 export function quantizeFullInteger(graph: IrGraph, activation: ActivationType,
     inputType: IoType, outputType: IoType): void {
-  shareConcatRanges(graph);
   quantizeActivations(graph, activation);
   quantizeConstants(graph, activation);
   wrapIo(graph, inputType, outputType, activation);

@@ -30,7 +30,13 @@ function arithmetic(op: IrOp): Arithmetic {
   return w?.dtype === 'int8' ? 'hybrid' : 'float';
 }
 
-/** The kernel version TFLite's converter would write for this op. */
+function mulRescale(op: IrOp): number {
+  const scale = (t: IrTensor|null|undefined) => t?.quantization?.scale[0] ?? 0;
+  const out = scale(op.outputs[0]);
+  return out > 0 ? scale(op.inputs[0]) * scale(op.inputs[1]) / out : 0;
+}
+
+/** The kernel version TFLite's converter would write for this op (tools/versioning/op_version.cc). */
 function opVersion(op: IrOp): number {
   const a = arithmetic(op);
   const perChannel = (op.inputs[1]?.quantization?.scale.length ?? 1) > 1;
@@ -44,8 +50,10 @@ function opVersion(op: IrOp): number {
       return {float: op.options['keepNumDims'] ? 5 : 1, int8: op.options['keepNumDims'] ? 5 : 4,
         int16: 7, hybrid: 9}[a];
     case 'ADD':
-    case 'MUL':
       return {float: 1, int8: 2, int16: 3, hybrid: 1}[a];
+    case 'MUL':
+      // Version 3: an int8 rescale in1 x in2 / out of 1 or more.
+      return {float: 1, int8: mulRescale(op) >= 1 ? 3 : 2, int16: 4, hybrid: 1}[a];
     case 'SOFTMAX':
     case 'LOGISTIC':
     case 'TANH':
@@ -62,9 +70,9 @@ function opVersion(op: IrOp): number {
     case 'RESHAPE':
       return 1;
     case 'QUANTIZE':
-      return op.outputs[0].dtype === 'int16' || op.inputs[0]!.dtype === 'int16' ? 3 : 2;
+      return 2;
     case 'DEQUANTIZE':
-      return op.inputs[0]!.dtype === 'float16' ? 3 : op.inputs[0]!.dtype === 'int16' ? 4 : 2;
+      return op.inputs[0]!.dtype === 'float16' || op.inputs[0]!.dtype === 'int16' ? 3 : 2;
     default:
       throw new ValueError(`Internal: no kernel version for ${op.type}.`);
   }

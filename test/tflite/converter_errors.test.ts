@@ -20,6 +20,15 @@ function int8Converter(model: tfl.LayersModel, dataset: () => Iterable<tf.Tensor
   return c;
 }
 
+/** One training step with a zero learning rate: the QAT model's ranges see data, its weights stay. */
+async function seeData(qat: tfl.LayersModel, inputShape: number[], outputUnits: number): Promise<void> {
+  qat.compile({optimizer: tf.train.sgd(0), loss: 'meanSquaredError'});
+  const x = tf.randomUniform([4, ...inputShape], 0, 1, 'float32', 1);
+  const y = tf.zeros([4, outputUnits]);
+  await qat.fit(x, y, {epochs: 1, verbose: 0});
+  tf.dispose([x, y]);
+}
+
 describe('TFLiteConverter errors', () => {
   beforeAll(async () => {
     await tfmot.backend.init();
@@ -94,6 +103,37 @@ describe('TFLiteConverter errors', () => {
     expect(() => d.mode()).toThrow(/optimizations must be one of 'DEFAULT'/);
   });
 
+  it('rejects channelsFirst pooling, padding and flatten, naming the layer', async () => {
+    // TFLite ops index NHWC: lowering these over NCHW tensors would reduce or pad the wrong axes.
+    const layers: Array<[string, tfl.layers.Layer]> = [
+      ['gap', tfl.layers.globalAveragePooling2d({dataFormat: 'channelsFirst', name: 'gap'})],
+      ['gmp', tfl.layers.globalMaxPooling2d({dataFormat: 'channelsFirst', name: 'gmp'})],
+      ['pad', tfl.layers.zeroPadding2d({padding: 1, dataFormat: 'channelsFirst', name: 'pad'})],
+      ['flat', tfl.layers.flatten({dataFormat: 'channelsFirst', name: 'flat'})],
+      ['pool', tfl.layers.maxPooling2d({poolSize: 2, dataFormat: 'channelsFirst', name: 'pool'})],
+    ];
+    for (const [name, layer] of layers) {
+      const input = tfl.input({shape: [3, 4, 4]});
+      const model = tfl.model({inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor});
+      await expect(TFLiteConverter.fromLayersModel(model).convert(), name)
+          .rejects.toThrow(new RegExp(`'${name}' uses dataFormat 'channelsFirst'; TFLite needs channelsLast`));
+    }
+  });
+
+  it('does not export an untrained QAT input range ([0, 0]) as if it were one', async () => {
+    const qat = tfmot.quantization.quantizeModel(dense('tanh'));
+    const c = TFLiteConverter.fromLayersModel(qat);
+    c.optimizations = ['DEFAULT'];
+    await expect(c.convert()).rejects.toThrow(/No range for tensor .*have seen training data/);
+    // With data, the missing range is calibrated instead.
+    c.representativeDataset = function* () {
+      yield tf.randomUniform([4, 8], 0, 1, 'float32', 2);
+    };
+    const {tensors} = tfmot.tflite.inspect(await c.convert());
+    const input = tensors.find((t) => t.type === 'INT8' && t.shape.join() === '1,8')!;
+    expect(input.quantization!.scale[0]).toBeCloseTo(1 / 255, 2);
+  });
+
   it('names the tensor a QAT model leaves without a range when no data is given', async () => {
     // The second Dense is left float, so its output has no range.
     const model = tfl.sequential({layers: [
@@ -101,6 +141,7 @@ describe('TFLiteConverter errors', () => {
       tfl.layers.dense({units: 3, name: 'float_head'}),
     ]});
     const qat = tfmot.quantization.quantizeApply(model);
+    await seeData(qat, [8], 3);
     const c = TFLiteConverter.fromLayersModel(qat);
     c.optimizations = ['DEFAULT'];
     await expect(c.convert()).rejects.toThrow(/No range for tensor 'float_head\/out'.*representativeDataset/);
@@ -148,6 +189,7 @@ describe('TFLiteConverter memory with QAT models', () => {
       tfl.layers.dense({units: 3}),
     ]});
     const qat = tfmot.quantization.quantizeModel(model);
+    await seeData(qat, [8, 8, 1], 3);
     const convert = async () => {
       const c = TFLiteConverter.fromLayersModel(qat);
       c.optimizations = ['DEFAULT'];

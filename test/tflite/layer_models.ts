@@ -80,4 +80,25 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     return apply(tfl.layers.activation({activation: 'tanh'}), x);
   }),
   'Conv+BN+ReLU, DepthwiseConv2D, Add, Concatenate, GlobalAveragePooling2D': () => functionalTestModel(8),
+  'Reshape with -1, BatchNormalization on 2-D': () => chain(9, (x, k) => {
+    // tfjs leaves the -1 dimension unknown, so only a Dense or a full Reshape may follow.
+    x = apply(tfl.layers.reshape({targetShape: [-1, 28]}), x);
+    x = apply(tfl.layers.dense({units: 4, activation: 'relu', kernelInitializer: k()}), x);
+    x = apply(tfl.layers.reshape({targetShape: [112]}), x);
+    x = apply(tfl.layers.dense({units: 12, activation: 'relu', kernelInitializer: k()}), x);
+    x = apply(tfl.layers.batchNormalization(), x);
+    x = apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+    return apply(tfl.layers.batchNormalization(), x);
+  }),
+  'Dense(tanh) and Conv2D(sigmoid) into Concatenate': () => chain(10, (x, k) => {
+    const gated = apply(tfl.layers.conv2d({filters: 2, kernelSize: 5, strides: 4, activation: 'sigmoid',
+      kernelInitializer: k()}), x);
+    const plain = apply(tfl.layers.conv2d({filters: 2, kernelSize: 5, strides: 4, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.concatenate(), [gated, plain]);
+    x = apply(tfl.layers.flatten(), x);
+    const squashed = apply(tfl.layers.dense({units: 6, activation: 'tanh', kernelInitializer: k()}), x);
+    const linear = apply(tfl.layers.dense({units: 6, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.concatenate(), [squashed, linear]);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
 };
