@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {NotSupportedError} from '../errors.js';
+import {NotSupportedError, ValueError} from '../errors.js';
 import {batchNormScaleShift} from '../quantization/batch_norm_fold.js';
 import {pair} from '../quantization/kernel_layout.js';
 import {FusedActivation, IrBuilder, IrOp, IrTensor} from './ir.js';
@@ -231,11 +231,26 @@ const lowerReshape: Lowering = (ctx, layer, [x]) => {
       [x.shape[0], ...target.map((d) => d === -1 ? size / known : d)])];
 };
 
+/** Numpy-style broadcast of two static shapes (aligned at the last axis), as tfjs and TFLite do. */
+function broadcastShape(layer: Layer, a: number[], b: number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const at = (s: number[], i: number) => s[i - (rank - s.length)] ?? 1;
+  return Array.from({length: rank}, (_, i) => {
+    const [x, y] = [at(a, i), at(b, i)];
+    if (x !== y && x !== 1 && y !== 1) {
+      throw new ValueError(`Layer '${layer.name}': input shapes [${a}] and [${b}] do not broadcast.`);
+    }
+    return Math.max(x, y);
+  });
+}
+
 function lowerElementwise(type: 'ADD'|'MUL'): Lowering {
   return (ctx, layer, inputs) => {
     let acc = inputs[0];
     for (let i = 1; i < inputs.length; i++) {
-      const out = ctx.ir.tensor(`${layer.name}/out${i === inputs.length - 1 ? '' : `_${i}`}`, acc.shape);
+      // The output takes the broadcast shape: a smaller first input must not shrink it.
+      const out = ctx.ir.tensor(`${layer.name}/out${i === inputs.length - 1 ? '' : `_${i}`}`,
+          broadcastShape(layer, acc.shape, inputs[i].shape));
       ctx.ir.op(type, [acc, inputs[i]], [out], layer.name);
       acc = out;
     }
@@ -246,6 +261,12 @@ function lowerElementwise(type: 'ADD'|'MUL'): Lowering {
 const lowerConcatenate: Lowering = (ctx, layer, inputs) => {
   const rank = inputs[0].shape.length;
   const axisConfig = (layer.getConfig()['axis'] ?? -1) as number;
+  if (axisConfig < -1) {
+    // tfjs-layers declares the output shape for that axis but computes over the
+    // last one: the file would disagree with the model either way.
+    throw new NotSupportedError(`Layer '${layer.name}': Concatenate axis ${axisConfig} is computed ` +
+        `over the last axis by tfjs-layers; give it as ${axisConfig + rank} (counting the batch axis) or -1.`);
+  }
   const axis = axisConfig < 0 ? axisConfig + rank : axisConfig;
   const shape = [...inputs[0].shape];
   shape[axis] = inputs.reduce((sum, t) => sum + t.shape[axis], 0);
@@ -266,6 +287,17 @@ function lowerActivationLayer(activationName: (layer: Layer) => string): Lowerin
     return [out];
   };
 }
+
+/** TFLite's SOFTMAX normalizes over the last axis only. */
+const lowerSoftmaxLayer: Lowering = (ctx, layer, inputs) => {
+  const axis = layer.getConfig()['axis'] as number|undefined;
+  const rank = inputs[0].shape.length;
+  if (axis != null && axis !== -1 && axis !== rank - 1) {
+    throw new NotSupportedError(`Layer '${layer.name}': Softmax over axis ${axis} of a rank-${rank} tensor; ` +
+        `TFLite's SOFTMAX takes the last axis only (axis -1 or ${rank - 1}).`);
+  }
+  return lowerActivationLayer(() => 'softmax')(ctx, layer, inputs);
+};
 
 const reluName = (layer: Layer) => {
   const maxValue = layer.getConfig()['maxValue'];
@@ -344,7 +376,7 @@ export const LOWERINGS: Record<string, Lowering> = {
   Concatenate: lowerConcatenate,
   ReLU: lowerActivationLayer(reluName),
   Activation: lowerActivationLayer((l) => l.getConfig()['activation'] as string),
-  Softmax: lowerActivationLayer(() => 'softmax'),
+  Softmax: lowerSoftmaxLayer,
   BatchNormalization: lowerBatchNorm,
   ZeroPadding2D: lowerZeroPadding,
   Dropout: identity,

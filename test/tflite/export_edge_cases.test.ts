@@ -107,6 +107,43 @@ describe('export edge cases in LiteRT', () => {
     xs.dispose();
   });
 
+  it('Add and Multiply with the smaller (broadcast) input first keep the broadcast shape', async () => {
+    const input = tfl.input({shape: [4]});
+    const gate = tfl.layers.dense({units: 1, kernelInitializer: tfl.initializers.glorotUniform({seed: 3})})
+        .apply(input) as tfl.SymbolicTensor;
+    const scaled = tfl.layers.multiply().apply([gate, input]) as tfl.SymbolicTensor;
+    const shifted = tfl.layers.add().apply([gate, scaled]) as tfl.SymbolicTensor;
+    const model = tfl.model({inputs: input, outputs: shifted});
+    const xs = tf.randomUniform([6, 4], -1, 1, 'float32', 9);
+    const expected = predictAll(model, xs);
+    const float32 = await liteRtRows(await convert(model), xs);
+    expect(float32[0].length).toBe(expected[0].length);
+    expect(maxAbsDiff(float32[0], expected[0])).toBeLessThan(1e-5);
+    const int8 = await convert(model, calibrateOn(xs));
+    const got = await liteRtRows(int8, xs);
+    expect(got[0].length).toBe(expected[0].length);
+    expect(maxAbsDiff(got[0], expected[0]) / outputStep(int8)).toBeLessThanOrEqual(3);
+    xs.dispose();
+  });
+
+  it('rejects a Softmax layer over any axis but the last, naming it', async () => {
+    const input = tfl.input({shape: [3, 4]});
+    const model = tfl.model({inputs: input,
+      outputs: tfl.layers.softmax({axis: 1, name: 'rows'}).apply(input) as tfl.SymbolicTensor});
+    await expect(convert(model)).rejects.toThrow(/'rows': Softmax over axis 1 of a rank-3 tensor.*last axis only/);
+    const last = tfl.model({inputs: input,
+      outputs: tfl.layers.softmax({axis: -1}).apply(input) as tfl.SymbolicTensor});
+    expect(tfmot.tflite.inspect(await convert(last)).operators.map((o) => o.opName)).toEqual(['SOFTMAX']);
+  });
+
+  it('rejects Concatenate over a negative axis other than -1, which tfjs computes over the last axis', async () => {
+    const a = tfl.input({shape: [4, 5]});
+    const b = tfl.input({shape: [4, 5]});
+    const model = tfl.model({inputs: [a, b],
+      outputs: tfl.layers.concatenate({axis: -2, name: 'stack'}).apply([a, b]) as tfl.SymbolicTensor});
+    await expect(convert(model)).rejects.toThrow(/'stack': Concatenate axis -2 .*give it as 1/);
+  });
+
   it('a bias too large for int32 at input x weight scale coarsens the weights instead of wrapping', async () => {
     // Channel 1 has weights of 1e-7 and a bias of 3: 3 / (input scale x 1e-7/127) overflows int32.
     const conv = tfl.layers.conv2d({filters: 2, kernelSize: 1, inputShape: [4, 4, 2], name: 'tiny'});
