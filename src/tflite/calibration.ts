@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {ValueError} from '../errors.js';
+import {describeValue, ValueError} from '../errors.js';
 import {IrGraph, IrTensor} from './ir.js';
 import {evaluateIr} from './ir_eval.js';
 import {SAME_AS_INPUT} from './quantize_ir.js';
@@ -22,14 +22,36 @@ export type RepresentativeDataset =
  */
 export type ProgressCallback = (samplesDone: number, total: number) => void;
 
+/** Why `t` cannot be fed to the float evaluator, or null if it can (shape aside). */
+function unusable(t: unknown): string|null {
+  if (!(t instanceof tf.Tensor)) {
+    return `is ${describeValue(t)}, not a tf.Tensor`;
+  }
+  if (t.isDisposed) {
+    return 'has been disposed; keep the tensors alive until convert() resolves';
+  }
+  if (t.dtype !== 'float32') {
+    return `has dtype ${t.dtype}; the model's inputs need float32 (numeric) tensors`;
+  }
+  return t.size === 0 ? `is empty (shape ${JSON.stringify(t.shape)}); it needs at least one row` : null;
+}
+
 function checkSample(graph: IrGraph, sample: RepresentativeSample, index: number): tf.Tensor[] {
-  const tensors = Array.isArray(sample) ? sample : [sample];
-  if (tensors.length !== graph.inputs.length || !tensors.every((t) => t instanceof tf.Tensor)) {
+  const tensors: unknown[] = Array.isArray(sample) ? sample : [sample];
+  // Type first: a nested JS array or typed array is one value of the wrong kind, not a count problem.
+  tensors.forEach((t, i) => {
+    const problem = unusable(t);
+    if (problem != null) {
+      throw new ValueError(`representativeDataset sample ${index}, input ${i} ${problem}.`);
+    }
+  });
+  if (tensors.length !== graph.inputs.length) {
     throw new ValueError(
         `representativeDataset sample ${index} must be ${graph.inputs.length} tensor(s) ` +
         `(one per model input); received ${tensors.length} value(s).`);
   }
-  tensors.forEach((t, i) => {
+  const checked = tensors as tf.Tensor[];
+  checked.forEach((t, i) => {
     const want = graph.inputs[i].shape.slice(1);
     const got = t.shape.slice(t.rank - want.length);
     if (t.rank !== want.length + 1 || got.some((d, k) => d !== want[k])) {
@@ -37,12 +59,33 @@ function checkSample(graph: IrGraph, sample: RepresentativeSample, index: number
           `representativeDataset sample ${index}, input ${i}: expected shape [batch, ` +
           `${want.join(', ')}]; received ${JSON.stringify(t.shape)}.`);
     }
+    // Ops mixing inputs (Concatenate, Add) need equal batches; tfjs would fail mid-graph.
+    if (t.shape[0] !== checked[0].shape[0]) {
+      throw new ValueError(
+          `representativeDataset sample ${index}: input ${i} has batch size ${t.shape[0]} but input 0 ` +
+          `has ${checked[0].shape[0]}; all inputs of a sample need the same batch size.`);
+    }
     if (tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(t))).dataSync()[0])) {
       throw new ValueError(
           `representativeDataset sample ${index}, input ${i} contains NaN or infinite values.`);
     }
   });
-  return tensors;
+  return checked;
+}
+
+/** The dataset's samples, or a clear error if `dataset()` gave something that is not iterable. */
+function samplesOf(dataset: RepresentativeDataset):
+    Iterable<RepresentativeSample>|AsyncIterable<RepresentativeSample> {
+  const samples: unknown = dataset();
+  const iterable = samples != null && typeof samples === 'object' &&
+      (Symbol.iterator in samples || Symbol.asyncIterator in samples);
+  // Objects only: a string is iterable, but its characters are not samples.
+  if (!iterable) {
+    throw new ValueError(
+        'representativeDataset must return an iterable or async iterable of input tensors (or ' +
+        `arrays of them), e.g. function* () { yield x; }; it returned ${describeValue(samples)}.`);
+  }
+  return samples as Iterable<RepresentativeSample>|AsyncIterable<RepresentativeSample>;
 }
 
 /**
@@ -65,7 +108,7 @@ export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
   const lo = new Map<IrTensor, number>();
   const hi = new Map<IrTensor, number>();
   let count = 0;
-  const samples = dataset();
+  const samples = samplesOf(dataset);
   const length = (samples as {length?: unknown}|null)?.length;
   const total = typeof length === 'number' ? length : NaN;
   onProgress?.(0, total);

@@ -39,6 +39,38 @@ export type OpsSetName = keyof typeof OpsSet;
 
 const VALID_IO_TYPES: readonly IoType[] = ['float32', 'int8', 'uint8', 'int16'];
 const VALID_OPS_SETS = Object.keys(OpsSet) as OpsSetName[];
+/** `target_spec.supported_types`: Python's tf.float16 and tf.int8 (see {@link TFLiteConverter.mode}). */
+export type SupportedType = 'float16'|'int8';
+const VALID_SUPPORTED_TYPES: readonly SupportedType[] = ['float16', 'int8'];
+
+/** Checks a list option is an array of allowed strings (a bare string would be read letter by letter). */
+function checkList<T extends string>(value: unknown, allowed: readonly T[], argName: string, example: string): T[] {
+  if (!Array.isArray(value)) {
+    throw new ValueError(
+        `${argName} must be an array, e.g. ${example}; received ${describeValue(value)}.`);
+  }
+  return value.map((v) => checkStringUnion(v, allowed, argName));
+}
+
+/**
+ * What asks for full integer only (TFLITE_BUILTINS_INT8 or supportedTypes
+ * int8), or null; float16 alongside it is a contradiction, as in Python.
+ */
+function int8Requirement(ops: OpsSetName[], types: SupportedType[]): string|null {
+  const reasons = [
+    ops.includes('TFLITE_BUILTINS_INT8') ? 'targetSpec.supportedOps TFLITE_BUILTINS_INT8' : '',
+    types.includes('int8') ? "targetSpec.supportedTypes ['int8']" : '',
+  ].filter((r) => r !== '');
+  if (types.includes('float16') && types.includes('int8')) {
+    throw new ValueError("targetSpec.supportedTypes cannot hold both 'float16' and 'int8': " +
+        "use ['float16'] for float16 weights or ['int8'] for full integer.");
+  }
+  if (types.includes('float16') && reasons.length > 0) {
+    throw new ValueError(`${reasons[0]} asks for full integer, which contradicts ` +
+        "targetSpec.supportedTypes ['float16']; leave supportedTypes empty or set it to ['int8'].");
+  }
+  return reasons.length > 0 ? reasons.join(' and ') : null;
+}
 
 /** What the converter will produce, decided from its settings. */
 export type ConversionMode = 'float32'|'float16'|'dynamicRange'|'int8'|'int16x8';
@@ -65,8 +97,11 @@ export class TFLiteConverter {
   targetSpec: {
     /** Which op sets the file may use; see {@link OpsSet}. */
     supportedOps: OpsSetName[],
-    /** `['float16']` with `Optimize.DEFAULT` stores float16 weights. */
-    supportedTypes: Array<'float16'>,
+    /**
+     * `['float16']` with `Optimize.DEFAULT` stores float16 weights; `['int8']`
+     * asks for full integer, as TFLITE_BUILTINS_INT8 does (as in Python).
+     */
+    supportedTypes: SupportedType[],
   } = {supportedOps: ['TFLITE_BUILTINS'], supportedTypes: []};
   /** Type of the model's inputs in full-integer modes (float32 adds a QUANTIZE op). */
   inferenceInputType: IoType = 'float32';
@@ -105,14 +140,16 @@ export class TFLiteConverter {
    * order: the 16x8 ops set -> 16x8; supportedTypes float16 -> float16 (also
    * for a QAT model, whose ranges are then unused); a QAT model or a
    * representativeDataset -> full int8; otherwise dynamic range (a QAT model
-   * cannot be written as dynamic range).
+   * cannot be written as dynamic range). TFLITE_BUILTINS_INT8 or
+   * supportedTypes int8 make dynamic range an error instead.
    */
   mode(): ConversionMode {
-    const ops = this.targetSpec.supportedOps.map(
-        (o) => checkStringUnion(o, VALID_OPS_SETS, 'targetSpec.supportedOps'));
-    for (const o of this.optimizations) {
-      checkStringUnion(o, ['DEFAULT'], 'optimizations');
-    }
+    const ops = checkList(this.targetSpec?.supportedOps, VALID_OPS_SETS, 'targetSpec.supportedOps',
+        '[OpsSet.TFLITE_BUILTINS_INT8]');
+    const types = checkList(this.targetSpec?.supportedTypes, VALID_SUPPORTED_TYPES,
+        'targetSpec.supportedTypes', "['float16']");
+    checkList(this.optimizations, ['DEFAULT'], 'optimizations', '[Optimize.DEFAULT]');
+    const int8Required = int8Requirement(ops, types);
     checkStringUnion(this.inferenceInputType, VALID_IO_TYPES, 'inferenceInputType');
     checkStringUnion(this.inferenceOutputType, VALID_IO_TYPES, 'inferenceOutputType');
     const optimize = this.optimizations.includes('DEFAULT');
@@ -121,13 +158,13 @@ export class TFLiteConverter {
       mode = 'float32';
     } else if (ops.includes('EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8')) {
       mode = 'int16x8';
-    } else if (this.targetSpec.supportedTypes.includes('float16')) {
+    } else if (types.includes('float16')) {
       mode = 'float16';
     } else if (this.isQat() || this.representativeDataset != null) {
       mode = 'int8';
-    } else if (ops.includes('TFLITE_BUILTINS_INT8')) {
+    } else if (int8Required != null) {
       throw new ValueError(
-          'Full-integer conversion (targetSpec.supportedOps TFLITE_BUILTINS_INT8) needs a ' +
+          `Full-integer conversion (${int8Required}) needs a ` +
           'representativeDataset to calibrate activation ranges, or a QAT model.');
     } else {
       mode = 'dynamicRange';

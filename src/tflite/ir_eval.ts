@@ -95,19 +95,27 @@ export function evaluateIr(graph: IrGraph, inputs: tf.Tensor[]): Map<number, tf.
   }
   const values = new Map<number, tf.Tensor>();
   graph.inputs.forEach((t, i) => values.set(t.id, tf.clone(inputs[i])));
-  for (const op of graph.ops) {
-    tf.tidy(() => {
-      const args = op.inputs.map((t) => t == null ? tf.scalar(0) :
-          values.get(t.id) ?? constant(t));
-      const batch = args[0].shape[0];
-      let y = evalOp(op, args);
-      if (op.type === 'FULLY_CONNECTED' || op.type === 'RESHAPE') {
-        // Shapes in the IR have batch 1; keep the evaluated batch.
-        y = tf.reshape(y, [batch, ...op.outputs[0].shape.slice(1)]);
-      }
-      const out = activate(y, op.activation);
-      values.set(op.outputs[0].id, tf.keep(out));
-    });
+  try {
+    for (const op of graph.ops) {
+      values.set(op.outputs[0].id, tf.tidy(() => evalWithActivation(op, values)));
+    }
+  } catch (e) {
+    // The caller never sees the map when an op fails (e.g. mismatched shapes): free it here.
+    tf.dispose([...values.values()]);
+    throw e;
   }
   return values;
+}
+
+/** One op on the values so far (the tidy around it frees its temporaries). */
+function evalWithActivation(op: IrOp, values: Map<number, tf.Tensor>): tf.Tensor {
+  const args = op.inputs.map((t) => t == null ? tf.scalar(0) :
+      values.get(t.id) ?? constant(t));
+  const batch = args[0].shape[0];
+  let y = evalOp(op, args);
+  if (op.type === 'FULLY_CONNECTED' || op.type === 'RESHAPE') {
+    // Shapes in the IR have batch 1; keep the evaluated batch.
+    y = tf.reshape(y, [batch, ...op.outputs[0].shape.slice(1)]);
+  }
+  return activate(y, op.activation);
 }

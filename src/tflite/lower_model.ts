@@ -132,6 +132,37 @@ function distinctFromInputs(ir: IrBuilder, output: IrTensor, inputs: IrTensor[],
 }
 
 /**
+ * Rejects NaN/Infinity in any float constant, in every mode. Quantizing one
+ * gives a NaN/Infinity scale (LiteRT then outputs zeros) and even a float32
+ * file would carry a broken model faithfully: a non-finite weight means
+ * training diverged, which the user should hear about here, not at inference.
+ * Checked after the passes, so BatchNorm folded into a kernel is covered.
+ */
+function checkFiniteWeights(graph: IrGraph): void {
+  for (const op of graph.ops) {
+    for (const t of op.inputs) {
+      if (!(t?.data instanceof Float32Array)) {
+        continue;
+      }
+      let nan = 0;
+      let infinite = 0;
+      for (const v of t.data) {
+        nan += Number.isNaN(v) ? 1 : 0;
+        infinite += v === Infinity || v === -Infinity ? 1 : 0;
+      }
+      if (nan + infinite > 0) {
+        const counts = [nan > 0 ? `${nan} NaN` : '', infinite > 0 ? `${infinite} infinite` : '']
+            .filter((c) => c !== '').join(' and ');
+        throw new ValueError(
+            `Layer '${op.source}': weight '${t.name}' has ${counts} value(s) (of ` +
+            `${t.data.length}); TFLite export needs finite weights (NaN/Infinity usually means ` +
+            'training diverged); no file was written.');
+      }
+    }
+  }
+}
+
+/**
  * Lowers a built Sequential or functional model to the float IR (batch 1).
  * Throws for layers or activations TFLite cannot express.
  */
@@ -182,5 +213,6 @@ export function lowerModel(model: tfl.LayersModel): IrGraph {
   fuseActivations(result);
   dropFlattenBeforeDense(result);
   shareConcatRanges(result);
+  checkFiniteWeights(result);
   return result;
 }

@@ -4,6 +4,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
+import {evaluateIr} from '../../src/tflite/ir_eval.js';
+import {lowerModel} from '../../src/tflite/lower_model.js';
 
 const {TFLiteConverter} = tfmot.tflite;
 
@@ -70,6 +72,125 @@ describe('TFLiteConverter errors', () => {
     const bad = int8Converter(model, function* () {});
     (bad as unknown as {representativeDataset: unknown}).representativeDataset = [tf.zeros([1, 8])];
     await expect(bad.convert()).rejects.toThrow(/representativeDataset must be a function/);
+  });
+
+  it('rejects a representativeDataset that does not return an iterable', async () => {
+    const model = dense('relu');
+    const t = tf.zeros([1, 8]);
+    for (const returned of [t, 5, null]) {
+      const c = int8Converter(model, () => returned as unknown as Iterable<tf.Tensor>);
+      await expect(c.convert(), String(returned)).rejects.toThrow(
+          /representativeDataset must return an iterable or async iterable of input tensors \(or arrays of them\)/);
+    }
+    t.dispose();
+  });
+
+  it('says what is wrong with a calibration sample that is not a usable tensor', async () => {
+    const model = dense('relu');
+    const cases: Array<[() => unknown, RegExp]> = [
+      [() => null, /sample 0, input 0 is null, not a tf.Tensor/],
+      [() => new Float32Array(8), /sample 0, input 0 is Float32Array, not a tf.Tensor/],
+      [() => [[1, 2, 3, 4, 5, 6, 7, 8]], /sample 0, input 0 is Array, not a tf.Tensor/],
+      [() => tf.zeros([0, 8]), /sample 0, input 0 is empty \(shape \[0,8\]\)/],
+      [() => {
+        const d = tf.zeros([1, 8]);
+        d.dispose();
+        return d;
+      }, /sample 0, input 0 has been disposed/],
+      [() => tf.tensor([['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']]), /sample 0, input 0 has dtype string; .*float32/],
+    ];
+    for (const [make, message] of cases) {
+      const sample = make();
+      const c = int8Converter(model, function* () {
+        yield sample as tf.Tensor;
+      });
+      await expect(c.convert(), String(message)).rejects.toThrow(message);
+      if (sample instanceof tf.Tensor && !sample.isDisposed) {
+        sample.dispose();
+      }
+    }
+  });
+
+  it('rejects a sample whose inputs have different batch sizes, leaving no tensors', async () => {
+    const a = tfl.input({shape: [4], name: 'a'});
+    const b = tfl.input({shape: [4], name: 'b'});
+    const cat = tfl.layers.concatenate().apply([a, b]) as tfl.SymbolicTensor;
+    const model = tfl.model({inputs: [a, b], outputs: cat});
+    const sample = [tf.ones([1, 4]), tf.ones([3, 4])];
+    const c = int8Converter(model, function* () {
+      yield sample;
+    });
+    await c.convert().catch(() => undefined);  // Warm-up: the first run may cache backend tensors.
+    const before = tf.memory().numTensors;
+    await expect(c.convert()).rejects.toThrow(
+        /sample 0: input 1 has batch size 3 but input 0 has 1; all inputs of a sample need the same batch size/);
+    expect(tf.memory().numTensors).toBe(before);
+    // The evaluator itself frees what it made when an op throws.
+    const graph = lowerModel(model);
+    const evalBefore = tf.memory().numTensors;
+    expect(() => evaluateIr(graph, sample)).toThrow();
+    expect(tf.memory().numTensors).toBe(evalBefore);
+    tf.dispose(sample);
+  });
+
+  it('rejects NaN or infinite weights in every mode, naming the layer and weight', async () => {
+    const modes = ['float32', 'float16', 'dynamic', 'int8'];
+    for (const [bad, word] of [[NaN, 'NaN'], [Infinity, 'infinite']] as const) {
+      const model = tfl.sequential({layers: [
+        tfl.layers.dense({units: 40, inputShape: [40], name: 'dense_1'}),
+      ]});
+      const [kernel, bias] = model.layers[0].getWeights();
+      const values = kernel.dataSync().slice();
+      values[7] = bad;
+      const poisoned = tf.tensor(values, kernel.shape);
+      model.layers[0].setWeights([poisoned, bias]);
+      poisoned.dispose();
+      const sample = tf.ones([1, 40]);
+      for (const mode of modes) {
+        const c = TFLiteConverter.fromLayersModel(model);
+        if (mode !== 'float32') {
+          c.optimizations = ['DEFAULT'];
+        }
+        if (mode === 'float16') {
+          c.targetSpec.supportedTypes = ['float16'];
+        }
+        if (mode === 'int8') {
+          c.representativeDataset = function* () {
+            yield sample;
+          };
+        }
+        await expect(c.convert(), `${mode} ${word}`).rejects.toThrow(
+            new RegExp(`'dense_1'.*'dense_1/kernel' has 1 ${word} value.*finite weights.*no file`));
+      }
+      sample.dispose();
+    }
+  });
+
+  it('validates targetSpec.supportedTypes and wants arrays for list options', async () => {
+    const c = TFLiteConverter.fromLayersModel(dense('relu'));
+    c.optimizations = ['DEFAULT'];
+    c.targetSpec.supportedTypes = ['bogus' as 'float16'];
+    expect(() => c.mode()).toThrow(/targetSpec.supportedTypes must be one of 'float16', 'int8'; received "bogus"/);
+    // As in Python, int8 asks for full integer: it needs calibration data (or a QAT model).
+    c.targetSpec.supportedTypes = ['int8'];
+    expect(() => c.mode()).toThrow(/supportedTypes \['int8'\].*needs a representativeDataset/);
+    c.representativeDataset = function* () {
+      yield tf.zeros([1, 8]);
+    };
+    expect(c.mode()).toBe('int8');
+    c.targetSpec.supportedTypes = ['float16', 'int8'];
+    expect(() => c.mode()).toThrow(/targetSpec.supportedTypes cannot hold both 'float16' and 'int8'/);
+    c.targetSpec.supportedTypes = ['float16'];
+    c.targetSpec.supportedOps = ['TFLITE_BUILTINS_INT8'];
+    expect(() => c.mode()).toThrow(/TFLITE_BUILTINS_INT8.*supportedTypes .*'float16'/);
+    c.targetSpec.supportedOps = 'TFLITE_BUILTINS_INT8' as unknown as ['TFLITE_BUILTINS'];
+    expect(() => c.mode()).toThrow(/targetSpec.supportedOps must be an array.*received string "TFLITE_BUILTINS_INT8"/);
+    c.targetSpec.supportedOps = ['TFLITE_BUILTINS'];
+    c.targetSpec.supportedTypes = 'float16' as unknown as ['float16'];
+    expect(() => c.mode()).toThrow(/targetSpec.supportedTypes must be an array/);
+    c.targetSpec.supportedTypes = [];
+    c.optimizations = 'DEFAULT' as unknown as ['DEFAULT'];
+    expect(() => c.mode()).toThrow(/optimizations must be an array.*\[Optimize.DEFAULT\]/);
   });
 
   it('accepts async iterables and batched samples', async () => {
