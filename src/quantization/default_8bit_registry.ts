@@ -30,6 +30,8 @@ const REGISTRY: Record<string, Entry> = {
   Dense: {role: 'weighted', weightAttr: 'kernel', perAxis: false},
   Conv2D: {role: 'weighted', weightAttr: 'kernel', perAxis: true},
   DepthwiseConv2D: {role: 'weighted', weightAttr: 'depthwiseKernel', perAxis: true},
+  // Quantized as a DepthwiseConv2D and a 1x1 Conv2D (separable_conv_split.ts).
+  SeparableConv2D: {role: 'weighted', weightAttr: 'pointwiseKernel', perAxis: true},
   ReLU: {role: 'output'},
   Add: {role: 'output'},
   Multiply: {role: 'output'},

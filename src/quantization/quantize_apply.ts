@@ -15,6 +15,7 @@ import {QuantizeConfig} from './quantize_config.js';
 import {QuantizeLayer} from './quantize_layer.js';
 import {QuantizeWrapper} from './quantize_wrapper.js';
 import {Preserve} from './preserving_quantizers.js';
+import {splitSeparableConv} from './separable_conv_split.js';
 import {AllValuesQuantizer, MovingAverageQuantizer, Quantizer} from './quantizers.js';
 
 type Layer = tfl.layers.Layer;
@@ -217,6 +218,7 @@ export function quantizeApply(
   }
   const {foldedInto, outputLeftToConsumer} = plan(graph);
   const replacements = new Map<Layer, Layer>();
+  const separablePairs = new Map<Layer, [Layer, Layer]>();
   const weightCopies: Array<() => void> = [];
   const quantizedTensors = new Set<SymbolicTensor>();
   const boundaryLayers = new Map<SymbolicTensor, SymbolicTensor>();
@@ -261,6 +263,21 @@ export function quantizeApply(
       return inputs;
     }
     const qInputs = inputs.map((t, i) => intoQuantizedRegion(node.inputs[i], t));
+    if (inner.getClassName() === 'SeparableConv2D' && a.config == null) {
+      let pair = separablePairs.get(node.layer);
+      if (pair == null) {
+        pair = quantizedSeparablePair(inner, scheme, {
+          quantizeActivation: !outputLeftToConsumer.has(inner),
+          batchNorm: [...foldedInto].find(([, target]) => target === inner)?.[0] ?? null,
+          weightCopies,
+        });
+        separablePairs.set(node.layer, pair);
+      }
+      const [depthwise, pointwise] = pair;
+      const outputs = applySymbolic(pointwise, applySymbolic(depthwise, qInputs, node.callArgs));
+      outputs.forEach((t) => quantizedTensors.add(t));
+      return outputs;
+    }
     let layer = replacements.get(node.layer);
     if (layer == null) {
       layer = makeQuantizedLayer(inner, a.config, scheme, {
@@ -311,6 +328,28 @@ function makeQuantizedLayer(
     return clone;
   }
   return new QuantizeWrapper({layer: clone, quantizeConfig: config, foldedBatchNorm: bnClone});
+}
+
+/**
+ * A SeparableConv2D as its quantized depthwise and pointwise halves (see
+ * separable_conv_split.ts); the pointwise half takes the activation, the
+ * folded BatchNorm and the output quantizer.
+ */
+function quantizedSeparablePair(separable: Layer, scheme: Default8BitQuantizeScheme,
+    options: MakeOptions): [Layer, Layer] {
+  const {depthwise, pointwise, copyWeights} = splitSeparableConv(separable);
+  const bnOriginal = options.batchNorm;
+  const bnClone = bnOriginal != null ? cloneLayer(bnOriginal) : null;
+  options.weightCopies.push(() => {
+    copyWeights();
+    if (bnClone != null && bnOriginal != null) {
+      bnClone.setWeights(bnOriginal.getWeights());
+    }
+  });
+  const wrap = (layer: Layer, quantizeActivation: boolean, foldedBatchNorm: Layer|null) =>
+    new QuantizeWrapper({layer, quantizeConfig: scheme.getQuantizeConfig(layer, quantizeActivation)!,
+      foldedBatchNorm});
+  return [wrap(depthwise, true, null), wrap(pointwise, options.quantizeActivation, bnClone)];
 }
 
 /**

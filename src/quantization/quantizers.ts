@@ -355,5 +355,18 @@ export function deserializeRegistered<T>(
 
 /** `{className, config}` of a serializable object. */
 export function serializeObject(obj: tf.serialization.Serializable): tf.serialization.ConfigDict {
-  return {className: obj.getClassName(), config: obj.getConfig()};
+  return {className: obj.getClassName(), config: completeConfig(obj, obj.getConfig())};
+}
+
+/**
+ * tfjs-layers' SeparableConv2D.getConfig omits depthMultiplier, so a copy
+ * (or a saved wrapper) would come back with 1 and reject the weights.
+ */
+function completeConfig(obj: tf.serialization.Serializable,
+    config: tf.serialization.ConfigDict): tf.serialization.ConfigDict {
+  const multiplier = (obj as unknown as {depthMultiplier?: number}).depthMultiplier;
+  if (obj.getClassName() === 'SeparableConv2D' && config['depthMultiplier'] == null && multiplier != null) {
+    return {...config, depthMultiplier: multiplier};
+  }
+  return config;
 }

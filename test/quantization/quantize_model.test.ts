@@ -266,6 +266,41 @@ describe('other patterns', () => {
     expect(configOf(qat, 'quant_r').quantizeOutput).toBe(true);
   });
 
+  it('SeparableConv2D -> BatchNorm -> ReLU trains as a DepthwiseConv2D and a 1x1 Conv2D, as TFLite runs it', () => {
+    const input = tfl.input({shape: [7, 7, 2]});
+    const sep = call(tfl.layers.separableConv2d({filters: 3, kernelSize: 3, depthMultiplier: 2, strides: 2,
+      padding: 'same', useBias: false, name: 'sep', depthwiseInitializer: seeded(54),
+      pointwiseInitializer: seeded(55)}), input);
+    const out = call(tfl.layers.reLU({name: 'sep_relu'}), call(tfl.layers.batchNormalization({name: 'sep_bn'}), sep));
+    const model = tfl.model({inputs: input, outputs: out});
+    const qat = q.quantizeModel(model);
+    expect(layerClasses(qat)).toEqual(['InputLayer', 'QuantizeLayer', 'QuantizeWrapper', 'QuantizeWrapper',
+      'QuantizeWrapper']);
+    const depthwise = wrapper(qat, 'quant_sep_depthwise');
+    const pointwise = wrapper(qat, 'quant_sep_pointwise');
+    expect(depthwise.layer.getClassName()).toBe('DepthwiseConv2D');
+    expect(pointwise.layer.getClassName()).toBe('Conv2D');
+    // The int8 tensor between the halves is quantized; the ReLU takes the output quantizer.
+    expect(configOf(qat, 'quant_sep_depthwise').activationAttrs).toEqual(['activation']);
+    expect(configOf(qat, 'quant_sep_pointwise').activationAttrs).toEqual([]);
+    expect(pointwise.foldedBatchNorm).not.toBeNull();
+    const [depthwiseKernel, pointwiseKernel] = model.getLayer('sep').getWeights();
+    expect(Array.from(depthwise.layer.getWeights()[0].dataSync())).toEqual(Array.from(depthwiseKernel.dataSync()));
+    expect(Array.from(pointwise.layer.getWeights()[0].dataSync())).toEqual(Array.from(pointwiseKernel.dataSync()));
+    const xs = randomTensor([32, 7, 7, 2], 56);
+    calibrate(qat, xs, 10);
+    const [float] = predictValues(model, xs);
+    const [quant] = predictValues(qat, xs);
+    expect(relativeDiff(quant, float)).toBeLessThan(0.06);
+    xs.dispose();
+  });
+
+  it('rejects a dilated SeparableConv2D, naming it', () => {
+    const model = tfl.sequential({layers: [tfl.layers.separableConv2d(
+        {filters: 2, kernelSize: 3, dilationRate: 2, inputShape: [9, 9, 1], name: 'wide'})]});
+    expect(() => q.quantizeModel(model)).toThrow(/'wide': a dilated SeparableConv2D cannot be quantized/);
+  });
+
   it('Dense without bias -> BatchNorm folds into a bias of beta - mean * s', () => {
     const input = tfl.input({shape: [6]});
     const d = call(tfl.layers.dense(

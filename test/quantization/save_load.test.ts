@@ -104,6 +104,20 @@ describe.each(roundtrips)('save and load (%s)', (how, roundtrip) => {
     expect(predictValues(fromLoaded, xs)).toEqual(predictValues(direct, xs));
     xs.dispose();
   });
+
+  it('restores an annotated SeparableConv2D with depth multiplier 2 (tfjs omits it from getConfig)', async () => {
+    const model = tfl.sequential({layers: [tfl.layers.separableConv2d({filters: 3, kernelSize: 3,
+      depthMultiplier: 2, inputShape: [6, 6, 2], depthwiseInitializer: seeded(23), pointwiseInitializer: seeded(24)})]});
+    const annotated = q.quantizeAnnotateModel(model);
+    const loaded = await roundtrip(annotated, `separable-${how}`);
+    const xs = randomTensor([8, 6, 6, 2], 25);
+    expect(predictValues(loaded, xs)).toEqual(predictValues(model, xs));
+    const qat = q.quantizeApply(loaded);
+    calibrate(qat, xs, 3);
+    expect(layerClasses(qat)).toEqual(['InputLayer', 'QuantizeLayer', 'QuantizeWrapper', 'QuantizeWrapper']);
+    expectSameModel(await roundtrip(qat, `separable-qat-${how}`), qat, xs);
+    xs.dispose();
+  });
 });
 
 /** A registered custom config: 4-bit per-tensor kernel, 8-bit activation. */

@@ -85,11 +85,7 @@ describe('every layer in every mode runs in LiteRT and agrees with tfjs', () => 
   for (const [name, build] of Object.entries(LAYER_MODELS)) {
     it(name, async () => {
       const model = build();
-      const qatSupported = !name.includes('SeparableConv2D');
-      const modes: Mode[] = ['float32', 'float16', 'dynamic', 'int8', 'int16x8'];
-      if (qatSupported) {
-        modes.push('qat');
-      }
+      const modes: Mode[] = ['float32', 'float16', 'dynamic', 'int8', 'int16x8', 'qat'];
       const report: string[] = [];
       for (const mode of modes) {
         const source = mode === 'qat' ? await settledQat(model, digits) : model;
