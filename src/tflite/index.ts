@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 export {OpsSet, Optimize, TFLiteConverter} from './converter.js';
-export type {ConversionMode, ConversionProgress, OpsSetName, OptimizeName} from './converter.js';
+export type {ConversionMode, ConversionProgress, OpsSetName, OptimizeName, SupportedType} from './converter.js';
 export type {ProgressCallback, RepresentativeDataset, RepresentativeSample} from './calibration.js';
 export type {IoType} from './quantize_ir.js';
 export {CONVERTIBLE_LAYERS} from './lower_layers.js';
