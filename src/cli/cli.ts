@@ -5,13 +5,14 @@
  * the given streams, so tests can call it in-process; main.ts is the
  * executable.
  */
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
-import {dirname, resolve} from 'node:path';
+import {mkdir, readFile, stat, writeFile} from 'node:fs/promises';
+import {dirname, join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {init} from '../backend/init.js';
+import {ValueError} from '../errors.js';
 import {fileSystem} from '../io/file_system.js';
 import {ConversionMode, TFLiteConverter} from '../tflite/converter.js';
 import {formatSummary, inspect} from '../tflite/inspect.js';
@@ -163,7 +164,7 @@ async function convertCommand(args: readonly string[], streams: CliStreams): Pro
   const requested = modes[0];
 
   await init();
-  const model = await tfl.loadLayersModel(fileSystem(positionals[0]));
+  const model = await loadModel(positionals[0]);
   try {
     const qat = model.layers.some((l) => l instanceof QuantizeWrapper);
     if (qat && requested === 'dynamic') {
@@ -180,14 +181,151 @@ async function convertCommand(args: readonly string[], streams: CliStreams): Pro
     const mode = converter.mode();
     const bytes = await converter.convert();
     const outPath = resolve(out);
-    await mkdir(dirname(outPath), {recursive: true});
+    await makeDirectories(dirname(outPath), out);
     await writeFile(outPath, bytes);
     const weightBytes = model.countParams() * 4;
-    streams.stdout(`Wrote ${out} (${mode}: ${MODE_DESCRIPTIONS[mode]}): ${bytes.length} bytes, ` +
+    // A model without parameters (only reshapes, activations, ...) has no size to compare with.
+    const comparison = weightBytes === 0 ? `the ${qat ? 'QAT ' : ''}model has no parameters` :
         `${(bytes.length / weightBytes).toFixed(3)}x the ${qat ? 'QAT ' : ''}model's ${weightBytes} bytes of ` +
-        `float32 parameters.\n`);
+        'float32 parameters';
+    streams.stdout(`Wrote ${out} (${mode}: ${MODE_DESCRIPTIONS[mode]}): ${bytes.length} bytes, ${comparison}.\n`);
     return 0;
   } finally {
     model.dispose();
+  }
+}
+
+/** Longest error detail printed from a loader message (tfjs can quote a whole model config). */
+const MAX_DETAIL_CHARS = 200;
+
+/** The first line of an error's message, shortened to MAX_DETAIL_CHARS. */
+function firstLine(e: unknown): string {
+  let line = (e instanceof Error ? e.message : String(e)).split('\n')[0].trim();
+  // "Unknown layer: X. This may be due to one of the following reasons:" introduces lines not shown.
+  const lastSentence = line.lastIndexOf('. ');
+  if (line.endsWith(':') && lastSentence > 0) {
+    line = line.slice(0, lastSentence + 1);
+  }
+  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS - 1)}…` : line;
+}
+
+/**
+ * Loads the LayersModel at `model` (model.json or its directory). Errors
+ * become one line naming the file: tfjs's own span several lines (an unknown
+ * layer class) or quote the whole config (a topology without class_name).
+ */
+async function loadModel(model: string): Promise<tfl.LayersModel> {
+  const jsonPath = await modelJsonPath(model);
+  await checkWeightFiles(jsonPath);
+  try {
+    return await tfl.loadLayersModel(fileSystem(model));
+  } catch (e) {
+    // The fileSystem handler's own errors (missing files, bad JSON) already name the file.
+    throw new Error(e instanceof ValueError ? firstLine(e) : `cannot load the model in '${jsonPath}': ${firstLine(e)}`);
+  }
+}
+
+/** model.json of a model argument: the argument itself, or model.json in that directory. */
+async function modelJsonPath(model: string): Promise<string> {
+  const info = await stat(model).catch(() => null);
+  return info?.isDirectory() ? join(model, 'model.json') : model;
+}
+
+/** Bytes per element of a weights manifest dtype (a quantization dtype takes precedence). */
+const WEIGHT_DTYPE_BYTES: Readonly<Record<string, number>> = {
+  float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2,
+};
+
+interface ManifestGroup {
+  paths: string[];
+  weights: Array<{shape: number[], dtype: string, quantization?: {dtype: string}}>;
+}
+
+/**
+ * Checks that the weight files hold the bytes model.json's weightsManifest
+ * describes: tfjs reports a short file as "the tensor should have 72 values
+ * but has 25", naming no file. Anything unusual (no manifest, string weights,
+ * a missing file) is left to the loader, whose errors name the file.
+ */
+async function checkWeightFiles(jsonPath: string): Promise<void> {
+  let manifest: unknown;
+  try {
+    manifest = (JSON.parse(await readFile(jsonPath, 'utf8')) as {weightsManifest?: unknown})?.weightsManifest;
+  } catch {
+    return;
+  }
+  const expected = manifestBytes(manifest);
+  if (expected == null) {
+    return;
+  }
+  const files = (manifest as ManifestGroup[]).flatMap((g) => g.paths.map((p) => join(dirname(jsonPath), p)));
+  let actual = 0;
+  for (const file of files) {
+    const info = await stat(file).catch(() => null);
+    if (info == null) {
+      return;
+    }
+    actual += info.size;
+  }
+  if (actual < expected) {
+    throw new Error(`${files.map((f) => `'${f}'`).join(' + ')} ${files.length === 1 ? 'holds' : 'hold'} ` +
+        `${actual} bytes but '${jsonPath}' describes ${expected} bytes of weights (truncated, or not this ` +
+        'model\'s weights)');
+  }
+}
+
+/** Bytes of weight data a weights manifest describes, or null if it cannot tell. */
+function manifestBytes(manifest: unknown): number|null {
+  if (!Array.isArray(manifest)) {
+    return null;
+  }
+  let total = 0;
+  for (const group of manifest as Array<Partial<ManifestGroup>|null>) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) {
+      return null;
+    }
+    for (const weight of group.weights) {
+      const bytes = WEIGHT_DTYPE_BYTES[weight?.quantization?.dtype ?? weight?.dtype];
+      if (bytes == null || !Array.isArray(weight.shape)) {
+        return null;
+      }
+      total += bytes * weight.shape.reduce((size, d) => size * d, 1);
+    }
+  }
+  return total;
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time. Not
+ * mkdir({recursive: true}): on some paths (/proc/...) Node's version retries
+ * forever instead of failing.
+ */
+async function makeDirectories(dir: string, out: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    const info = await stat(current).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') {
+        return null;
+      }
+      throw new Error(`cannot write '${out}': cannot access '${current}': ${e.message}`);
+    });
+    if (info != null) {
+      if (!info.isDirectory()) {
+        throw new Error(`cannot write '${out}': '${current}' is not a directory`);
+      }
+      break;
+    }
+    if (dirname(current) === current) {
+      break;
+    }
+    missing.push(current);
+  }
+  for (const level of missing.reverse()) {
+    await mkdir(level).catch((e: NodeJS.ErrnoException) => {
+      // EEXIST: made meanwhile by someone else; writeFile reports it if it is not a directory.
+      if (e.code !== 'EEXIST') {
+        throw new Error(`cannot write '${out}': cannot create the directory '${level}': ${e.message}`);
+      }
+    });
   }
 }

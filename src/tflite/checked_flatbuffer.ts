@@ -11,18 +11,37 @@ import * as flatbuffers from 'flatbuffers';
 import {ValueError} from '../errors.js';
 
 /**
- * How many bytes of vectors and tables may be decoded per file byte. A valid
- * file decodes each byte about once; several tables pointing at one huge
- * vector would otherwise decode it over and over (quadratic time).
+ * How many bytes of tables and of vectors at distinct offsets may be decoded
+ * per file byte. A valid file decodes each of its bytes about once; overlapping
+ * vectors (offsets a few bytes apart into one huge region) or a table reached
+ * through many paths would otherwise cost quadratic time.
  */
 const DECODE_BUDGET_PER_FILE_BYTE = 4;
 const DECODE_BUDGET_MINIMUM = 1 << 16;
+
+/**
+ * How many bytes of copies of already decoded vectors may be made per file
+ * byte. The writer stores identical shapes, names and quantization parameters
+ * once for many tensors, so valid files repeat data (200 int8 tensors sharing
+ * 256 per-channel scales and zero points decode ~10 bytes per file byte), but
+ * 2,000 tables pointing at one 200 KB vector would make 400 MB of arrays.
+ */
+const REPEAT_BUDGET_PER_FILE_BYTE = 32;
+const REPEAT_BUDGET_MINIMUM = 1 << 24;
+
+/** A vector decoded once, by its offset in the file, and what it was decoded as. */
+interface DecodedVector {
+  kind: string;
+  value: unknown;
+}
 
 /** A whole flatbuffer file, with the checks every view shares. */
 export class CheckedFlatbuffer {
   readonly bb: flatbuffers.ByteBuffer;
   readonly size: number;
   private budget: number;
+  private repeatBudget: number;
+  private readonly decoded = new Map<number, DecodedVector>();
   private readonly decoder = new TextDecoder();
 
   /** @param stage Prefix of every error message (the public function reading). */
@@ -30,6 +49,7 @@ export class CheckedFlatbuffer {
     this.bb = new flatbuffers.ByteBuffer(bytes);
     this.size = bytes.length;
     this.budget = DECODE_BUDGET_PER_FILE_BYTE * bytes.length + DECODE_BUDGET_MINIMUM;
+    this.repeatBudget = REPEAT_BUDGET_PER_FILE_BYTE * bytes.length + REPEAT_BUDGET_MINIMUM;
   }
 
   /** Throws the stage's `ValueError` about `path`. */
@@ -45,12 +65,39 @@ export class CheckedFlatbuffer {
     }
   }
 
-  /** Counts `bytes` against the decode budget. */
+  /** Counts `bytes` of first-time decoding against the decode budget. */
   spend(bytes: number, path: string): void {
     this.budget -= bytes;
     if (this.budget < 0) {
       this.fail(path, 'the file refers to the same data too many times (corrupt or malicious offsets)');
     }
+  }
+
+  /** Counts `bytes` of repeated data (copies of shared vectors) against its own, larger budget. */
+  private spendRepeat(bytes: number, path: string): void {
+    this.repeatBudget -= bytes;
+    if (this.repeatBudget < 0) {
+      this.fail(path, `the file refers to the same data too many times (over ${REPEAT_BUDGET_PER_FILE_BYTE}x ` +
+          'its size in repeated vectors; corrupt or malicious offsets)');
+    }
+  }
+
+  /**
+   * The vector at `target` (`bytes` long in the file) decoded as `kind`:
+   * decoded the first time, a copy of that afterwards, so a vector shared by
+   * many tables is read once and every reference still gets its own array.
+   */
+  cachedVector<T>(target: number, kind: string, bytes: number, path: string, decode: () => T,
+      copy: (value: T) => T): T {
+    const hit = this.decoded.get(target);
+    if (hit != null && hit.kind === kind) {
+      this.spendRepeat(bytes, path);
+      return copy(hit.value as T);
+    }
+    this.spend(bytes, path);
+    const value = decode();
+    this.decoded.set(target, {kind, value});
+    return value;
   }
 
   /** The root table, whose offset is the file's first 4 bytes. */
@@ -164,8 +211,13 @@ export class TableView<S extends Slots> {
     return target === 0 ? null : new TableView(this.fb, target, `${this.path}.${name}`, childSlots);
   }
 
-  /** Start and length of a vector of `elementBytes`-byte elements, or null if absent. */
-  vector(name: keyof S & string, elementBytes: number): {start: number, length: number}|null {
+  /**
+   * A vector of `elementBytes`-byte elements decoded by `decode(start, length)`,
+   * or null if absent. Vectors shared by several tables are decoded once (see
+   * `CheckedFlatbuffer.cachedVector`); `kind` tells apart what they are decoded as.
+   */
+  private vector<T>(name: keyof S & string, elementBytes: number, kind: string,
+      decode: (start: number, length: number) => T, copy: (value: T) => T): T|null {
     const target = this.target(name);
     if (target === 0) {
       return null;
@@ -173,35 +225,38 @@ export class TableView<S extends Slots> {
     const length = this.fb.bb.readUint32(target);
     const path = `${this.path}.${name}`;
     this.fb.requireRange(target + 4, length * elementBytes, path, `vector of ${length} elements`);
-    this.fb.spend(4 + length * elementBytes, path);
-    return {start: target + 4, length};
+    return this.fb.cachedVector(target, kind, 4 + length * elementBytes, path,
+        () => decode(target + 4, length), copy);
+  }
+
+  /** A vector of numbers read by `read(position)`. */
+  private numbers(name: keyof S & string, elementBytes: number, kind: string,
+      read: (at: number, index: number) => number): number[]|null {
+    return this.vector(name, elementBytes, kind,
+        (start, length) => Array.from({length}, (_, i) => read(start + elementBytes * i, i)), copyArray);
   }
 
   string(name: keyof S & string): string|null {
-    const v = this.vector(name, 1);
-    return v == null ? null : this.fb.decodeUtf8(v.start, v.length);
+    // Strings are immutable: a shared one needs no copy.
+    return this.vector(name, 1, 'string', (start, length) => this.fb.decodeUtf8(start, length), (s) => s);
   }
 
   int32Array(name: keyof S & string): number[]|null {
-    const v = this.vector(name, 4);
-    return v == null ? null : Array.from({length: v.length}, (_, i) => this.fb.bb.readInt32(v.start + 4 * i));
+    return this.numbers(name, 4, 'int32', (at) => this.fb.bb.readInt32(at));
   }
 
   uint16Array(name: keyof S & string): number[]|null {
-    const v = this.vector(name, 2);
-    return v == null ? null : Array.from({length: v.length}, (_, i) => this.fb.bb.readUint16(v.start + 2 * i));
+    return this.numbers(name, 2, 'uint16', (at) => this.fb.bb.readUint16(at));
   }
 
   float32Array(name: keyof S & string): number[]|null {
-    const v = this.vector(name, 4);
-    return v == null ? null : Array.from({length: v.length}, (_, i) => this.fb.bb.readFloat32(v.start + 4 * i));
+    return this.numbers(name, 4, 'float32', (at) => this.fb.bb.readFloat32(at));
   }
 
   /** An int64 vector as numbers; values beyond 2^53 are rejected rather than rounded. */
   int64Array(name: keyof S & string): number[]|null {
-    const v = this.vector(name, 8);
-    return v == null ? null : Array.from({length: v.length}, (_, i) => {
-      const value = this.fb.bb.readInt64(v.start + 8 * i);
+    return this.numbers(name, 8, 'int64', (at, i) => {
+      const value = this.fb.bb.readInt64(at);
       if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
         this.fb.fail(`${this.path}.${name}[${i}]`, `${value} does not fit a JavaScript number`);
       }
@@ -211,18 +266,16 @@ export class TableView<S extends Slots> {
 
   /** A copy of a byte vector, or null if absent. */
   bytes(name: keyof S & string): Uint8Array|null {
-    const v = this.vector(name, 1);
-    return v == null ? null : this.fb.bb.bytes().slice(v.start, v.start + v.length);
+    return this.vector(name, 1, 'bytes', (start, length) => this.fb.bb.bytes().slice(start, start + length),
+        (b) => b.slice());
   }
 
   tableArray<C extends Slots>(name: keyof S & string, childSlots: C): Array<TableView<C>>|null {
-    const v = this.vector(name, 4);
-    if (v == null) {
-      return null;
-    }
-    return Array.from({length: v.length}, (_, i) => {
-      const at = v.start + 4 * i;
-      return new TableView(this.fb, at + this.fb.bb.readUint32(at), `${this.path}.${name}[${i}]`, childSlots);
-    });
+    // Each element is an offset relative to its own position: cached as absolute positions.
+    const targets = this.numbers(name, 4, 'tables', (at) => at + this.fb.bb.readUint32(at));
+    return targets?.map((target, i) => new TableView(this.fb, target, `${this.path}.${name}[${i}]`, childSlots)) ??
+        null;
   }
 }
+
+const copyArray = (values: number[]) => values.slice();

@@ -171,7 +171,10 @@ function describeOptions(options: BuiltinOptions|UnknownOptions): Record<string,
  * Formats a summary as a multi-line text report: a header, a tensor table and
  * an operator table. Per-channel quantization is shown as its range; option
  * fields that only matter for special kernels are left out at their usual
- * value (the summary itself has them all).
+ * value (the summary itself has them all). Text from the file (names,
+ * description, custom op codes) is printed with control characters escaped
+ * JSON-style (`\n`, `\u001b`), so a crafted file cannot add lines or
+ * terminal escape codes.
  *
  * @example
  * ```ts
@@ -179,16 +182,17 @@ function describeOptions(options: BuiltinOptions|UnknownOptions): Record<string,
  * ```
  */
 export function formatSummary(summary: ModelSummary): string {
-  const tensorName = (i: number) => i < 0 ? '-' : `${i}:${summary.tensors[i]?.name ?? '?'}`;
+  const tensorName = (i: number) => i < 0 ? '-' : `${i}:${escapeText(summary.tensors[i]?.name ?? '?')}`;
+  const quoted = (text: string) => text ? ` "${escapeText(text).replaceAll('"', '\\"')}"` : '';
   const lines = [
-    `TFLite model (schema v${summary.version})${summary.description ? ` "${summary.description}"` : ''}: ` +
+    `TFLite model (schema v${summary.version})${quoted(summary.description)}: ` +
         `${summary.fileBytes} bytes, ${summary.totalBufferBytes} bytes of buffers`,
     `Subgraph ${summary.subgraphIndex} of ${summary.subgraphCount}` +
-        `${summary.subgraphName ? ` "${summary.subgraphName}"` : ''}: ${summary.operators.length} operators, ` +
+        `${quoted(summary.subgraphName)}: ${summary.operators.length} operators, ` +
         `${summary.tensors.length} tensors`,
     `Inputs: ${summary.inputs.map(tensorName).join(', ')}`,
     `Outputs: ${summary.outputs.map(tensorName).join(', ')}`,
-    `Signatures: ${summary.signatureKeys.join(', ') || '(none)'}`,
+    `Signatures: ${summary.signatureKeys.map(escapeText).join(', ') || '(none)'}`,
     '',
     'Tensors:',
     ...table(['#', 'name', 'type', 'shape', 'buffer', 'bytes', 'quantization'], summary.tensors.map((t) => [
@@ -229,13 +233,43 @@ function formatQuantization(q: TensorSummary['quantization']): string {
   if (q.scale.length === 1) {
     return `scale=${num(q.scale[0])} zp=${q.zeroPoint[0]}`;
   }
-  const range = (values: number[]) => `${num(Math.min(...values))}..${num(Math.max(...values))}`;
+  // A loop, not Math.min(...values): spreading 100,000+ channels overflows the call stack.
+  const range = (values: number[]) => {
+    let min = Infinity, max = -Infinity;
+    for (const v of values) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    return `${num(min)}..${num(max)}`;
+  };
   return `${q.scale.length} channels (dim ${q.quantizedDimension}) scale=${range(q.scale)} zp=${range(q.zeroPoint)}`;
 }
 
-/** Left-aligned columns separated by two spaces. */
+/**
+ * Left-aligned columns separated by two spaces. Cells are escaped here, as
+ * names and options come from the file.
+ */
 function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const escaped = rows.map((r) => r.map(escapeText));
+  // A loop, not Math.max(...): a model can have more rows than the call stack takes arguments.
+  const widths = header.map((h) => h.length);
+  for (const r of escaped) {
+    r.forEach((cell, c) => widths[c] = Math.max(widths[c], cell.length));
+  }
   const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
-  return [header, ...rows].map((r) => `  ${line(r)}`);
+  return [header, ...escaped].map((r) => `  ${line(r)}`);
+}
+
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators and bidi
+ * overrides: printed raw, a crafted name could add lines, move the cursor or
+ * recolor the terminal. Backslash too, so an escape in the output is unambiguous.
+ */
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\\]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {'\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\'};
+
+/** Text from the file made safe to print: JSON-style escapes (`\n`, `\u001b`) for unsafe characters. */
+function escapeText(text: string): string {
+  return text.replace(UNSAFE_CHARACTERS,
+      (ch) => SHORT_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -6,7 +6,9 @@
  *
  * Untrusted input is expected: every offset and length is checked against the
  * file (see checked_flatbuffer.ts) and any problem is a `ValueError` naming
- * the field, never an out-of-bounds read or a hang.
+ * the field, never an out-of-bounds read or a hang. Data several tables
+ * point at (the writer stores identical shapes and quantization once) is
+ * decoded once and copied for each reference, within a limit on the total.
  */
 import {ValueError} from '../errors.js';
 import {CheckedFlatbuffer, TableView} from './checked_flatbuffer.js';

@@ -8,7 +8,7 @@
  * than src/ while developing.
  */
 import {execFile} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -29,10 +29,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the executable as a user would (node + tsx instead of the built file). */
-function spawnCli(args: string[]): Promise<Run> {
+/** Runs the executable as a user would (node + tsx instead of the built file); killed after `timeout` ms (code -1). */
+function spawnCli(args: string[], timeout = 60_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], {cwd: ROOT, timeout: 60_000},
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], {cwd: ROOT, timeout},
         (error, stdout, stderr) => {
           const code = error == null ? 0 : typeof error.code === 'number' ? error.code : -1;
           resolve({code, stdout, stderr});
@@ -199,6 +199,82 @@ describe('tfjs-model-optimization CLI', () => {
     expect(notJson.code).toBe(1);
     expect(notJson.stderr).toContain('Cannot read model JSON');
   });
+
+  /** A copy of the saved float model in `name`, its model.json and weights.bin edited. */
+  const variant = (name: string, editJson: (json: {modelTopology: Record<string, unknown>}) => void,
+      editWeights: (bytes: Buffer) => Uint8Array = (b) => b) => {
+    const copy = join(dir, name);
+    mkdirSync(copy, {recursive: true});
+    const json = JSON.parse(readFileSync(join(floatDir, 'model.json'), 'utf8')) as {modelTopology: Record<string, unknown>};
+    editJson(json);
+    writeFileSync(join(copy, 'model.json'), JSON.stringify(json));
+    writeFileSync(join(copy, 'weights.bin'), editWeights(readFileSync(join(floatDir, 'weights.bin'))));
+    return copy;
+  };
+
+  it('a model.json tfjs cannot load is one short error line naming the file, exit 1', async () => {
+    const unknownLayer = variant('unknown_layer', (json) => {
+      const {config} = json.modelTopology as {config: {layers: Array<{class_name: string}>}};
+      config.layers[0].class_name = 'Frobnicate';
+    });
+    const noClassName = variant('no_class_name', (json) => delete json.modelTopology.class_name);
+    for (const [model, detail] of [[unknownLayer, /: Unknown layer: Frobnicate\.$/],
+      [noClassName, /: layer: Improper config format: \{"config":.*…$/]] as const) {
+      const run = await cli(['convert', model, '--out', join(dir, 'x.tflite')]);
+      expect(run.code).toBe(1);
+      const lines = run.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`tfjs-model-optimization: error: cannot load the model in '${join(model, 'model.json')}'`);
+      expect(lines[0]).toMatch(detail);
+      expect(lines[0].length).toBeLessThan(400);
+    }
+  });
+
+  it('a truncated weights.bin is named, with the bytes expected, exit 1', async () => {
+    const truncated = variant('truncated_weights', () => {}, (bytes) => bytes.subarray(0, 100));
+    const expected = statSync(join(floatDir, 'weights.bin')).size;
+    const run = await cli(['convert', join(truncated, 'model.json'), '--out', join(dir, 'x.tflite')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`tfjs-model-optimization: error: '${join(truncated, 'weights.bin')}' holds 100 bytes ` +
+        `but '${join(truncated, 'model.json')}' describes ${expected} bytes of weights (truncated, or not this ` +
+        'model\'s weights)\n');
+    // Extra bytes at the end are what tfjs ignores too: still converts.
+    const longer = variant('longer_weights', () => {}, (bytes) => Buffer.concat([bytes, Buffer.alloc(8)]));
+    expect((await cli(['convert', longer, '--out', join(dir, 'longer.tflite')])).code).toBe(0);
+  });
+
+  it('a model without parameters converts and says so (no "Infinityx")', async () => {
+    const model = tfl.sequential({layers: [tfl.layers.flatten({inputShape: [4, 4, 2]}),
+      tfl.layers.activation({activation: 'relu'})]});
+    const saved = join(dir, 'no_params');
+    await model.save(tfmot.io.fileSystem(saved));
+    model.dispose();
+    const out = join(dir, 'no_params.tflite');
+    const run = await cli(['convert', saved, '--out', out]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`Wrote ${out} (float32: float32 weights and compute): ${statSync(out).size} bytes, ` +
+        'the model has no parameters.\n');
+  });
+
+  it('convert creates missing directories of --out, and names a path that cannot be one', async () => {
+    const nested = join(dir, 'a', 'b', 'c', 'nested.tflite');
+    expect((await cli(['convert', floatDir, '--out', nested])).code).toBe(0);
+    expect(opNames(nested)).toEqual(['CONV_2D', 'MAX_POOL_2D', 'FULLY_CONNECTED']);
+    const underFile = join(floatTflite, 'sub', 'x.tflite');
+    const run = await cli(['convert', floatDir, '--out', underFile]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^tfjs-model-optimization: error: cannot write '${underFile}': .*not a directory`));
+  });
+
+  it.skipIf(!existsSync('/proc/self'))('convert --out under /proc fails promptly with one line (spawned)', async () => {
+    // Node's mkdir({recursive: true}) never returns for /proc/nope.
+    const run = await spawnCli(['convert', floatDir, '--out', '/proc/nope/x.tflite'], 20_000);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe("tfjs-model-optimization: error: cannot write '/proc/nope/x.tflite': cannot create the " +
+        "directory '/proc/nope': ENOENT: no such file or directory, mkdir '/proc/nope'\n");
+  }, 30_000);
 
   it('unknown flags and commands print the usage and exit 2 (spawned)', async () => {
     const run = await spawnCli(['convert', floatDir, '--out', join(dir, 'x.tflite'), '--int4']);

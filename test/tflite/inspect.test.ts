@@ -1,12 +1,16 @@
 /**
  * inspect / formatSummary on hand-built files.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import {describe, expect, it} from 'vitest';
 
 import {ValueError} from '../../src/errors.js';
+import * as tfmot from '../../src/index.js';
 import {formatSummary, inspect} from '../../src/tflite/inspect.js';
+import {Model, TensorType} from '../../src/tflite/schema.js';
 import {writeModel} from '../../src/tflite/writer.js';
-import {denseWeights, int8DenseModel, int8DenseParams} from './hand_built_models.js';
+import {addModel, denseWeights, int8DenseModel, int8DenseParams} from './hand_built_models.js';
 import {kitchenSinkModel} from './kitchen_sink_model.js';
 
 describe('inspect', () => {
@@ -44,6 +48,24 @@ describe('inspect', () => {
     expect(() => inspect(file, 2)).toThrow(/inspect: subgraphIndex 2 is out of range; the model has 2 subgraph\(s\)/);
   });
 
+  it('reads a converted int8 model whose identical layers share quantization parameters', async () => {
+    // 30 identical depthwise layers: 30 x 512 per-channel scales and zero points stored once each.
+    await tfmot.backend.init();
+    const model = tfl.sequential({layers: Array.from({length: 30}, (_, i) => tfl.layers.depthwiseConv2d({
+      kernelSize: 1, depthwiseInitializer: 'ones', useBias: false, ...(i === 0 ? {inputShape: [1, 1, 512]} : {}),
+    }))});
+    const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(model);
+    converter.optimizations = ['DEFAULT'];
+    converter.representativeDataset = function* () {
+      yield [tf.ones([1, 1, 1, 512])];
+    };
+    const bytes = await converter.convert();
+    model.dispose();
+    const summary = inspect(bytes);
+    expect(summary.operators.filter((op) => op.opName === 'DEPTHWISE_CONV_2D')).toHaveLength(30);
+    expect(summary.tensors.filter((t) => t.quantization?.scale.length === 512).length).toBeGreaterThanOrEqual(30);
+  });
+
   it('rejects bytes that are not a TFLite file with a ValueError', () => {
     expect(() => inspect(new Uint8Array(40))).toThrow(ValueError);
   });
@@ -65,5 +87,54 @@ describe('formatSummary', () => {
     const text = formatSummary(inspect(writeModel(kitchenSinkModel())));
     expect(text).toMatch(/weights_per_channel +INT8 +\[13\] +1 +13 +13 channels \(dim 0\) scale=0\.01\.\.0\.13 zp=0\.\.0/);
     expect(text).toMatch(/CONV_2D +2 +0,1,-1 +6 +padding=VALID strideW=2 strideH=3 fusedActivationFunction=RELU6 /);
+  });
+});
+
+describe('formatSummary on large and hostile files', () => {
+  /** One subgraph of the given tensors, no operators. */
+  const tensorsModel = (tensors: Model['subgraphs'][0]['tensors'], buffers: Model['buffers'] = []): Model => ({
+    version: 3, description: 'large', operatorCodes: [], signatureDefs: [],
+    buffers: [{data: new Uint8Array(0)}, ...buffers],
+    subgraphs: [{name: 'main', inputs: [], outputs: [], operators: [], tensors}],
+  });
+
+  it('prints a model with 200,000 tensors', () => {
+    // Built as a summary: writing and reading a file that large takes seconds.
+    const summary = inspect(writeModel(tensorsModel([])));
+    summary.tensors = Array.from({length: 200_000}, (_, index) => ({index, name: `t${index}`, shape: [1],
+      type: 'FLOAT32', buffer: 0, bufferBytes: 0}));
+    const lines = formatSummary(summary).split('\n');
+    expect(lines).toHaveLength(200_000 + 11);
+    expect(lines[7]).toBe('  #       name     type     shape  buffer  bytes  quantization');
+    expect(lines[7 + 200_000]).toBe('  199999  t199999  FLOAT32  [1]    0       0');
+  });
+
+  it('prints a tensor with 200,000 per-channel scales as their range', () => {
+    const channels = 200_000;
+    const tensor = {shape: [channels], type: TensorType.INT8, buffer: 1, name: 'wide',
+      quantization: {scale: Array.from({length: channels}, (_, c) => 0.5 + c / 4), zeroPoint: new Array(channels).fill(0),
+        quantizedDimension: 0}};
+    const text = formatSummary(inspect(writeModel(tensorsModel([tensor], [{data: new Uint8Array(channels)}]))));
+    expect(text).toContain('200000 channels (dim 0) scale=0.5..50000.3 zp=0..0');
+  });
+
+  it('escapes control characters in names from the file', () => {
+    const model = addModel();
+    model.description = 'evil\nTFLite model (schema v3) "fake": 0 bytes';
+    model.subgraphs[0].name = 'sub\rgraph';
+    model.subgraphs[0].tensors[0].name = '\u001b[31mred\u001b[0m\tx\\y';
+    model.subgraphs[0].tensors[1].name = 'rtl\u202egnp.exe\u0085';
+    model.signatureDefs[0].signatureKey = 'key\n  0  ADD';
+    model.operatorCodes[0] = {builtinCode: 32, version: 1, customCode: 'My\nOp'};
+    const text = formatSummary(inspect(writeModel(model)));
+    // 2 header lines, Inputs, Outputs, Signatures, blank, 'Tensors:', header, 3 tensors, blank,
+    // 'Operators:', header, 1 operator: no line added.
+    expect(text.split('\n')).toHaveLength(15);
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u0085\u202e]/);
+    expect(text).toContain('"evil\\nTFLite model (schema v3) \\"fake\\": 0 bytes"');
+    expect(text).toContain('"sub\\rgraph"');
+    expect(text).toContain('Inputs: 0:\\u001b[31mred\\u001b[0m\\tx\\\\y, 1:rtl\\u202egnp.exe\\u0085');
+    expect(text).toContain('Signatures: key\\n  0  ADD');
+    expect(text).toMatch(/ {2}0 {2}CUSTOM:My\\nOp {2}/);
   });
 });

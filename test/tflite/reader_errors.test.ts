@@ -120,7 +120,63 @@ describe('readModel on bad bytes', () => {
     builder.addFieldOffset(SLOTS.Model.subgraphs, subgraphs, 0);
     builder.finish(builder.endObject(), 'TFL3');
     const start = performance.now();
-    expect(() => readModel(builder.asUint8Array())).toThrow(/refers to the same data too many times/);
+    // Decoded once; the copies for the other subgraphs exceed the repeat budget.
+    expect(() => readModel(builder.asUint8Array())).toThrow(
+        /model\.subgraphs\[\d+\]\.inputs: the file refers to the same data too many times \(over 32x its size/);
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
+
+  it('stops decoding overlapping vectors (distinct offsets into one region)', () => {
+    // 2,000 subgraphs whose input lists start at successive elements of one 50,000-int vector, each
+    // element being the count of those after it: every offset is new, but 400 MB would be decoded.
+    const builder = new flatbuffers.Builder(1 << 20);
+    builder.startVector(4, 50_000, 4);
+    for (let i = 0; i < 50_000; i++) {
+      builder.addInt32(i);  // Prepended: element k holds 49,999 - k.
+    }
+    const region = builder.endVector();
+    const subgraphs = Array.from({length: 2000}, (_, k) => {
+      builder.startObject(5);
+      // Builder offsets count from the end of the buffer: element k lies 4 * (k + 1) bytes after the length.
+      builder.addFieldOffset(SLOTS.SubGraph.inputs, region - 4 * (k + 1), 0);
+      return builder.endObject();
+    });
+    builder.startVector(4, subgraphs.length, 4);
+    subgraphs.forEach((subgraph) => builder.addOffset(subgraph));
+    const vector = builder.endVector();
+    builder.startObject(8);
+    builder.addFieldOffset(SLOTS.Model.subgraphs, vector, 0);
+    builder.finish(builder.endObject(), 'TFL3');
+    const start = performance.now();
+    expect(() => readModel(builder.asUint8Array())).toThrow(
+        /model\.subgraphs\[\d+\]\.inputs: the file refers to the same data too many times \(corrupt/);
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
+
+  it('stops walking one table reached through many paths', () => {
+    // 20,000 subgraphs pointing at one subgraph of 50,000 tensors, all one tensor table:
+    // 280 KB of file, 10^9 tensors to visit.
+    const builder = new flatbuffers.Builder(1 << 20);
+    builder.startObject(8);
+    builder.addFieldInt8(SLOTS.Tensor.type, 1, 0);
+    const tensor = builder.endObject();
+    const repeated = (count: number, offset: number) => {
+      builder.startVector(4, count, 4);
+      for (let i = 0; i < count; i++) {
+        builder.addOffset(offset);
+      }
+      return builder.endVector();
+    };
+    const tensors = repeated(50_000, tensor);
+    builder.startObject(5);
+    builder.addFieldOffset(SLOTS.SubGraph.tensors, tensors, 0);
+    const subgraphs = repeated(20_000, builder.endObject());
+    builder.startObject(8);
+    builder.addFieldOffset(SLOTS.Model.subgraphs, subgraphs, 0);
+    builder.finish(builder.endObject(), 'TFL3');
+    const start = performance.now();
+    expect(() => readModel(builder.asUint8Array())).toThrow(
+        /model\.subgraphs\[\d+\]\.tensors\[\d+\]: the file refers to the same data too many times/);
     expect(performance.now() - start).toBeLessThan(2000);
   });
 });

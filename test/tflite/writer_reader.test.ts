@@ -142,6 +142,32 @@ describe('shared objects', () => {
     }
     expect(three.length - one.length).toBeLessThanOrEqual(2 * 40);
   });
+
+  it('reads back a file that shares per-channel quantization between hundreds of tensors', () => {
+    // 200 int8 tensors with identical 256-channel scales and zero points: the file stores them once,
+    // the model holds them 200 times (~12x the file's bytes; the reader once rejected this).
+    const channels = 256;
+    const quantization = {scale: Array.from({length: channels}, (_, c) => (c + 1) / 1024),
+      zeroPoint: new Array<number>(channels).fill(0), quantizedDimension: 3};
+    const model: Model = {
+      version: 3, description: 'shared per-channel quantization', operatorCodes: [], signatureDefs: [],
+      buffers: [{data: new Uint8Array(0)}, ...Array.from({length: 200}, (_, i) => ({
+        data: Uint8Array.from({length: channels}, (_, c) => (i + c) % 256)}))],
+      subgraphs: [{name: 'main', inputs: [], outputs: [], operators: [],
+        tensors: Array.from({length: 200}, (_, i) => ({shape: [1, 1, 1, channels], type: TensorType.INT8,
+          buffer: i + 1, name: `w${i}`, quantization: structuredClone(quantization)}))}],
+    };
+    const bytes = writeModel(model);
+    expect(bytes.length).toBeLessThan(200 * channels + 20_000);
+    const read = readModel(bytes);
+    expect(read).toStrictEqual(model);
+    // Every tensor gets its own arrays: editing one leaves the others alone.
+    const [a, b] = read.subgraphs[0].tensors;
+    a.quantization!.scale[0] = 99;
+    a.shape[0] = 2;
+    expect(b.quantization!.scale[0]).toBe(1 / 1024);
+    expect(b.shape[0]).toBe(1);
+  });
 });
 
 describe('writeModel rejects inconsistent models with a ValueError naming the element', () => {
