@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {checkInteger, describeValue, NotSupportedError, ValueError} from '../errors.js';
-import {liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS} from './litert_loader.js';
+import {exclusive, liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS} from './litert_loader.js';
 import type {LiteRtSession, SessionTensor} from './litert_loader.js';
 import {readModel} from './reader.js';
 import type {SignatureDef, Tensor} from './schema.js';
@@ -81,6 +81,10 @@ export class LiteRtError extends Error {
  * (XNNPACK). Inputs and outputs are addressed by tensor index, as in Python;
  * LiteRT.js exposes no intermediate tensors. Call `dispose()` when done: the
  * model lives in the wasm heap.
+ *
+ * Interpreters may be used concurrently: their runs are queued one at a time
+ * (LiteRT's log is one stream), and `predict` does not share the tensors that
+ * `setTensor` and `getTensor` address.
  */
 export class Interpreter {
   private readonly values = new Map<number, TfliteTypedArray>();
@@ -102,7 +106,8 @@ export class Interpreter {
    * Loads LiteRT.js (once per process) and compiles `modelContent`.
    *
    * @param modelContent The .tflite file's bytes (Python's `model_content`).
-   * @throws Error saying to `npm install @litertjs/core` when it is missing;
+   * @throws ValueError when `modelContent` is not a non-empty Uint8Array;
+   *     Error saying to `npm install @litertjs/core` when it is missing;
    *     Error with LiteRT's log when it cannot load the model; LiteRtError
    *     when it logged ERROR lines.
    */
@@ -112,15 +117,19 @@ export class Interpreter {
           `received ${describeValue(modelContent)}.`);
     }
     const numThreads = checkInteger(options.numThreads ?? 1, 'Interpreter.create: options.numThreads');
-    const start = logLength();
-    let session: LiteRtSession;
-    try {
-      session = await openSession(modelContent, numThreads);
-    } catch (e) {
-      throw new Error(`Interpreter.create: ${e instanceof Error ? e.message : String(e)}`);
+    if (modelContent.length === 0) {
+      throw new ValueError('Interpreter.create: modelContent is empty; pass the .tflite file\'s bytes.');
     }
+    const {session, log} = await exclusive(async () => {
+      const start = logLength();
+      try {
+        return {session: await openSession(modelContent, numThreads), log: logSince(start)};
+      } catch (e) {
+        throw new Error(`Interpreter.create: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
     try {
-      throwOnErrors('Interpreter.create', logSince(start));
+      throwOnErrors('Interpreter.create', log);
       const model = readModel(modelContent);
       const signature = model.signatureDefs.find((s) => s.signatureKey === session.signatureKey);
       const graph = model.subgraphs[signature?.subgraphIndex ?? 0];
@@ -130,7 +139,7 @@ export class Interpreter {
       const details = (indices: number[], order: number[], ios: readonly SessionTensor[]) =>
         indices.map((index) => describeTensor(index, graph.tensors[index], ios[order.indexOf(index)]));
       return new Interpreter(session, inputOrder, outputOrder, details(graph.inputs, inputOrder, session.inputs),
-          details(graph.outputs, outputOrder, session.outputs), logSince(start));
+          details(graph.outputs, outputOrder, session.outputs), log);
     } catch (e) {
       session.delete();
       throw e;
@@ -160,6 +169,7 @@ export class Interpreter {
    */
   setTensor(index: number, value: TfliteTypedArray): void {
     this.checkAlive('setTensor');
+    checkIndex('setTensor', index);
     const input = this.inputs.find((d) => d.index === index);
     if (input == null) {
       throw new ValueError(`setTensor: index ${index} is not an input tensor; the inputs are ` +
@@ -193,15 +203,28 @@ export class Interpreter {
       }
       return value;
     });
-    const start = logLength();
-    let results: TfliteTypedArray[];
-    try {
-      results = await this.session.run(data);
-    } finally {
-      this.runtimeLog.push(...logSince(start));
-    }
-    throwOnErrors('invoke', logSince(start));
+    const results = await this.run('invoke', data);
     results.forEach((r, i) => this.values.set(this.outputOrder[i], r));
+  }
+
+  /**
+   * Runs the model on `data` (in LiteRT's input order) and returns its outputs
+   * (in LiteRT's order), keeping the log lines of this run only.
+   */
+  private run(method: string, data: TfliteTypedArray[]): Promise<TfliteTypedArray[]> {
+    return exclusive(async () => {
+      // dispose() may have come while this run waited for another interpreter's.
+      this.checkAlive(method);
+      const start = logLength();
+      let results: TfliteTypedArray[];
+      try {
+        results = await this.session.run(data);
+      } finally {
+        this.runtimeLog.push(...logSince(start));
+      }
+      throwOnErrors(method, logSince(start));
+      return results;
+    });
   }
 
   /**
@@ -211,6 +234,7 @@ export class Interpreter {
    */
   getTensor(index: number): TfliteTypedArray {
     this.checkAlive('getTensor');
+    checkIndex('getTensor', index);
     const tensor = this.inputs.find((d) => d.index === index) ?? this.outputs.find((d) => d.index === index);
     if (tensor == null) {
       throw new ValueError(`getTensor: index ${index} is not an input or output tensor (inputs ` +
@@ -230,10 +254,12 @@ export class Interpreter {
    * shape after the batch dimension, and N a multiple of the model's batch
    * (usually 1), run one model batch per invoke. Float inputs are quantized
    * for int8/uint8/int16 inputs (`round(x / scale) + zeroPoint`, ties away
-   * from 0, clamped); quantized outputs are dequantized.
+   * from 0, clamped; NaN is rejected); quantized outputs are dequantized.
+   * Leaves the tensors of `setTensor` and `getTensor` alone.
    *
    * @returns float32 outputs, [N, ...] (the caller disposes them).
-   * @throws ValueError for models with several inputs or outputs, or a wrong `xs` shape.
+   * @throws ValueError for models with several inputs or outputs, a wrong
+   *     `xs` shape, or NaN in `xs` for a quantized input.
    */
   async predict(xs: tf.Tensor): Promise<tf.Tensor> {
     this.checkAlive('predict');
@@ -251,21 +277,27 @@ export class Interpreter {
           `multiple of ${batch} (the model's input is ${input.dtype} [${input.shape}]); received ` +
           `${xs != null && Array.isArray(xs.shape) ? `[${xs.shape}]` : describeValue(xs)}.`);
     }
+    if (xs.isDisposed) {
+      throw new ValueError('predict: xs was disposed.');
+    }
     const values = await xs.data();
     const runs = xs.shape[0] / batch;
     const inSize = sizeOf(input.shape);
     const outSize = sizeOf(output.shape);
     const result = new Float32Array(runs * outSize);
     for (let r = 0; r < runs; r++) {
-      this.setTensor(input.index, toInput(values.subarray(r * inSize, (r + 1) * inSize), input));
-      await this.invoke();
-      result.set(fromOutput(this.values.get(output.index)!, output), r * outSize);
+      // Not through setTensor/invoke: concurrent predicts would read each other's outputs.
+      const [y] = await this.run('predict', [toInput(values.subarray(r * inSize, (r + 1) * inSize), input)]);
+      result.set(fromOutput(y, output), r * outSize);
     }
     const shape = output.shape.length === 0 ? [runs] : [runs * output.shape[0], ...output.shape.slice(1)];
     return tf.tensor(result, shape, 'float32');
   }
 
-  /** Frees the model in the wasm heap; the interpreter cannot be used afterwards. Idempotent. */
+  /**
+   * Frees the model in the wasm heap; the interpreter cannot be used
+   * afterwards (a queued invoke or predict rejects). Idempotent.
+   */
   dispose(): void {
     if (!this.disposed) {
       this.disposed = true;
@@ -283,35 +315,105 @@ export class Interpreter {
 
 /**
  * Runs a classifier file on `xs` (see `Interpreter.predict`) and returns the
- * fraction of samples whose argmax equals the int label: Python users'
+ * fraction of samples whose argmax equals the label: Python users'
  * `evaluate_model` from the TFMOT tutorials.
  *
  * @param model The .tflite bytes (compiled and freed here), or an open interpreter.
- * @param labels One int label per sample.
+ * @param labels One int class per sample (an array, or a tf.Tensor [N] or
+ *     [N, 1]), or one-hot rows (a tf.Tensor [N, classes]), as Keras takes them.
+ * @throws ValueError for an `xs` without samples, labels that are not
+ *     integers in [0, classes) or not one per sample, or a model with one score per sample.
  */
 export async function evaluateAccuracy(model: Uint8Array|Interpreter, xs: tf.Tensor,
     labels: tf.Tensor|ArrayLike<number>): Promise<number> {
-  const truth = labels instanceof tf.Tensor ? await labels.data() : labels;
-  if (truth == null || truth.length !== xs?.shape?.[0]) {
-    throw new ValueError(`evaluateAccuracy: labels must hold one int label per sample of xs ` +
-        `(${xs?.shape?.[0]}); received ${truth == null ? describeValue(labels) : `${truth.length} values`}.`);
-  }
+  const samples = sampleCount(xs);
+  const truth = await labelClasses(labels, samples);
   const interpreter = model instanceof Interpreter ? model : await Interpreter.create(model);
   try {
     const logits = await interpreter.predict(xs);
-    const predicted = tf.tidy(() => tf.argMax(tf.reshape(logits, [truth.length, -1]), -1));
+    const scores = await logits.data();
     logits.dispose();
-    const classes = await predicted.data();
-    predicted.dispose();
-    let right = 0;
-    for (let i = 0; i < truth.length; i++) {
-      right += classes[i] === Number(truth[i]) ? 1 : 0;
+    const classes = scores.length / samples;
+    if (classes < 2) {
+      throw new ValueError(`evaluateAccuracy: the model gives ${classes} score per sample; accuracy by argmax ` +
+          'needs one score per class.');
     }
-    return right / truth.length;
+    let right = 0;
+    truth.forEach((label, i) => {
+      if (label >= classes) {
+        throw new ValueError(`evaluateAccuracy: labels[${i}] is ${label}; the model has ${classes} classes.`);
+      }
+      right += argmax(scores.subarray(i * classes, (i + 1) * classes)) === label ? 1 : 0;
+    });
+    return right / samples;
   } finally {
     if (interpreter !== model) {
       interpreter.dispose();
     }
+  }
+}
+
+/** How many samples `xs` holds (its first dimension), which must be at least 1. */
+function sampleCount(xs: tf.Tensor): number {
+  if (!(xs instanceof tf.Tensor) || xs.isDisposed || xs.rank === 0 || xs.shape[0] === 0) {
+    const received = xs instanceof tf.Tensor ? (xs.isDisposed ? 'a disposed tensor' : `[${xs.shape}]`) :
+        describeValue(xs);
+    throw new ValueError(`evaluateAccuracy: xs must be a tf.Tensor [N, ...] with N >= 1 samples; received ` +
+        `${received}.`);
+  }
+  return xs.shape[0];
+}
+
+/** The class of each sample: `labels` as int classes, or the argmax of one-hot rows. */
+async function labelClasses(labels: tf.Tensor|ArrayLike<number>, samples: number): Promise<number[]> {
+  const allowed = `one int class per sample of xs (${samples}): an array, a tf.Tensor [${samples}] or ` +
+      `[${samples}, 1], or one-hot rows, a tf.Tensor [${samples}, classes]`;
+  let classes: number[];
+  if (labels instanceof tf.Tensor) {
+    if (labels.isDisposed || labels.rank === 0 || labels.rank > 2 || labels.shape[0] !== samples) {
+      throw new ValueError(`evaluateAccuracy: labels must hold ${allowed}; received ` +
+          `${labels.isDisposed ? 'a disposed tensor' : `a tf.Tensor [${labels.shape}]`}.`);
+    }
+    const values = Array.from(await labels.data() as ArrayLike<number>);
+    const width = labels.size / samples;
+    classes = width > 1 ? Array.from({length: samples}, (_, i) => argmax(values.slice(i * width, (i + 1) * width))) :
+        values;
+  } else if (labels != null && typeof labels === 'object' && typeof labels.length === 'number') {
+    if (labels.length !== samples) {
+      throw new ValueError(`evaluateAccuracy: labels must hold ${allowed}; received ${labels.length} values.`);
+    }
+    classes = Array.from(labels);
+  } else {
+    throw new ValueError(`evaluateAccuracy: labels must hold ${allowed}; received ${describeValue(labels)}.`);
+  }
+  const bad = classes.findIndex((c) => typeof c !== 'number' || !Number.isInteger(c) || c < 0);
+  if (bad >= 0) {
+    throw new ValueError(`evaluateAccuracy: labels must be int classes >= 0 (or a tf.Tensor of one-hot rows); ` +
+        `labels[${bad}] is ${describeLabel(classes[bad])}.`);
+  }
+  return classes;
+}
+
+function describeLabel(value: unknown): string {
+  return typeof value === 'number' ? String(value) : describeValue(value);
+}
+
+/** Index of the largest value (the first on ties, as tf.argMax). */
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] > values[best]) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** A string index would be reported as "index 0 is not an input; the inputs are [0]". */
+function checkIndex(method: string, index: unknown): void {
+  if (typeof index !== 'number') {
+    throw new ValueError(`${method}: index must be a tensor index (a number from getInputDetails() or ` +
+        `getOutputDetails()); received ${describeValue(index)}.`);
   }
 }
 
@@ -369,6 +471,11 @@ function toInput(x: ArrayLike<number>, input: TensorDetails): TfliteTypedArray {
     const [lo, hi] = range;
     const out = new TYPED_ARRAYS[input.dtype](x.length) as Int8Array|Uint8Array|Int16Array;
     for (let i = 0; i < x.length; i++) {
+      if (Number.isNaN(x[i])) {
+        // It would silently become 0, a valid quantized value.
+        throw new ValueError(`predict: xs holds NaN, which the ${input.dtype} input '${input.name}' cannot ` +
+            'represent.');
+      }
       const v = x[i] / scale;
       out[i] = Math.max(lo, Math.min(hi, Math.sign(v) * Math.round(Math.abs(v)) + zeroPoint));
     }

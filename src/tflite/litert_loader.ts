@@ -52,6 +52,20 @@ export function logLength(): number {
   return runtimeLog.length;
 }
 
+/** Settles when the last task given to `exclusive` has. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `task` once every task queued before it has settled. The runtime log
+ * is one stream for the process: a call can claim the lines printed while it
+ * ran only if no other model loads or runs meanwhile.
+ */
+export function exclusive<T>(task: () => Promise<T>): Promise<T> {
+  const result = queue.then(task);
+  queue = result.catch(() => undefined);
+  return result;
+}
+
 /** The runtime's error lines: it reports a model that fails to prepare only this way. */
 export function liteRtErrors(log: readonly string[]): string[] {
   return log.filter((line) => /\bERROR\b/.test(line));

@@ -179,7 +179,7 @@ describe('Interpreter on the MNIST tutorial model', () => {
         /Interpreter.create: modelContent must be a Uint8Array/);
     await expect(Interpreter.create(int8, {numThreads: 0})).rejects.toThrow(/options.numThreads must be an integer/);
     await expect(evaluateAccuracy(int8, mnist.data.test.xs, [1, 2])).rejects.toThrow(
-        /evaluateAccuracy: labels must hold one int label per sample of xs \(200\); received 2 values/);
+        /evaluateAccuracy: labels must hold one int class per sample of xs \(200\).* received 2 values/);
   });
 });
 
