@@ -31,6 +31,23 @@ async function seeData(qat: tfl.LayersModel, inputShape: number[], outputUnits: 
   tf.dispose([x, y]);
 }
 
+/** A converter for `mode` ('float32', 'float16', 'dynamic' or 'int8' calibrated on `sample`). */
+function converterIn(model: tfl.LayersModel, mode: string, sample: tf.Tensor) {
+  const c = TFLiteConverter.fromLayersModel(model);
+  if (mode !== 'float32') {
+    c.optimizations = ['DEFAULT'];
+  }
+  if (mode === 'float16') {
+    c.targetSpec.supportedTypes = ['float16'];
+  }
+  if (mode === 'int8') {
+    c.representativeDataset = function* () {
+      yield sample;
+    };
+  }
+  return c;
+}
+
 describe('TFLiteConverter errors', () => {
   beforeAll(async () => {
     await tfmot.backend.init();
@@ -147,18 +164,7 @@ describe('TFLiteConverter errors', () => {
       poisoned.dispose();
       const sample = tf.ones([1, 40]);
       for (const mode of modes) {
-        const c = TFLiteConverter.fromLayersModel(model);
-        if (mode !== 'float32') {
-          c.optimizations = ['DEFAULT'];
-        }
-        if (mode === 'float16') {
-          c.targetSpec.supportedTypes = ['float16'];
-        }
-        if (mode === 'int8') {
-          c.representativeDataset = function* () {
-            yield sample;
-          };
-        }
+        const c = converterIn(model, mode, sample);
         await expect(c.convert(), `${mode} ${word}`).rejects.toThrow(
             new RegExp(`'dense_1'.*'dense_1/kernel' has 1 ${word} value.*finite weights.*no file`));
       }
@@ -276,18 +282,7 @@ describe('TFLiteConverter memory', () => {
     const sample = tf.zeros([1, 28, 28, 1]);
     const convertAll = async () => {
       for (const mode of ['float32', 'float16', 'dynamic', 'int8']) {
-        const c = TFLiteConverter.fromLayersModel(model);
-        if (mode !== 'float32') {
-          c.optimizations = ['DEFAULT'];
-        }
-        if (mode === 'float16') {
-          c.targetSpec.supportedTypes = ['float16'];
-        }
-        if (mode === 'int8') {
-          c.representativeDataset = function* () {
-            yield sample;
-          };
-        }
+        const c = converterIn(model, mode, sample);
         await c.convert();
       }
     };
