@@ -29,8 +29,13 @@ export function splitSeparableConv(separable: Layer): SeparableSplit {
         `quantized (its QAT form is a DepthwiseConv2D, which tfjs runs undilated).`);
   }
   const useBias = config['useBias'] as boolean;
+  // Serialized settings (regularizers, constraints) pass through as config dicts, as fromConfig takes them.
+  const setting = (key: string) => config[key] as never;
   const depthwise = tfl.layers.depthwiseConv2d({
     name: `${separable.name}_depthwise`,
+    trainable: separable.trainable,
+    depthwiseRegularizer: setting('depthwiseRegularizer'),
+    depthwiseConstraint: setting('depthwiseConstraint'),
     kernelSize: config['kernelSize'] as [number, number],
     strides: config['strides'] as [number, number],
     padding: config['padding'] as 'same'|'valid',
@@ -46,6 +51,12 @@ export function splitSeparableConv(separable: Layer): SeparableSplit {
     dataFormat: config['dataFormat'] as 'channelsLast',
     useBias,
     activation: config['activation'] as 'linear',
+    trainable: separable.trainable,
+    kernelRegularizer: setting('pointwiseRegularizer'),
+    kernelConstraint: setting('pointwiseConstraint'),
+    biasRegularizer: setting('biasRegularizer'),
+    biasConstraint: setting('biasConstraint'),
+    activityRegularizer: setting('activityRegularizer'),
   });
   const copyWeights = () => {
     const [depthwiseKernel, pointwiseKernel, ...bias] = separable.getWeights();

@@ -204,6 +204,8 @@ export class Interpreter {
       return value;
     });
     const results = await this.run('invoke', data);
+    // dispose() may have come while the run was under way: keep nothing then.
+    this.checkAlive('invoke');
     results.forEach((r, i) => this.values.set(this.outputOrder[i], r));
   }
 
@@ -252,7 +254,7 @@ export class Interpreter {
   /**
    * Runs a batch through the model: `xs` is [N, ...] with the model's input
    * shape after the batch dimension, and N a multiple of the model's batch
-   * (usually 1), run one model batch per invoke. Float inputs are quantized
+   * (usually 1), run one model batch at a time. Float inputs are quantized
    * for int8/uint8/int16 inputs (`round(x / scale) + zeroPoint`, ties away
    * from 0, clamped; NaN is rejected); quantized outputs are dequantized.
    * Leaves the tensors of `setTensor` and `getTensor` alone.
@@ -327,7 +329,7 @@ export class Interpreter {
 export async function evaluateAccuracy(model: Uint8Array|Interpreter, xs: tf.Tensor,
     labels: tf.Tensor|ArrayLike<number>): Promise<number> {
   const samples = sampleCount(xs);
-  const truth = await labelClasses(labels, samples);
+  const {classes: truth, oneHotWidth} = await labelClasses(labels, samples);
   const interpreter = model instanceof Interpreter ? model : await Interpreter.create(model);
   try {
     const logits = await interpreter.predict(xs);
@@ -337,6 +339,10 @@ export async function evaluateAccuracy(model: Uint8Array|Interpreter, xs: tf.Ten
     if (classes < 2) {
       throw new ValueError(`evaluateAccuracy: the model gives ${classes} score per sample; accuracy by argmax ` +
           'needs one score per class.');
+    }
+    if (oneHotWidth != null && oneHotWidth !== classes) {
+      throw new ValueError(`evaluateAccuracy: labels are one-hot rows of ${oneHotWidth} values; the model ` +
+          `gives ${classes} scores per sample.`);
     }
     let right = 0;
     truth.forEach((label, i) => {
@@ -364,20 +370,28 @@ function sampleCount(xs: tf.Tensor): number {
   return xs.shape[0];
 }
 
-/** The class of each sample: `labels` as int classes, or the argmax of one-hot rows. */
-async function labelClasses(labels: tf.Tensor|ArrayLike<number>, samples: number): Promise<number[]> {
+/**
+ * The class of each sample: `labels` as int classes, or the argmax of one-hot
+ * rows (whose width the caller checks against the model's classes).
+ */
+async function labelClasses(labels: tf.Tensor|ArrayLike<number>, samples: number):
+    Promise<{classes: number[], oneHotWidth?: number}> {
   const allowed = `one int class per sample of xs (${samples}): an array, a tf.Tensor [${samples}] or ` +
       `[${samples}, 1], or one-hot rows, a tf.Tensor [${samples}, classes]`;
   let classes: number[];
   if (labels instanceof tf.Tensor) {
-    if (labels.isDisposed || labels.rank === 0 || labels.rank > 2 || labels.shape[0] !== samples) {
+    if (labels.isDisposed || labels.rank === 0 || labels.rank > 2 || labels.shape[0] !== samples ||
+        labels.size === 0) {
       throw new ValueError(`evaluateAccuracy: labels must hold ${allowed}; received ` +
           `${labels.isDisposed ? 'a disposed tensor' : `a tf.Tensor [${labels.shape}]`}.`);
     }
     const values = Array.from(await labels.data() as ArrayLike<number>);
     const width = labels.size / samples;
-    classes = width > 1 ? Array.from({length: samples}, (_, i) => argmax(values.slice(i * width, (i + 1) * width))) :
-        values;
+    if (width > 1) {
+      return {classes: Array.from({length: samples}, (_, i) => argmax(values.slice(i * width, (i + 1) * width))),
+        oneHotWidth: width};
+    }
+    classes = values;
   } else if (labels != null && typeof labels === 'object' && typeof labels.length === 'number') {
     if (labels.length !== samples) {
       throw new ValueError(`evaluateAccuracy: labels must hold ${allowed}; received ${labels.length} values.`);
@@ -391,7 +405,7 @@ async function labelClasses(labels: tf.Tensor|ArrayLike<number>, samples: number
     throw new ValueError(`evaluateAccuracy: labels must be int classes >= 0 (or a tf.Tensor of one-hot rows); ` +
         `labels[${bad}] is ${describeLabel(classes[bad])}.`);
   }
-  return classes;
+  return {classes};
 }
 
 function describeLabel(value: unknown): string {

@@ -58,7 +58,8 @@ let queue: Promise<unknown> = Promise.resolve();
 /**
  * Runs `task` once every task queued before it has settled. The runtime log
  * is one stream for the process: a call can claim the lines printed while it
- * ran only if no other model loads or runs meanwhile.
+ * ran only if no other model loads or runs meanwhile. A task must not call
+ * `exclusive` itself: it would wait for its own end.
  */
 export function exclusive<T>(task: () => Promise<T>): Promise<T> {
   const result = queue.then(task);

@@ -70,7 +70,7 @@ function opVersion(op: IrOp): number {
     case 'RESHAPE':
       return 1;
     case 'QUANTIZE':
-      return 2;
+      return op.outputs[0].dtype === 'int16' ? 2 : 1;
     case 'DEQUANTIZE':
       return op.inputs[0]!.dtype === 'float16' || op.inputs[0]!.dtype === 'int16' ? 3 : 2;
     default:

@@ -295,6 +295,21 @@ describe('other patterns', () => {
     xs.dispose();
   });
 
+  it('a frozen, regularized SeparableConv2D stays frozen and regularized in both halves', () => {
+    const model = tfl.sequential({layers: [tfl.layers.separableConv2d({filters: 2, kernelSize: 3,
+      inputShape: [5, 5, 1], name: 'frozen', trainable: false, depthwiseRegularizer: tfl.regularizers.l2({l2: 0.1}),
+      pointwiseRegularizer: tfl.regularizers.l1({l1: 0.2}), biasConstraint: tfl.constraints.nonNeg()})]});
+    const qat = q.quantizeModel(model);
+    const depthwise = wrapper(qat, 'quant_frozen_depthwise').layer;
+    const pointwise = wrapper(qat, 'quant_frozen_pointwise').layer;
+    expect([depthwise.trainable, pointwise.trainable]).toEqual([false, false]);
+    expect(qat.trainableWeights.map((w) => w.name).filter((n) => n.startsWith('quant_frozen_'))).toEqual([]);
+    const config = (layer: Layer, key: string) => JSON.stringify(layer.getConfig()[key]);
+    expect(config(depthwise, 'depthwiseRegularizer')).toContain('"l2":0.1');
+    expect(config(pointwise, 'kernelRegularizer')).toContain('"l1":0.2');
+    expect(config(pointwise, 'biasConstraint')).toContain('NonNeg');
+  });
+
   it('rejects a dilated SeparableConv2D, naming it', () => {
     const model = tfl.sequential({layers: [tfl.layers.separableConv2d(
         {filters: 2, kernelSize: 3, dilationRate: 2, inputShape: [9, 9, 1], name: 'wide'})]});

@@ -241,7 +241,7 @@ describe('export edge cases in LiteRT', () => {
     });
   });
 
-  it('writes the kernel versions TFLite gives rescaling MUL, int16 MUL and int16 DEQUANTIZE', async () => {
+  it('writes the kernel versions TFLite gives QUANTIZE, rescaling MUL, int16 MUL and int16 DEQUANTIZE', async () => {
     // Each factor spans [-100, 100] but their products stay within [-1, 1]:
     // in1 scale x in2 scale / out scale is far above 1.
     const a = tfl.input({shape: [1]});
@@ -262,6 +262,7 @@ describe('export edge cases in LiteRT', () => {
     const scale = (t: number) => int8.tensors[t].quantization!.scale[0];
     expect(scale(mul.inputs[0]) * scale(mul.inputs[1]) / scale(mul.outputs[0])).toBeGreaterThanOrEqual(1);
     expect(mul.version).toBe(3);
+    expect(int8.operators.filter((o) => o.opName === 'QUANTIZE').map((o) => o.version)).toEqual([1, 1]);
     // LiteRT runs the version-3 kernel: the product of the two quantized inputs, within one output step.
     const q = (t: number) => int8.tensors[t].quantization!;
     const onGrid = (v: number, t: number) =>

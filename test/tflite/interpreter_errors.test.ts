@@ -167,6 +167,11 @@ describe('Interpreter and evaluateAccuracy reject bad arguments', () => {
       await rejects(wrong, /received a tf.Tensor \[5,3,1\]/);
       wrong.dispose();
       await rejects(wrong, /received a disposed tensor/);
+      const narrow = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 1, 0, 1], 'int32'), 2));
+      await rejects(narrow, /labels are one-hot rows of 2 values; the model gives 3 scores per sample/);
+      const noColumns = tf.zeros([5, 0]);
+      await rejects(noColumns, /received a tf.Tensor \[5,0\]/);
+      tf.dispose([narrow, noColumns]);
     } finally {
       interpreter.dispose();
     }
