@@ -216,12 +216,12 @@ function firstLine(e: unknown): string {
  */
 async function loadModel(model: string): Promise<tfl.LayersModel> {
   const jsonPath = await modelJsonPath(model);
-  await checkWeightFiles(jsonPath);
   try {
     return await tfl.loadLayersModel(fileSystem(model));
   } catch (e) {
-    // The fileSystem handler's own errors (missing files, bad JSON) already name the file.
-    throw new Error(e instanceof ValueError ? firstLine(e) : `cannot load the model in '${jsonPath}': ${firstLine(e)}`);
+    // The fileSystem handler's own errors (missing files, bad JSON, short weights) name the
+    // files and are one bounded line: kept whole.
+    throw new Error(e instanceof ValueError ? e.message : `cannot load the model in '${jsonPath}': ${firstLine(e)}`);
   }
 }
 
@@ -229,70 +229,6 @@ async function loadModel(model: string): Promise<tfl.LayersModel> {
 async function modelJsonPath(model: string): Promise<string> {
   const info = await stat(model).catch(() => null);
   return info?.isDirectory() ? join(model, 'model.json') : model;
-}
-
-/** Bytes per element of a weights manifest dtype (a quantization dtype takes precedence). */
-const WEIGHT_DTYPE_BYTES: Readonly<Record<string, number>> = {
-  float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2,
-};
-
-interface ManifestGroup {
-  paths: string[];
-  weights: Array<{shape: number[], dtype: string, quantization?: {dtype: string}}>;
-}
-
-/**
- * Checks that the weight files hold the bytes model.json's weightsManifest
- * describes: tfjs reports a short file as "the tensor should have 72 values
- * but has 25", naming no file. Anything unusual (no manifest, string weights,
- * a missing file) is left to the loader, whose errors name the file.
- */
-async function checkWeightFiles(jsonPath: string): Promise<void> {
-  let manifest: unknown;
-  try {
-    manifest = (JSON.parse(await readFile(jsonPath, 'utf8')) as {weightsManifest?: unknown})?.weightsManifest;
-  } catch {
-    return;
-  }
-  const expected = manifestBytes(manifest);
-  if (expected == null) {
-    return;
-  }
-  const files = (manifest as ManifestGroup[]).flatMap((g) => g.paths.map((p) => join(dirname(jsonPath), p)));
-  let actual = 0;
-  for (const file of files) {
-    const info = await stat(file).catch(() => null);
-    if (info == null) {
-      return;
-    }
-    actual += info.size;
-  }
-  if (actual < expected) {
-    throw new Error(`${files.map((f) => `'${f}'`).join(' + ')} ${files.length === 1 ? 'holds' : 'hold'} ` +
-        `${actual} bytes but '${jsonPath}' describes ${expected} bytes of weights (truncated, or not this ` +
-        'model\'s weights)');
-  }
-}
-
-/** Bytes of weight data a weights manifest describes, or null if it cannot tell. */
-function manifestBytes(manifest: unknown): number|null {
-  if (!Array.isArray(manifest)) {
-    return null;
-  }
-  let total = 0;
-  for (const group of manifest as Array<Partial<ManifestGroup>|null>) {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) {
-      return null;
-    }
-    for (const weight of group.weights) {
-      const bytes = WEIGHT_DTYPE_BYTES[weight?.quantization?.dtype ?? weight?.dtype];
-      if (bytes == null || !Array.isArray(weight.shape)) {
-        return null;
-      }
-      total += bytes * weight.shape.reduce((size, d) => size * d, 1);
-    }
-  }
-  return total;
 }
 
 /**

@@ -40,6 +40,33 @@ function toModelJSON(
   return modelJSON;
 }
 
+/** Bytes per element of a weights manifest dtype (a quantization dtype takes precedence). */
+const WEIGHT_DTYPE_BYTES: Readonly<Record<string, number>> = {
+  float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2,
+};
+
+/**
+ * Fails, naming the files, when they hold fewer bytes than the manifest
+ * describes: tfjs would report "the tensor should have 72 values but has 25"
+ * and name no file. Weights it cannot size (strings) are left to tfjs.
+ */
+function checkWeightBytes(manifest: tf.io.WeightsManifestConfig, actual: number, files: string[],
+    jsonPath: string): void {
+  let expected = 0;
+  for (const weight of manifest.flatMap((g) => g.weights)) {
+    const bytes = WEIGHT_DTYPE_BYTES[weight.quantization?.dtype ?? weight.dtype];
+    if (bytes == null) {
+      return;
+    }
+    expected += bytes * weight.shape.reduce((size, d) => size * d, 1);
+  }
+  if (actual < expected) {
+    throw new ValueError(`${files.map((f) => `'${f}'`).join(' + ')} ${files.length === 1 ? 'holds' : 'hold'} ` +
+        `${actual} bytes but '${jsonPath}' describes ${expected} bytes of weights (truncated, or not this ` +
+        'model\'s weights).');
+  }
+}
+
 /** An `io.IOHandler` reading and writing a model directory on the local disk. */
 export class FileSystemHandler implements tf.io.IOHandler {
   /** The absolute path given to {@link fileSystem}. */
@@ -119,6 +146,8 @@ export class FileSystemHandler implements tf.io.IOHandler {
       }
       // Node Buffers can be views into a shared pool: copy out exactly our bytes.
       const all = Buffer.concat(buffers);
+      checkWeightBytes(manifest, all.byteLength, manifest.flatMap((g) => g.paths.map((f) => join(dir, f))),
+          jsonPath);
       const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
       return [tf.io.getWeightSpecs(manifest), weightData as ArrayBuffer];
     });

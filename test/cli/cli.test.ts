@@ -237,7 +237,7 @@ describe('tfjs-model-optimization CLI', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(`tfjs-model-optimization: error: '${join(truncated, 'weights.bin')}' holds 100 bytes ` +
         `but '${join(truncated, 'model.json')}' describes ${expected} bytes of weights (truncated, or not this ` +
-        'model\'s weights)\n');
+        'model\'s weights).\n');
     // Extra bytes at the end are what tfjs ignores too: still converts.
     const longer = variant('longer_weights', () => {}, (bytes) => Buffer.concat([bytes, Buffer.alloc(8)]));
     expect((await cli(['convert', longer, '--out', join(dir, 'longer.tflite')])).code).toBe(0);

@@ -181,6 +181,18 @@ describe('fileSystem', () => {
     model.dispose();
   });
 
+  it('names the weights file and the bytes expected when it is truncated', async () => {
+    const dir = join(root, 'short-weights');
+    const model = smallModel();
+    await model.save(fileSystem(dir));
+    const full = await readFile(join(dir, 'weights.bin'));
+    await writeFile(join(dir, 'weights.bin'), full.subarray(0, 100));
+    await expect(tfl.loadLayersModel(fileSystem(dir))).rejects.toThrow(
+        `'${join(dir, 'weights.bin')}' holds 100 bytes but '${join(dir, 'model.json')}' describes ` +
+        `${full.byteLength} bytes of weights`);
+    model.dispose();
+  });
+
   it('rejects a JSON file that is not a model', async () => {
     const path = join(root, 'not-a-model.json');
     await writeFile(path, '{"hello": 1}');

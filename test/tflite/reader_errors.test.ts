@@ -123,7 +123,8 @@ describe('readModel on bad bytes', () => {
     // Decoded once; the copies for the other subgraphs exceed the repeat budget.
     expect(() => readModel(builder.asUint8Array())).toThrow(
         /model\.subgraphs\[\d+\]\.inputs: the file refers to the same data too many times \(over 32x its size/);
-    expect(performance.now() - start).toBeLessThan(2000);
+    // Measured under 0.3 s; without the budget it runs for minutes.
+    expect(performance.now() - start).toBeLessThan(10_000);
   });
 
   it('stops decoding overlapping vectors (distinct offsets into one region)', () => {
@@ -150,7 +151,8 @@ describe('readModel on bad bytes', () => {
     const start = performance.now();
     expect(() => readModel(builder.asUint8Array())).toThrow(
         /model\.subgraphs\[\d+\]\.inputs: the file refers to the same data too many times \(corrupt/);
-    expect(performance.now() - start).toBeLessThan(2000);
+    // Measured under 0.3 s; without the budget it runs for minutes.
+    expect(performance.now() - start).toBeLessThan(10_000);
   });
 
   it('stops walking one table reached through many paths', () => {
@@ -177,7 +179,8 @@ describe('readModel on bad bytes', () => {
     const start = performance.now();
     expect(() => readModel(builder.asUint8Array())).toThrow(
         /model\.subgraphs\[\d+\]\.tensors\[\d+\]: the file refers to the same data too many times/);
-    expect(performance.now() - start).toBeLessThan(2000);
+    // Measured under 0.3 s; without the budget it runs for minutes.
+    expect(performance.now() - start).toBeLessThan(10_000);
   });
 });
 
