@@ -212,8 +212,9 @@ export class FileSystemHandler implements tf.io.IOHandler {
  * Returns: a handler for `model.save(...)` and `tfl.loadLayersModel(...)`.
  *
  * Raises: `ValueError` when `path` is not a non-empty string; on load, when
- * the path, its `model.json` or a weights file is missing (the message names
- * the path).
+ * the path, its `model.json` or a weights file is missing or unreadable, or
+ * the weights files hold fewer bytes than `model.json` describes (the
+ * message names the files).
  *
  * @example
  * ```ts

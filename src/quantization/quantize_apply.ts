@@ -357,6 +357,10 @@ function quantizedSeparablePair(separable: Layer, scheme: Default8BitQuantizeSch
  * 8-bit scheme: `quantizeApply(quantizeAnnotateModel(model))`. Mirrors
  * tfmot.quantization.keras.quantize_model.
  *
+ * @throws ValueError if the model is already quantized; NotSupportedError
+ *     naming a layer the default scheme cannot quantize (a class not in
+ *     `SUPPORTED_LAYERS`, an unsupported activation, a dilated SeparableConv2D).
+ *
  * ```ts
  * const qat = tfmot.quantization.quantizeModel(model);
  * qat.compile({optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy']});

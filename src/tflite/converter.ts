@@ -28,7 +28,11 @@ export type OptimizeName = keyof typeof Optimize;
 export const OpsSet = {
   /** Any builtin kernel (the default); quantized files may keep float ops. */
   TFLITE_BUILTINS: 'TFLITE_BUILTINS',
-  /** Integer kernels only: conversion fails rather than leave a float op (for int8-only accelerators). */
+  /**
+   * Integer kernels only (for int8-only accelerators): with `Optimize.DEFAULT`,
+   * conversion fails rather than write dynamic range or float16. Without
+   * optimizations the file is float32, as `mode()` says.
+   */
   TFLITE_BUILTINS_INT8: 'TFLITE_BUILTINS_INT8',
   /** 16x8 mode: int16 activations, int8 weights, for accuracy closer to float. */
   EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8:

@@ -65,7 +65,7 @@ export interface InterpreterOptions {
 /** LiteRT printed ERROR lines: it reports models that fail to prepare or run this way instead of throwing. */
 export class LiteRtError extends Error {
   /**
-   * Made by `Interpreter.create` and `invoke`.
+   * Made by `Interpreter.create`, `invoke` and `predict`.
    *
    * @param message What failed, followed by the log.
    * @param log What the runtime printed during the failed call.
@@ -261,7 +261,9 @@ export class Interpreter {
    *
    * @returns float32 outputs, [N, ...] (the caller disposes them).
    * @throws ValueError for models with several inputs or outputs, a wrong
-   *     `xs` shape, or NaN in `xs` for a quantized input.
+   *     `xs` shape, or NaN in `xs` for a quantized input; NotSupportedError
+   *     for a float16 or int64 input or a float16 output; LiteRtError when
+   *     LiteRT logged ERROR lines.
    */
   async predict(xs: tf.Tensor): Promise<tf.Tensor> {
     this.checkAlive('predict');
@@ -324,7 +326,8 @@ export class Interpreter {
  * @param labels One int class per sample (an array, or a tf.Tensor [N] or
  *     [N, 1]), or one-hot rows (a tf.Tensor [N, classes]), as Keras takes them.
  * @throws ValueError for an `xs` without samples, labels that are not
- *     integers in [0, classes) or not one per sample, or a model with one score per sample.
+ *     integers in [0, classes) or not one per sample, one-hot rows whose width
+ *     is not the model's number of classes, or a model with one score per sample.
  */
 export async function evaluateAccuracy(model: Uint8Array|Interpreter, xs: tf.Tensor,
     labels: tf.Tensor|ArrayLike<number>): Promise<number> {
