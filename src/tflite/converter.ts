@@ -29,9 +29,9 @@ export const OpsSet = {
   /** Any builtin kernel (the default); quantized files may keep float ops. */
   TFLITE_BUILTINS: 'TFLITE_BUILTINS',
   /**
-   * Integer kernels only (for int8-only accelerators): with `Optimize.DEFAULT`,
-   * conversion fails rather than write dynamic range or float16. Without
-   * optimizations the file is float32, as `mode()` says.
+   * Integer kernels only (for int8-only accelerators): conversion fails rather
+   * than write dynamic range, float16 or float32; it needs `Optimize.DEFAULT`
+   * and a representativeDataset (or a QAT model).
    */
   TFLITE_BUILTINS_INT8: 'TFLITE_BUILTINS_INT8',
   /** 16x8 mode: int16 activations, int8 weights, for accuracy closer to float. */
@@ -145,7 +145,7 @@ export class TFLiteConverter {
    * for a QAT model, whose ranges are then unused); a QAT model or a
    * representativeDataset -> full int8; otherwise dynamic range (a QAT model
    * cannot be written as dynamic range). TFLITE_BUILTINS_INT8 or
-   * supportedTypes int8 make dynamic range an error instead.
+   * supportedTypes int8 make float32 and dynamic range an error instead.
    */
   mode(): ConversionMode {
     const ops = checkList(this.targetSpec?.supportedOps, VALID_OPS_SETS, 'targetSpec.supportedOps',
@@ -158,7 +158,11 @@ export class TFLiteConverter {
     checkStringUnion(this.inferenceOutputType, VALID_IO_TYPES, 'inferenceOutputType');
     const optimize = this.optimizations.includes('DEFAULT');
     let mode: ConversionMode;
-    if (!optimize) {
+    if (!optimize && int8Required != null) {
+      // A float32 file would silently ignore the integer-only request.
+      throw new ValueError(`Full-integer conversion (${int8Required}) needs optimizations = ` +
+          '[Optimize.DEFAULT] as well; without it the converter writes float32.');
+    } else if (!optimize) {
       mode = 'float32';
     } else if (ops.includes('EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8')) {
       mode = 'int16x8';

@@ -72,6 +72,13 @@ describe('TFLiteConverter errors', () => {
     c.optimizations = ['DEFAULT'];
     c.targetSpec.supportedOps = ['TFLITE_BUILTINS_INT8'];
     expect(() => c.mode()).toThrow(/TFLITE_BUILTINS_INT8.*needs a representativeDataset/);
+    // Without Optimize.DEFAULT the request would otherwise be dropped for a float32 file.
+    c.optimizations = [];
+    c.representativeDataset = () => [tf.zeros([1, 8])];
+    expect(() => c.mode()).toThrow(/TFLITE_BUILTINS_INT8\) needs optimizations = \[Optimize.DEFAULT\]/);
+    c.targetSpec.supportedOps = ['TFLITE_BUILTINS'];
+    c.targetSpec.supportedTypes = ['int8'];
+    expect(() => c.mode()).toThrow(/supportedTypes \['int8'\]\) needs optimizations/);
   });
 
   it('rejects calibration data that is empty, NaN, mis-shaped or not a function', async () => {
