@@ -7,7 +7,7 @@
  */
 import {NotSupportedError, ValueError} from '../errors.js';
 import {IrGraph, IrOp, IrQuantization, IrTensor} from './ir.js';
-import {int16Params, int8Params, quantizeWeights, roundHalfAway, symmetricScales, toFloat16Bits} from './quant_params.js';
+import {fromFloat16Bits, int16Params, int8Params, quantizeWeights, roundHalfAway, symmetricScales, toFloat16Bits} from './quant_params.js';
 
 /** Element type of quantized activations: int8, or int16 (16x8 mode). */
 export type ActivationType = 'int8'|'int16';
@@ -264,7 +264,10 @@ export function quantizeDynamicRange(graph: IrGraph, minElements = 1024): void {
   for (const op of graph.ops) {
     const axis = WEIGHTED[op.type];
     const w = op.inputs[1];
-    if (axis === undefined || w?.data == null || w.data.length < minElements) {
+    // A standalone BatchNorm's per-channel scale (a 1x1 depthwise) stays
+    // float: TFLite keeps it a float MUL, and a hybrid kernel would quantize
+    // the activations to int8 on the fly for a few bytes per channel.
+    if (axis === undefined || w?.data == null || w.data.length < minElements || op.options['batchNorm']) {
       continue;
     }
     const data = w.data as Float32Array;
@@ -278,15 +281,50 @@ export function quantizeDynamicRange(graph: IrGraph, minElements = 1024): void {
   }
 }
 
-/** float16 mode in place: float constants stored as halves, DEQUANTIZEd at load. */
+/**
+ * The IEEE half bits of `data`, or null when float16 cannot hold the tensor
+ * about as well as it holds any normal number: a value overflows to
+ * Infinity (|v| >= 65520), or the rounding error exceeds half a float16 step
+ * at the tensor's largest magnitude (2^-11 of it), which only happens when
+ * the whole tensor sits in float16's subnormal range (max |v| < 2^-14) and
+ * would lose most of its bits or flush to zero.
+ */
+export function float16IfFaithful(data: Float32Array): Uint16Array|null {
+  const bits = new Uint16Array(data.length);
+  let maxAbs = 0;
+  let maxError = 0;
+  for (let i = 0; i < data.length; i++) {
+    const h = toFloat16Bits(data[i]);
+    const back = fromFloat16Bits(h);
+    if (!Number.isFinite(back)) {
+      return null;
+    }
+    bits[i] = h;
+    maxAbs = Math.max(maxAbs, Math.abs(data[i]));
+    maxError = Math.max(maxError, Math.abs(back - data[i]));
+  }
+  return maxError <= maxAbs * 2 ** -11 ? bits : null;
+}
+
+/**
+ * float16 mode in place: float constants stored as halves, DEQUANTIZEd at
+ * load, as TFLite's converter does. A constant float16 cannot hold (see
+ * {@link float16IfFaithful}) stays float32 and is read directly: TFLite
+ * clamps such weights to +-65504 (or flushes them to zero), which changes
+ * what the model computes; a float32 tensor costs only its extra bytes.
+ */
 export function convertToFloat16(graph: IrGraph): void {
   for (const op of [...graph.ops]) {
     op.inputs.forEach((t) => {
       if (!(t?.data instanceof Float32Array)) {
         return;
       }
+      const bits = float16IfFaithful(t.data);
+      if (bits == null) {
+        return;
+      }
       const half: IrTensor = {id: graph.tensors.length, name: `${t.name}/fp16`, shape: [...t.shape],
-        dtype: 'float16', data: Uint16Array.from(t.data, toFloat16Bits), role: t.role};
+        dtype: 'float16', data: bits, role: t.role};
       graph.tensors.push(half);
       graph.ops.splice(graph.ops.indexOf(op), 0, {type: 'DEQUANTIZE', inputs: [half], outputs: [t],
         options: {}, activation: 'NONE', source: op.source});

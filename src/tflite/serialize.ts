@@ -41,14 +41,23 @@ function opVersion(op: IrOp): number {
   const a = arithmetic(op);
   const perChannel = (op.inputs[1]?.quantization?.scale.length ?? 1) > 1;
   switch (op.type) {
+    // int16 (16x8): the versions that added those kernels (CONV_2D 4,
+    // DEPTHWISE_CONV_2D 5, FULLY_CONNECTED 7), so an older runtime refuses the
+    // file by version; op_version.cc's own int16 tests look for int16
+    // weights and fall through to 1.
     case 'CONV_2D':
-      return {float: op.options['dilationH'] !== 1 || op.options['dilationW'] !== 1 ? 2 : 1,
-        int8: 3, int16: 4, hybrid: perChannel ? 5 : 2}[a];
+      // Dilation needs no version of its own for CONV_2D (2 is the per-tensor hybrid).
+      return {float: 1, int8: 3, int16: 4, hybrid: perChannel ? 5 : 2}[a];
     case 'DEPTHWISE_CONV_2D':
-      return {float: 2, int8: 3, int16: 5, hybrid: perChannel ? 6 : 4}[a];
-    case 'FULLY_CONNECTED':
-      return {float: op.options['keepNumDims'] ? 5 : 1, int8: op.options['keepNumDims'] ? 5 : 4,
-        int16: 7, hybrid: 9}[a];
+      return {float: op.options['dilationH'] !== 1 || op.options['dilationW'] !== 1 ? 2 : 1,
+        int8: 3, int16: 5, hybrid: perChannel ? 6 : 4}[a];
+    case 'FULLY_CONNECTED': {
+      // keep_num_dims (5) is tested before the int8 (4) and hybrid (3, or 9
+      // with asymmetric_quantize_inputs; 12 per channel) kernels.
+      const keep = Boolean(op.options['keepNumDims']);
+      const hybrid = perChannel ? 12 : keep ? 5 : op.options['asymmetricQuantizeInputs'] ? 9 : 3;
+      return {float: keep ? 5 : 1, int8: keep ? 5 : 4, int16: 7, hybrid}[a];
+    }
     case 'ADD':
       return {float: 1, int8: 2, int16: 3, hybrid: 1}[a];
     case 'MUL':
