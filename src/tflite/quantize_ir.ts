@@ -167,16 +167,19 @@ function quantizeConstants(graph: IrGraph, activation: ActivationType): void {
     const axis = WEIGHTED[op.type];
     if (axis !== undefined) {
       const [x, w, b] = op.inputs;
-      const data = w!.data as Float32Array;
-      const q = w!.quantization ??
-          {scale: symmetricScales(data, w!.shape, axis), zeroPoint: [], quantizedDimension: axis ?? 0};
+      if (!(w?.data instanceof Float32Array)) {
+        continue;  // Shared with an op handled before: quantized already.
+      }
+      const data = w.data;
+      const q = w.quantization ??
+          {scale: symmetricScales(data, w.shape, axis), zeroPoint: [], quantizedDimension: axis ?? 0};
       if (b != null && activation === 'int8') {
         q.scale = scalesFittingBias(q.scale, b.data as Float32Array, x!.quantization!.scale[0]);
       }
       q.zeroPoint = q.scale.map(() => 0);
-      w!.data = quantizeWeights(data, w!.shape, q);
-      w!.quantization = q;
-      w!.dtype = 'int8';
+      w.data = quantizeWeights(data, w.shape, q);
+      w.quantization = q;
+      w.dtype = 'int8';
       if (b != null) {
         const inScale = x!.quantization!.scale[0];
         const scales = q.scale;
@@ -267,7 +270,9 @@ export function quantizeDynamicRange(graph: IrGraph, minElements = 1024): void {
     // A standalone BatchNorm's per-channel scale (a 1x1 depthwise) stays
     // float: TFLite keeps it a float MUL, and a hybrid kernel would quantize
     // the activations to int8 on the fly for a few bytes per channel.
-    if (axis === undefined || w?.data == null || w.data.length < minElements || op.options['batchNorm']) {
+    // Float32Array only: a weight shared with an op already handled is int8 by now.
+    if (axis === undefined || !(w?.data instanceof Float32Array) || w.data.length < minElements ||
+        op.options['batchNorm']) {
       continue;
     }
     const data = w.data as Float32Array;

@@ -49,11 +49,11 @@ function opVersion(op: IrOp): number {
       // Dilation needs no version of its own for CONV_2D (2 is the per-tensor hybrid).
       return {float: 1, int8: 3, int16: 4, hybrid: perChannel ? 5 : 2}[a];
     case 'DEPTHWISE_CONV_2D':
-      return {float: op.options['dilationH'] !== 1 || op.options['dilationW'] !== 1 ? 2 : 1,
-        int8: 3, int16: 5, hybrid: perChannel ? 6 : 4}[a];
+      // Float 1: the lowering never dilates a depthwise conv (tfjs runs DepthwiseConv2D undilated).
+      return {float: 1, int8: 3, int16: 5, hybrid: perChannel ? 6 : 4}[a];
     case 'FULLY_CONNECTED': {
-      // keep_num_dims (5) is tested before the int8 (4) and hybrid (3, or 9
-      // with asymmetric_quantize_inputs; 12 per channel) kernels.
+      // op_version.cc's order: per-channel hybrid (12), then keep_num_dims (5),
+      // then the int8 (4) and hybrid (9 with asymmetric_quantize_inputs, else 3) kernels.
       const keep = Boolean(op.options['keepNumDims']);
       const hybrid = perChannel ? 12 : keep ? 5 : op.options['asymmetricQuantizeInputs'] ? 9 : 3;
       return {float: keep ? 5 : 1, int8: keep ? 5 : 4, int16: 7, hybrid}[a];

@@ -31,7 +31,10 @@
  * after GlobalAveragePooling2D averages the activation rounding away, what
  * is left is the common weight quantization error (per-channel systematic),
  * so the logits are closer in the worst case (0.275 vs 0.366) but not on
- * average (0.052 vs 0.041 mean |error|).
+ * average (0.052 vs 0.041 mean |error|). Measured in review against the same
+ * net with int8 weights and float activations (0.0517 from float): the 16x8
+ * file is 0.0015 from it, the int8 file 0.0496; int8's activation rounding
+ * happens to cancel part of the weight error on average.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -64,6 +67,7 @@ function invRes(x: ST, expand: number, out: number, stride: number): ST {
   return stride === 1 && inC === out ? A(tfl.layers.add({}), [x, y]) : y;
 }
 function mobilenet(): tfl.LayersModel {
+  seedN = 100;  // Each model its own seeds, so a test run alone measures the same.
   const input = tfl.input({shape: [28, 28, 1]});
   let x = convBn(input, 16, 3, 2, true);
   x = invRes(x, 32, 16, 2);
@@ -74,6 +78,7 @@ function mobilenet(): tfl.LayersModel {
   return tfl.model({inputs: input, outputs: x});
 }
 function inception(): tfl.LayersModel {
+  seedN = 111;  // Right after mobilenet's 11 initializers, as the measured values were taken.
   const input = tfl.input({shape: [28, 28, 1]});
   let x = A(tfl.layers.zeroPadding2d({padding: 1}), input);
   x = A(tfl.layers.conv2d({filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: init()}), x);
