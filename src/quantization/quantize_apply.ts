@@ -218,7 +218,8 @@ export function quantizeApply(
   }
   const {foldedInto, outputLeftToConsumer} = plan(graph);
   const replacements = new Map<Layer, Layer>();
-  const separablePairs = new Map<Layer, [Layer, Layer]>();
+  /** Annotated layer -> the quantized layers standing for it, applied in order. */
+  const quantizedChains = new Map<Layer, Layer[]>();
   const weightCopies: Array<() => void> = [];
   const quantizedTensors = new Set<SymbolicTensor>();
   const boundaryLayers = new Map<SymbolicTensor, SymbolicTensor>();
@@ -263,31 +264,21 @@ export function quantizeApply(
       return inputs;
     }
     const qInputs = inputs.map((t, i) => intoQuantizedRegion(node.inputs[i], t));
-    if (inner.getClassName() === 'SeparableConv2D' && a.config == null) {
-      let pair = separablePairs.get(node.layer);
-      if (pair == null) {
-        pair = quantizedSeparablePair(inner, scheme, {
-          quantizeActivation: !outputLeftToConsumer.has(inner),
-          batchNorm: [...foldedInto].find(([, target]) => target === inner)?.[0] ?? null,
-          weightCopies,
-        });
-        separablePairs.set(node.layer, pair);
-      }
-      const [depthwise, pointwise] = pair;
-      const outputs = applySymbolic(pointwise, applySymbolic(depthwise, qInputs, node.callArgs));
-      outputs.forEach((t) => quantizedTensors.add(t));
-      return outputs;
-    }
-    let layer = replacements.get(node.layer);
-    if (layer == null) {
-      layer = makeQuantizedLayer(inner, a.config, scheme, {
+    let chain = quantizedChains.get(node.layer);
+    if (chain == null) {
+      const options: MakeOptions = {
         quantizeActivation: !outputLeftToConsumer.has(inner),
         batchNorm: [...foldedInto].find(([, target]) => target === inner)?.[0] ?? null,
         weightCopies,
-      });
-      replacements.set(node.layer, layer);
+      };
+      chain = inner.getClassName() === 'SeparableConv2D' && a.config == null ?
+          quantizedSeparablePair(inner, scheme, options) :
+          [makeQuantizedLayer(inner, a.config, scheme, options)];
+      quantizedChains.set(node.layer, chain);
     }
-    const outputs = applySymbolic(layer, qInputs, node.callArgs);
+    const [first, ...rest] = chain;
+    const outputs = rest.reduce((xs, layer) => applySymbolic(layer, xs),
+        applySymbolic(first, qInputs, node.callArgs));
     outputs.forEach((t) => quantizedTensors.add(t));
     return outputs;
   });
@@ -308,19 +299,24 @@ interface MakeOptions {
   weightCopies: Array<() => void>;
 }
 
+/** A copy of the BatchNorm folded into a layer, if any, its weights copied with the others. */
+function cloneFoldedBatchNorm(options: MakeOptions): Layer|null {
+  const original = options.batchNorm;
+  if (original == null) {
+    return null;
+  }
+  const clone = cloneLayer(original);
+  options.weightCopies.push(() => clone.setWeights(original.getWeights()));
+  return clone;
+}
+
 function makeQuantizedLayer(
     inner: Layer, customConfig: QuantizeConfig|null, scheme: Default8BitQuantizeScheme,
     options: MakeOptions): Layer {
   const config = customConfig ?? scheme.getQuantizeConfig(inner, options.quantizeActivation);
   const clone = cloneLayer(inner);
-  const bnOriginal = options.batchNorm;
-  const bnClone = bnOriginal != null ? cloneLayer(bnOriginal) : null;
-  options.weightCopies.push(() => {
-    clone.setWeights(inner.getWeights());
-    if (bnClone != null && bnOriginal != null) {
-      bnClone.setWeights(bnOriginal.getWeights());
-    }
-  });
+  options.weightCopies.push(() => clone.setWeights(inner.getWeights()));
+  const bnClone = cloneFoldedBatchNorm(options);
   if (config == null) {
     if (bnClone != null) {
       throw new NotSupportedError(`Internal: BatchNorm folded into pass-through '${inner.name}'.`);
@@ -338,14 +334,8 @@ function makeQuantizedLayer(
 function quantizedSeparablePair(separable: Layer, scheme: Default8BitQuantizeScheme,
     options: MakeOptions): [Layer, Layer] {
   const {depthwise, pointwise, copyWeights} = splitSeparableConv(separable);
-  const bnOriginal = options.batchNorm;
-  const bnClone = bnOriginal != null ? cloneLayer(bnOriginal) : null;
-  options.weightCopies.push(() => {
-    copyWeights();
-    if (bnClone != null && bnOriginal != null) {
-      bnClone.setWeights(bnOriginal.getWeights());
-    }
-  });
+  options.weightCopies.push(copyWeights);
+  const bnClone = cloneFoldedBatchNorm(options);
   const wrap = (layer: Layer, quantizeActivation: boolean, foldedBatchNorm: Layer|null) =>
     new QuantizeWrapper({layer, quantizeConfig: scheme.getQuantizeConfig(layer, quantizeActivation)!,
       foldedBatchNorm});

@@ -205,7 +205,7 @@ export function lowerModel(model: tfl.LayersModel): IrGraph {
   }
   const result: IrGraph = {
     inputs,
-    outputs: graph.outputs.map((t, i) => distinctFromInputs(ir, tensors.get(t)!, inputs, graph.outputs[i].sourceLayer.name)),
+    outputs: graph.outputs.map((t) => distinctFromInputs(ir, tensors.get(t)!, inputs, t.sourceLayer.name)),
     ops: ir.ops,
     tensors: ir.tensors,
     inputNames: graph.inputs.map((t) => t.sourceLayer.name),

@@ -275,7 +275,7 @@ export function quantizeDynamicRange(graph: IrGraph, minElements = 1024): void {
         op.options['batchNorm']) {
       continue;
     }
-    const data = w.data as Float32Array;
+    const data = w.data;
     const scale = symmetricScales(data, w.shape, axis);
     w.quantization = {scale, zeroPoint: scale.map(() => 0), quantizedDimension: axis ?? 0};
     w.data = quantizeWeights(data, w.shape, w.quantization);
