@@ -231,17 +231,13 @@ const lowerReshape: Lowering = (ctx, layer, [x]) => {
       [x.shape[0], ...target.map((d) => d === -1 ? size / known : d)])];
 };
 
-/** Numpy-style broadcast of two static shapes (aligned at the last axis), as tfjs and TFLite do. */
+/** Numpy-style broadcast of two static shapes, as tfjs and TFLite do; the error names the layer. */
 function broadcastShape(layer: Layer, a: number[], b: number[]): number[] {
-  const rank = Math.max(a.length, b.length);
-  const at = (s: number[], i: number) => s[i - (rank - s.length)] ?? 1;
-  return Array.from({length: rank}, (_, i) => {
-    const [x, y] = [at(a, i), at(b, i)];
-    if (x !== y && x !== 1 && y !== 1) {
-      throw new ValueError(`Layer '${layer.name}': input shapes [${a}] and [${b}] do not broadcast.`);
-    }
-    return Math.max(x, y);
-  });
+  try {
+    return tf.backend_util.assertAndGetBroadcastShape(a, b);
+  } catch {
+    throw new ValueError(`Layer '${layer.name}': input shapes [${a}] and [${b}] do not broadcast.`);
+  }
 }
 
 function lowerElementwise(type: 'ADD'|'MUL'): Lowering {
