@@ -97,7 +97,11 @@ export function writeModel(model: Model): Uint8Array {
   // Sized for the weights plus the graph so the builder rarely has to grow (each growth copies).
   const builder = new flatbuffers.Builder(Math.min(dataBytes + 65536, 1 << 30));
 
-  const buffers = createTableVector(builder, model.buffers.map((b) => writeBuffer(builder, b)));
+  // All data first, so it lies in one block at the end of the file: between two data
+  // vectors there is then only a length prefix and alignment padding, and no Buffer
+  // table whose bytes would push the next vector to the following 16-byte boundary.
+  const data = model.buffers.map((b) => writeBufferData(builder, b));
+  const buffers = createTableVector(builder, data.map((d) => writeBufferTable(builder, d)));
   const subgraphs = createTableVector(builder, model.subgraphs.map((s, i) => writeSubGraph(builder, s, i)));
   const operatorCodes = createTableVector(builder, model.operatorCodes.map((c) => writeOperatorCode(builder, c)));
   const signatureDefs = createTableVector(builder, model.signatureDefs.map((s) => writeSignatureDef(builder, s)));
@@ -145,7 +149,8 @@ function createInt64Vector(builder: Builder, values: readonly number[]): Offset 
   return builder.endVector();
 }
 
-function writeBuffer(builder: Builder, buffer: Buffer): Offset {
+/** Writes a buffer's data vector; 0 (no vector) for an empty buffer. */
+function writeBufferData(builder: Builder, buffer: Buffer): Offset {
   let data = 0;
   // The sentinel (and any empty buffer) has no data vector at all, as TFLite's own converter writes it.
   if (buffer.data.length > 0) {
@@ -156,6 +161,10 @@ function writeBuffer(builder: Builder, buffer: Buffer): Offset {
     builder.prep(BUFFER_ALIGNMENT, buffer.data.length);
     data = builder.createByteVector(buffer.data);
   }
+  return data;
+}
+
+function writeBufferTable(builder: Builder, data: Offset): Offset {
   builder.startObject(fieldCount(SLOTS.Buffer));
   builder.addFieldOffset(SLOTS.Buffer.data, data, 0);
   // offset and size are for data stored outside files over 2 GiB: not written.
