@@ -89,9 +89,9 @@ describe('TFLite export of the MNIST tutorial model', () => {
     // Weights alone are 0.251x; the rest is per-tensor metadata (quantization
     // parameters, names, signature) that the float file does not carry, plus
     // the QUANTIZE/DEQUANTIZE ops of float I/O. The goal is 0.27x;
-    // with float I/O we reach 0.271x, against ~0.29x for TFLite's own
-    // converter in the TFMOT tutorial.
-    expect(bytes.length / files['float32'].length).toBeLessThanOrEqual(0.272);
+    // with float I/O we reach 0.2703x (22400 of 82880 bytes), against ~0.29x
+    // for TFLite's own converter in the TFMOT tutorial.
+    expect(bytes.length / files['float32'].length).toBeLessThanOrEqual(0.2705);
   });
 
   it('the integer-only QAT file (int8 input and output) is <= 0.27x the float32 file', async () => {
