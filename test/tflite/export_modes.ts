@@ -1,0 +1,75 @@
+/**
+ * The converter's modes as the export tests configure them, and how far an
+ * integer file's output may fairly differ from its source model.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import * as tfmot from '../../src/index.js';
+import {TFLiteConverter} from '../../src/tflite/converter.js';
+
+/**
+ * Rounding the integer kernels may do differently from float-then-quantize:
+ * one step of the integer output, plus one step of the input to a final
+ * tanh/logistic/softmax (their slope is at most 1). 0 for float outputs.
+ */
+export function integerSlack(bytes: Uint8Array): number {
+  const {operators, tensors} = tfmot.tflite.inspect(bytes);
+  const last = operators[operators.length - 1];
+  if (last.opName !== 'DEQUANTIZE') {
+    return 0;
+  }
+  const stepOf = (t: number) => tensors[t].quantization?.scale[0] ?? 0;
+  const out = last.inputs[0];
+  const producer = operators.find((op) => op.outputs.includes(out));
+  const squashing = ['TANH', 'LOGISTIC', 'SOFTMAX'].includes(producer?.opName ?? '');
+  return stepOf(out) + (squashing ? stepOf(producer!.inputs[0]) : 0);
+}
+
+export type Mode = 'float32'|'float16'|'dynamic'|'int8'|'int16x8'|'qat';
+
+const MODES: readonly Mode[] = ['float32', 'float16', 'dynamic', 'int8', 'int16x8', 'qat'];
+
+/**
+ * `digits` calibrate: they include the probe digits, so this checks the
+ * conversion, not how well a few samples cover the ranges.
+ */
+export function converterFor(model: tfl.LayersModel, mode: Mode, digits: tf.Tensor): TFLiteConverter {
+  const c = TFLiteConverter.fromLayersModel(model);
+  if (mode !== 'float32') {
+    c.optimizations = ['DEFAULT'];
+  }
+  if (mode === 'float16') {
+    c.targetSpec.supportedTypes = ['float16'];
+  }
+  if (mode === 'int8' || mode === 'int16x8') {
+    c.representativeDataset = function* () {
+      for (let i = 0; i < digits.shape[0]; i++) {
+        yield tf.slice(digits, i, 1);
+      }
+    };
+  }
+  if (mode === 'int16x8') {
+    c.targetSpec.supportedOps = ['EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8'];
+  }
+  return c;
+}
+
+/** A QAT copy whose ranges have seen the digits but whose weights did not move. */
+async function settledQat(model: tfl.LayersModel, digits: tf.Tensor): Promise<tfl.LayersModel> {
+  const qat = tfmot.quantization.quantizeModel(model);
+  qat.compile({optimizer: tf.train.sgd(0), loss: 'meanSquaredError'});
+  const targets = model.predict(digits) as tf.Tensor;
+  await qat.fit(digits, targets, {epochs: 20, batchSize: 32, verbose: 0});
+  targets.dispose();
+  return qat;
+}
+
+/** The model's file in every mode (QAT through a settled copy), with the model each came from. */
+export async function* filesInEveryMode(model: tfl.LayersModel, digits: tf.Tensor):
+    AsyncGenerator<{mode: Mode, source: tfl.LayersModel, bytes: Uint8Array}> {
+  for (const mode of MODES) {
+    const source = mode === 'qat' ? await settledQat(model, digits) : model;
+    yield {mode, source, bytes: await converterFor(source, mode, digits).convert()};
+  }
+}
