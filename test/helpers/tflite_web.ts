@@ -99,6 +99,7 @@ export async function runTfliteWeb(bytes: Uint8Array, inputs: ArrayLike<number>[
     if (!status.ok()) {
       throw failure(`the model was refused: ${status.errorMessage()}`);
     }
+    // value() hands the runner over (a second call returns null): each is deleted on its own.
     const runner = status.value();
     const inputInfos = runner.GetInputs();
     const outputInfos = runner.GetOutputs();
