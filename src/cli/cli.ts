@@ -16,7 +16,7 @@ import {ValueError} from '../errors.js';
 import {fileSystem} from '../io/file_system.js';
 import {ConversionMode, TFLiteConverter} from '../tflite/converter.js';
 import {formatSummary, inspect} from '../tflite/inspect.js';
-import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
+import {isQatModel} from '../quantization/quantize_apply.js';
 
 export const PROGRAM = 'tfjs-model-optimization';
 
@@ -166,7 +166,7 @@ async function convertCommand(args: readonly string[], streams: CliStreams): Pro
   await init();
   const model = await loadModel(positionals[0]);
   try {
-    const qat = model.layers.some((l) => l instanceof QuantizeWrapper);
+    const qat = isQatModel(model);
     if (qat && requested === 'dynamic') {
       throw new Error('--dynamic applies to float models; this is a QAT model, which converts to full int8 ' +
           '(the default), --float16 or --float32');

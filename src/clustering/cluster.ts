@@ -3,8 +3,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
-import {transformModel} from '../graph/transform_model.js';
-import {cloneLayer} from '../quantization/quantize_annotate.js';
+import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
+import {stripWrappers} from '../graph/wrapper.js';
+import {layerKind} from '../graph/layer_registry.js';
 import {ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, resolveClusterParams} from './cluster_weights.js';
 
 type Layer = tfl.layers.Layer;
@@ -52,7 +53,7 @@ export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params:
     checkNotClustered(model);
     for (const node of readGraph(model).nodes) {
       if (node.layer.weights.length > 0 && clusterableWeights(node.layer).length === 0 &&
-          !['BatchNormalization', 'LayerNormalization', 'PReLU'].includes(node.layer.getClassName())) {
+          !layerKind(node.layer)?.clusteringLeavesFloat) {
         throw new NotSupportedError(
             `Layer '${node.layer.name}' of class ${node.layer.getClassName()} has weights that ` +
             `clusterWeights cannot cluster (clusterable: ${CLUSTERABLE_LAYERS.join(', ')}); cluster ` +
@@ -62,15 +63,13 @@ export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params:
     const perChannelOnlyConv = (layer: Layer) =>
       !params.clusterPerChannel || layer.getClassName() === 'Conv2D';
     return transformModel(model, 'clusterWeights', (layer) => {
-      const inner = cloneLayer(layer);
       if (clusterableWeights(layer).length === 0) {
-        return {layer: inner, weightsFrom: () => layer.getWeights(), weightsInto: inner};
+        return copyOf(layer);
       }
       // Per-channel clustering applies to Conv2D; other layers cluster per tensor.
-      const wrapper = new ClusterWeights({layer: inner, ...params,
-        clusterPerChannel: perChannelOnlyConv(layer) && Boolean(params.clusterPerChannel)});
-      return {layer: wrapper, weightsFrom: () => layer.getWeights(), weightsInto: inner,
-        afterCopy: () => wrapper.initializeCentroids()};
+      return wrapCopyOf(layer, (inner) => new ClusterWeights({layer: inner, ...params,
+        clusterPerChannel: perChannelOnlyConv(layer) && Boolean(params.clusterPerChannel)}),
+      (wrapper) => wrapper.initializeCentroids());
     });
   }
   if (!(toCluster instanceof tfl.layers.Layer)) {
@@ -91,20 +90,5 @@ export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params:
  * ```
  */
 export function stripClustering(model: tfl.LayersModel): tfl.LayersModel {
-  return transformModel(model, 'stripClustering', (layer) => {
-    if (!(layer instanceof ClusterWeights)) {
-      const copy = cloneLayer(layer);
-      return {layer: copy, weightsFrom: () => layer.getWeights(), weightsInto: copy};
-    }
-    const inner = cloneLayer(layer.layer);
-    return {layer: inner, weightsInto: inner, weightsFrom: () => {
-      const clustered = new Map(layer.clusteredValues().map(({attr, value}) => [attr, value]));
-      const fields = layer.layer as unknown as Record<string, tfl.LayerVariable>;
-      // getWeights order is the layer's weights order; swap in clustered values.
-      return layer.layer.weights.map((v) => {
-        const attr = Object.keys(fields).find((k) => fields[k] === v);
-        return (attr != null ? clustered.get(attr) : undefined) ?? v.read();
-      });
-    }};
-  });
+  return stripWrappers(model, 'stripClustering', (layer) => layer instanceof ClusterWeights);
 }

@@ -8,18 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {checkInteger, checkStringUnion, NotSupportedError, ValueError} from '../errors.js';
+import {layerClasses, techniqueWeights} from '../graph/layer_registry.js';
 import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
 import {OptimizationWrapper, WrapperArgs} from '../graph/wrapper.js';
 import {CentroidInitializationName, initCentroids, VALID_CENTROID_INITS} from './centroid_init.js';
 import {channelView, clusteredWeights} from './cluster_ops.js';
 
 type Layer = tfl.layers.Layer;
-
-/** Clusterable weight attributes by layer class (TFMOT's registry). */
-const CLUSTERABLE: Record<string, string> = {
-  Dense: 'kernel', Conv1D: 'kernel', Conv2D: 'kernel', DepthwiseConv2D: 'depthwiseKernel',
-  Embedding: 'embeddings',
-};
 
 /** Implemented by user layers that know which of their weights to cluster. */
 export interface ClusterableLayer {
@@ -33,8 +28,7 @@ export function clusterableWeights(layer: Layer): string[] {
   if (typeof custom === 'function') {
     return custom.call(layer);
   }
-  const attr = CLUSTERABLE[layer.getClassName()];
-  return attr != null ? [attr] : [];
+  return techniqueWeights(layer, 'cluster').map((w) => w.attr);
 }
 
 /**
@@ -42,7 +36,7 @@ export function clusterableWeights(layer: Layer): string[] {
  * and Conv2D kernels, DepthwiseConv2D's depthwise kernel, Embedding's
  * embeddings); other layers with weights need {@link ClusterableLayer}.
  */
-export const CLUSTERABLE_LAYERS = Object.keys(CLUSTERABLE);
+export const CLUSTERABLE_LAYERS = layerClasses((kind) => kind.weights?.some((w) => w.cluster) ?? false);
 
 /** Clustering options, as the keyword arguments of tfmot.clustering.keras.cluster_weights. */
 export interface ClusterParams {
@@ -215,6 +209,11 @@ export class ClusterWeights extends OptimizationWrapper {
           sparsityMask: slot.sparsityMask?.read(),
           centroidMask: slot.centroidMask?.read(),
         })}));
+  }
+
+  /** The clustered values by attribute (see `clusteredValues`). */
+  override inferenceWeights(): Map<string, tf.Tensor|null> {
+    return new Map(this.clusteredValues().map(({attr, value}) => [attr, value]));
   }
 
   /** Runs the inner layer with its clusterable weights replaced by their clustered values. */

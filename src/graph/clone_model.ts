@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, ValueError} from '../errors.js';
-import {cloneLayer} from '../quantization/quantize_annotate.js';
 import {checkModel} from './model_graph.js';
+import {cloneLayer} from './serialization.js';
 import {transformModel} from './transform_model.js';
 
 type Layer = tfl.layers.Layer;

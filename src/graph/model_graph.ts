@@ -166,6 +166,16 @@ export function rebuildModel(
   });
 }
 
+/** The only consumer of a node's single output, if there is exactly one and it is no model output. */
+export function soleConsumer(graph: ModelGraph, node: LayerNode): LayerNode|null {
+  const out = node.outputs[0];
+  if (node.outputs.length !== 1 || graph.outputs.includes(out)) {
+    return null;
+  }
+  const consumers = graph.consumers(out);
+  return consumers.length === 1 ? consumers[0] : null;
+}
+
 /** Applies `layer` to symbolic inputs, returning its outputs as an array. */
 export function applySymbolic(
     layer: Layer, inputs: SymbolicTensor[], callArgs: Record<string, unknown> = {}):

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {applySymbolic, checkModel, readGraph, rebuildModel} from './model_graph.js';
+import {cloneLayer} from './serialization.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -44,4 +45,22 @@ export function transformModel(model: tfl.LayersModel, fnName: string,
     r.afterCopy?.();
   }
   return result;
+}
+
+/** A copy of `layer` holding a copy of its weights. */
+export function copyOf(layer: Layer): Replacement {
+  const copy = cloneLayer(layer);
+  return {layer: copy, weightsFrom: () => layer.getWeights(), weightsInto: copy};
+}
+
+/**
+ * `wrap` applied to a copy of `layer`; the copy gets a copy of the weights
+ * once the new model is built, then `afterCopy` runs.
+ */
+export function wrapCopyOf<W extends Layer>(layer: Layer, wrap: (copy: Layer) => W,
+    afterCopy?: (wrapped: W) => void): Replacement {
+  const copy = cloneLayer(layer);
+  const wrapped = wrap(copy);
+  return {layer: wrapped, weightsFrom: () => layer.getWeights(), weightsInto: copy,
+    afterCopy: afterCopy && (() => afterCopy(wrapped))};
 }

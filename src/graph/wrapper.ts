@@ -8,15 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, ValueError} from '../errors.js';
-import {deserializeRegistered, serializeObject} from '../quantization/quantizers.js';
+import {weightAttr} from './layer_attributes.js';
+import {cloneLayer, deserializeLayer, serializeObject} from './serialization.js';
+import {copyOf, Replacement, transformModel} from './transform_model.js';
 
 type Layer = tfl.layers.Layer;
-
-/** Builds a layer from `{className, config}` without touching the input. */
-export function deserializeLayer(spec: tf.serialization.ConfigDict): Layer {
-  const copy = JSON.parse(JSON.stringify(spec)) as tf.serialization.ConfigDict;
-  return deserializeRegistered<Layer>(copy, 'layer');
-}
 
 /** Arguments every wrapper takes. */
 export interface WrapperArgs {
@@ -70,9 +66,35 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
   }
 
   /** Layers whose weights this wrapper owns besides its own (inner first). */
-  protected innerLayers(): Layer[] {
+  wrappedLayers(): Layer[] {
     // The base constructor reads the weight getters before fields are set.
     return this.layer != null ? [this.layer] : [];
+  }
+
+  /**
+   * What the inner layer computes with at inference, by weight attribute:
+   * masked, clustered, BatchNorm-folded or fake-quantized values. A weight
+   * not listed keeps its own value; null stands for an absent one (no
+   * bias). New tensors: call it inside `tf.tidy`. The converter lowers the
+   * inner layer with these.
+   */
+  inferenceWeights(): Map<string, tf.Tensor|null> {
+    return new Map();
+  }
+
+  /**
+   * The values of the inner layer's weights (in `layer.weights` order) that
+   * its stripped copy holds: the inference weights. Also what `report` shows.
+   */
+  strippedWeights(): tf.Tensor[] {
+    const values = this.inferenceWeights();
+    return this.layer.weights.map((v) => values.get(weightAttr(this.layer, v) ?? '') ?? v.read());
+  }
+
+  /** The plain layer standing for the wrapper once stripped: a copy of the inner layer with its stripped weights. */
+  strip(): Replacement {
+    const copy = cloneLayer(this.layer);
+    return {layer: copy, weightsInto: copy, weightsFrom: () => this.strippedWeights()};
   }
 
   /**
@@ -83,7 +105,7 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
     if (!this.trainable) {
       return [];
     }
-    return [...this.innerLayers().flatMap((l) => l.trainableWeights), ...super.trainableWeights];
+    return [...this.wrappedLayers().flatMap((l) => l.trainableWeights), ...super.trainableWeights];
   }
 
   /**
@@ -91,7 +113,7 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
    * is false) followed by the wrapper's own (masks, step counters, ranges).
    */
   override get nonTrainableWeights(): tfl.LayerVariable[] {
-    const inner = this.innerLayers().flatMap((l) => this.trainable ? l.nonTrainableWeights : l.weights);
+    const inner = this.wrappedLayers().flatMap((l) => this.trainable ? l.nonTrainableWeights : l.weights);
     return [...inner, ...super.nonTrainableWeights];
   }
 
@@ -102,7 +124,7 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
 
   /** Sets `trainable` of the inner layer and of the wrapper's own variables. */
   override set trainable(value: boolean) {
-    for (const l of this.innerLayers()) {
+    for (const l of this.wrappedLayers()) {
       l.trainable = value;
     }
     // The wrapper's own variables (e.g. centroids) follow, once they exist.
@@ -123,4 +145,13 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
     const {layer, ...rest} = config;
     return new cls({...rest, ...nested(rest), layer: deserializeLayer(layer as tf.serialization.ConfigDict)});
   }
+}
+
+/**
+ * A copy of `model` with each layer that `isWrapper` picks replaced by its
+ * stripped layer (`OptimizationWrapper.strip`), the others copied.
+ */
+export function stripWrappers(model: tfl.LayersModel, fnName: string,
+    isWrapper: (layer: Layer) => layer is OptimizationWrapper): tfl.LayersModel {
+  return transformModel(model, fnName, (layer) => isWrapper(layer) ? layer.strip() : copyOf(layer));
 }

@@ -6,8 +6,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, ValueError} from '../errors.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
-import {transformModel} from '../graph/transform_model.js';
-import {cloneLayer} from '../quantization/quantize_annotate.js';
+import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
+import {stripWrappers} from '../graph/wrapper.js';
 import {checkSupported, isPrunable, prunableWeights} from './prune_registry.js';
 import {PruneLowMagnitude, PruneParams} from './prune_wrapper.js';
 import {removePrunedFilters} from './remove_filters.js';
@@ -52,12 +52,9 @@ export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params
     const skip = (layer: Layer) => params.structure === 'filters' && outputLayers.has(layer);
     return transformModel(model, 'pruneLowMagnitude', (layer) => {
       if (layer instanceof PruneLowMagnitude || !isPrunable(layer) || skip(layer)) {
-        const copy = cloneLayer(layer);
-        return {layer: copy, weightsFrom: () => layer.getWeights(), weightsInto: copy};
+        return copyOf(layer);
       }
-      const inner = cloneLayer(layer);
-      return {layer: new PruneLowMagnitude({layer: inner, ...params}),
-        weightsFrom: () => layer.getWeights(), weightsInto: inner};
+      return wrapCopyOf(layer, (inner) => new PruneLowMagnitude({layer: inner, ...params}));
     });
   }
   if (!(toPrune instanceof tfl.layers.Layer)) {
@@ -71,7 +68,7 @@ export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params
 /**
  * Returns the plain model: wrappers replaced by their layers holding the
  * masked weights. Mirrors tfmot.sparsity.keras.strip_pruning; strip before
- * converting (the converter refuses the wrappers) or saving for inference. Layers pruned with `structure: 'filters'` lose the pruned
+ * saving for inference. Layers pruned with `structure: 'filters'` lose the pruned
  * channels for real, and so do the layers reading them (a smaller, faster
  * model with the same outputs).
  *
@@ -81,19 +78,14 @@ export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params
  */
 export function stripPruning(model: tfl.LayersModel): tfl.LayersModel {
   const filterPruned: string[] = [];
-  const stripped = transformModel(model, 'stripPruning', (layer) => {
+  const stripped = stripWrappers(model, 'stripPruning', (layer): layer is PruneLowMagnitude => {
     if (!(layer instanceof PruneLowMagnitude)) {
-      const copy = cloneLayer(layer);
-      return {layer: copy, weightsFrom: () => layer.getWeights(), weightsInto: copy};
+      return false;
     }
-    const inner = cloneLayer(layer.layer);
     if (layer.params.structure === 'filters') {
-      filterPruned.push(inner.name);
+      filterPruned.push(layer.layer.name);
     }
-    return {layer: inner, weightsInto: inner, weightsFrom: () => {
-      layer.applyMasks();
-      return layer.layer.getWeights();
-    }};
+    return true;
   });
   if (filterPruned.length === 0) {
     return stripped;

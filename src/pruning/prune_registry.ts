@@ -1,11 +1,13 @@
 /**
  * Which weights of which layers can be pruned, and their axes: the output
- * channel (for filter pruning) and the input axis (for m-by-n groups). One
- * flat table; user layers opt in through the PrunableLayer interface.
+ * channel (for filter pruning) and the input axis (for m-by-n groups), as
+ * the layer kinds describe them; user layers opt in through the
+ * PrunableLayer interface.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError} from '../errors.js';
+import {layerClasses, layerKind, techniqueWeights} from '../graph/layer_registry.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -18,26 +20,6 @@ export interface PrunableWeight {
   /** Axis m-by-n groups run along (the input dimension). */
   inputAxis: number;
 }
-
-const PRUNABLE: Record<string, PrunableWeight> = {
-  Dense: {attr: 'kernel', outputAxis: 1, inputAxis: 0},
-  Conv1D: {attr: 'kernel', outputAxis: 2, inputAxis: 1},
-  Conv2D: {attr: 'kernel', outputAxis: 3, inputAxis: 2},
-  // tfjs stores Conv2DTranspose kernels as [h, w, out, in].
-  Conv2DTranspose: {attr: 'kernel', outputAxis: 2, inputAxis: 3},
-  SeparableConv2D: {attr: 'pointwiseKernel', outputAxis: 3, inputAxis: 2},
-  Embedding: {attr: 'embeddings', outputAxis: 0, inputAxis: 1},
-};
-
-/** Layers that hold no prunable weights but may sit in a pruned model. */
-const PASS_THROUGH = new Set([
-  'InputLayer', 'Flatten', 'Reshape', 'Dropout', 'SpatialDropout1D', 'MaxPooling1D', 'MaxPooling2D',
-  'AveragePooling1D', 'AveragePooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D',
-  'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'Activation',
-  'Add', 'Multiply', 'Concatenate', 'Average', 'Maximum', 'Minimum', 'Subtract', 'ZeroPadding2D',
-  'Cropping2D', 'UpSampling2D', 'Permute', 'RepeatVector', 'BatchNormalization',
-  'LayerNormalization', 'DepthwiseConv2D',
-]);
 
 /** Implemented by user layers that know which of their weights to prune. */
 export interface PrunableLayer {
@@ -54,8 +36,7 @@ export function prunableWeights(layer: Layer): PrunableWeight[] {
   if (isPrunableLayer(layer)) {
     return layer.getPrunableWeights();
   }
-  const entry = PRUNABLE[layer.getClassName()];
-  return entry != null ? [entry] : [];
+  return techniqueWeights(layer, 'prune').map(({attr, outputAxis, inputAxis}) => ({attr, outputAxis, inputAxis}));
 }
 
 /** True if the layer can be pruned (has prunable weights). */
@@ -65,12 +46,13 @@ export function isPrunable(layer: Layer): boolean {
 
 /** Throws for layers neither prunable nor known to be safe to leave alone. */
 export function checkSupported(layer: Layer): void {
-  if (isPrunable(layer) || PASS_THROUGH.has(layer.getClassName())) {
+  const kind = layerKind(layer);
+  if (isPrunable(layer) || (kind != null && (layer.weights.length === 0 || kind.pruningLeavesFloat))) {
     return;
   }
   throw new NotSupportedError(
       `Layer '${layer.name}' of class ${layer.getClassName()} is not supported by ` +
-      `pruneLowMagnitude (prunable: ${Object.keys(PRUNABLE).join(', ')}). Wrap only the ` +
+      `pruneLowMagnitude (prunable: ${PRUNABLE_LAYERS.join(', ')}). Wrap only the ` +
       `other layers (pruneLowMagnitude(layer) while building the model), or implement ` +
       `getPrunableWeights() on your layer (the PrunableLayer interface).`);
 }
@@ -80,4 +62,4 @@ export function checkSupported(layer: Layer): void {
  * Conv2D, Conv2DTranspose (kernels), SeparableConv2D (its pointwise kernel)
  * and Embedding. Other layers with weights need {@link PrunableLayer}.
  */
-export const PRUNABLE_LAYERS = Object.keys(PRUNABLE);
+export const PRUNABLE_LAYERS = layerClasses((kind) => kind.weights?.some((w) => w.prune) ?? false);

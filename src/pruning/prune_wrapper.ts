@@ -11,7 +11,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {ConstantSparsity, deserializeSchedule, PruningSchedule} from '../../schedules/index.js';
 import {checkStringUnion, describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {OptimizationWrapper, WrapperArgs} from '../graph/wrapper.js';
-import {serializeObject} from '../quantization/quantizers.js';
+import {weightVariable} from '../graph/layer_attributes.js';
+import {serializeObject} from '../graph/serialization.js';
 import {MaskStructure} from './masks.js';
 import {prunableWeights, PrunableWeight} from './prune_registry.js';
 
@@ -184,22 +185,30 @@ export class PruneLowMagnitude extends OptimizationWrapper {
   }
 
   /**
-   * Writes w * mask into every prunable weight. With `structure: 'filters'`
-   * the bias of a pruned filter is zeroed too, so the whole channel is gone
-   * and stripPruning can remove it.
+   * w * mask for every prunable weight. With `structure: 'filters'` the bias
+   * of a pruned filter is zeroed too, so the whole channel is gone and
+   * stripPruning can remove it.
    */
+  override inferenceWeights(): Map<string, tf.Tensor|null> {
+    const values = new Map<string, tf.Tensor|null>();
+    const bias = weightVariable(this.layer, 'bias');
+    this.weightSpecs.forEach((spec, i) => {
+      const mask = this.masks[i].read();
+      values.set(spec.attr, tf.mul(this.weightVariable(spec).read(), mask));
+      if (this.params.structure === 'filters' && bias != null && this.weightSpecs.length === 1) {
+        const otherAxes = [...Array(mask.rank).keys()].filter((a) => a !== spec.outputAxis);
+        values.set('bias', tf.mul(bias.read(), tf.max(mask, otherAxes)));
+      }
+    });
+    return values;
+  }
+
+  /** Writes the masked values (see `inferenceWeights`) into the weights. */
   applyMasks(): void {
     tf.tidy(() => {
-      this.weightSpecs.forEach((spec, i) => {
-        const variable = this.weightVariable(spec);
-        const mask = this.masks[i].read();
-        variable.write(tf.mul(variable.read(), mask));
-        const bias = (this.layer as unknown as Record<string, tfl.LayerVariable|null>)['bias'];
-        if (this.params.structure === 'filters' && bias != null && this.weightSpecs.length === 1) {
-          const otherAxes = [...Array(mask.rank).keys()].filter((a) => a !== spec.outputAxis);
-          bias.write(tf.mul(bias.read(), tf.max(mask, otherAxes)));
-        }
-      });
+      for (const [attr, value] of this.inferenceWeights()) {
+        weightVariable(this.layer, attr)!.write(value!);
+      }
     });
   }
 

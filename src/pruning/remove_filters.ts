@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {applySymbolic, LayerNode, ModelGraph, readGraph, rebuildModel} from '../graph/model_graph.js';
-import {deserializeLayer} from '../quantization/quantize_wrapper.js';
+import {applySymbolic, LayerNode, ModelGraph, readGraph, rebuildModel, soleConsumer} from '../graph/model_graph.js';
+import {deserializeLayer} from '../graph/serialization.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -32,15 +32,6 @@ interface Plan {
 
 function fields(layer: Layer): Record<string, tfl.LayerVariable|null> {
   return layer as unknown as Record<string, tfl.LayerVariable|null>;
-}
-
-function soleConsumer(graph: ModelGraph, node: LayerNode): LayerNode|null {
-  const out = node.outputs[0];
-  if (node.outputs.length !== 1 || graph.outputs.includes(out)) {
-    return null;
-  }
-  const consumers = graph.consumers(out);
-  return consumers.length === 1 ? consumers[0] : null;
 }
 
 /** Applies an elementwise layer to per-channel constants. */

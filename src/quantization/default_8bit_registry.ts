@@ -1,10 +1,14 @@
 /**
- * The default 8-bit registry: one flat table saying how each built-in layer
- * class takes part in QAT (TFMOT's default_8bit registry, in one map).
+ * The default 8-bit scheme's view of the layer kinds (TFMOT's default_8bit
+ * registry): the role each layer's record gives it, checked against its
+ * activation.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError} from '../errors.js';
+import {activationName} from '../graph/layer_attributes.js';
+import type {QuantizeRule} from '../graph/layer_kind.js';
+import {layerClasses, layerKind} from '../graph/layer_registry.js';
 import {checkActivation, fixedOutputKind} from './activations.js';
 import {Preserve} from './preserving_quantizers.js';
 import {Default8BitQuantizeConfig, FixedOutputQuantizeConfig, QuantizeConfig} from './quantize_config.js';
@@ -19,65 +23,12 @@ type Layer = tfl.layers.Layer;
  */
 export type QuantizeRole = 'weighted'|'output'|'fixedOutput'|'passThrough';
 
-interface WeightedEntry {
-  role: 'weighted';
-  weightAttr: string;
-  perAxis: boolean;
-}
-type Entry = WeightedEntry|{role: 'output'|'passThrough'}|{role: 'byActivation'};
-
-const REGISTRY: Record<string, Entry> = {
-  Dense: {role: 'weighted', weightAttr: 'kernel', perAxis: false},
-  Conv2D: {role: 'weighted', weightAttr: 'kernel', perAxis: true},
-  DepthwiseConv2D: {role: 'weighted', weightAttr: 'depthwiseKernel', perAxis: true},
-  // Quantized as a DepthwiseConv2D and a 1x1 Conv2D (separable_conv_split.ts).
-  SeparableConv2D: {role: 'weighted', weightAttr: 'pointwiseKernel', perAxis: true},
-  ReLU: {role: 'output'},
-  Add: {role: 'output'},
-  Multiply: {role: 'output'},
-  Concatenate: {role: 'output'},
-  AveragePooling2D: {role: 'output'},
-  GlobalAveragePooling2D: {role: 'output'},
-  UpSampling2D: {role: 'output'},
-  BatchNormalization: {role: 'output'},
-  Activation: {role: 'byActivation'},
-  Softmax: {role: 'byActivation'},
-  Flatten: {role: 'passThrough'},
-  Reshape: {role: 'passThrough'},
-  Dropout: {role: 'passThrough'},
-  MaxPooling2D: {role: 'passThrough'},
-  GlobalMaxPooling2D: {role: 'passThrough'},
-  ZeroPadding2D: {role: 'passThrough'},
-  Cropping2D: {role: 'passThrough'},
-  Permute: {role: 'passThrough'},
-};
-
 /** Layer classes the default 8-bit scheme quantizes. */
-export const SUPPORTED_LAYERS = Object.keys(REGISTRY);
-
-/** The activation function name of a layer ('relu', 'softmax', ...), if any. */
-export function activationName(layer: Layer): string|null {
-  if (layer.getClassName() === 'Softmax') {
-    return 'softmax';
-  }
-  if (layer.getClassName() === 'ReLU') {
-    const maxValue = (layer.getConfig()['maxValue'] ?? null) as number|null;
-    return maxValue == null ? 'relu' : maxValue === 6 ? 'relu6' : `relu(maxValue=${maxValue})`;
-  }
-  const fn = (layer as unknown as {activation?: {getClassName(): string}}).activation;
-  return fn?.getClassName() ?? null;
-}
-
-/** True for a ReLU/ReLU6 layer or an Activation layer applying one. */
-export function isReluLike(layer: Layer): boolean {
-  const cls = layer.getClassName();
-  const act = activationName(layer);
-  return (cls === 'ReLU' || cls === 'Activation') && (act === 'relu' || act === 'relu6');
-}
+export const SUPPORTED_LAYERS = layerClasses((kind) => kind.quantize != null);
 
 /** Looks a layer up; unsupported classes get an error saying how to proceed. */
 export function quantizeRole(layer: Layer): QuantizeRole {
-  const entry = REGISTRY[layer.getClassName()];
+  const entry = layerKind(layer)?.quantize;
   if (entry == null) {
     throw new NotSupportedError(
         `Layer '${layer.name}' of class ${layer.getClassName()} is not supported by the ` +
@@ -105,10 +56,10 @@ export function quantizeRole(layer: Layer): QuantizeRole {
 export function defaultQuantizeConfig(layer: Layer, quantizeActivation: boolean,
     preserve: Preserve|null = null): QuantizeConfig|null {
   const role = quantizeRole(layer);
-  const entry = REGISTRY[layer.getClassName()];
+  const entry = layerKind(layer)?.quantize;
   switch (role) {
     case 'weighted': {
-      const {weightAttr, perAxis} = entry as WeightedEntry;
+      const {weightAttr, perAxis} = entry as Extract<QuantizeRule, {role: 'weighted'}>;
       return new Default8BitQuantizeConfig({
         weightAttrs: [weightAttr],
         activationAttrs: quantizeActivation ? ['activation'] : [],

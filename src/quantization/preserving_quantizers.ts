@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {checkStringUnion} from '../errors.js';
-import {deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
+import {deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars} from './quantizers.js';
+import {serializeObject} from '../graph/serialization.js';
 
 export const VALID_PRESERVE = ['sparsity', 'clusters', 'clustersAndSparsity'] as const;
 /**

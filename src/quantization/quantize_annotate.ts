@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, ValueError} from '../errors.js';
-import {applySymbolic, checkModel, readGraph, rebuildModel} from '../graph/model_graph.js';
 import {QuantizeConfig} from './quantize_config.js';
-import {deserializeRegistered, serializeObject} from './quantizers.js';
-import {deserializeLayer, OptimizationWrapper} from '../graph/wrapper.js';
+import {deserializeRegistered, serializeObject} from '../graph/serialization.js';
+import {transformModel, wrapCopyOf} from '../graph/transform_model.js';
+import {OptimizationWrapper} from '../graph/wrapper.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -99,11 +99,6 @@ export function quantizeAnnotateLayer(layer: Layer, quantizeConfig?: QuantizeCon
   return new QuantizeAnnotate({layer, quantizeConfig});
 }
 
-/** A fresh copy of a layer with the same config (weights copied later). */
-export function cloneLayer(layer: Layer): Layer {
-  return deserializeLayer(serializeObject(layer));
-}
-
 /**
  * Annotates every layer of a Sequential or functional model for quantization.
  * Weights are copied; the input model is not changed. Layers already
@@ -116,23 +111,9 @@ export function cloneLayer(layer: Layer): Layer {
  * ```
  */
 export function quantizeAnnotateModel(model: tfl.LayersModel): tfl.LayersModel {
-  const graph = readGraph(checkModel(model, 'quantizeAnnotateModel'));
-  const made = new Map<Layer, Layer>();
-  const copies: Array<[Layer, Layer]> = [];
-  const annotated = rebuildModel(graph, (node, inputs) => {
-    let replacement = made.get(node.layer);
-    if (replacement == null) {
-      const inner = node.layer instanceof QuantizeAnnotate ? node.layer.layer : node.layer;
-      const config = node.layer instanceof QuantizeAnnotate ? node.layer.quantizeConfig : null;
-      const clone = cloneLayer(inner);
-      replacement = new QuantizeAnnotate({layer: clone, quantizeConfig: config ?? undefined});
-      made.set(node.layer, replacement);
-      copies.push([inner, clone]);
-    }
-    return applySymbolic(replacement, inputs, node.callArgs);
+  return transformModel(model, 'quantizeAnnotateModel', (layer) => {
+    const inner = layer instanceof QuantizeAnnotate ? layer.layer : layer;
+    const config = layer instanceof QuantizeAnnotate ? layer.quantizeConfig : null;
+    return wrapCopyOf(inner, (copy) => new QuantizeAnnotate({layer: copy, quantizeConfig: config ?? undefined}));
   });
-  for (const [from, to] of copies) {
-    to.setWeights(from.getWeights());
-  }
-  return annotated;
 }

@@ -7,10 +7,12 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError, ValueError} from '../errors.js';
-import {applySymbolic, checkModel, LayerNode, ModelGraph, readGraph, rebuildModel} from '../graph/model_graph.js';
+import {applySymbolic, checkModel, LayerNode, ModelGraph, readGraph, rebuildModel, soleConsumer} from '../graph/model_graph.js';
 import {fixedOutputKind} from './activations.js';
-import {activationName, defaultQuantizeConfig, isReluLike, quantizeRole} from './default_8bit_registry.js';
-import {cloneLayer, QuantizeAnnotate, quantizeAnnotateModel} from './quantize_annotate.js';
+import {activationName, isReluLike} from '../graph/layer_attributes.js';
+import {defaultQuantizeConfig, quantizeRole} from './default_8bit_registry.js';
+import {cloneLayer} from '../graph/serialization.js';
+import {QuantizeAnnotate, quantizeAnnotateModel} from './quantize_annotate.js';
 import {QuantizeConfig} from './quantize_config.js';
 import {QuantizeLayer} from './quantize_layer.js';
 import {QuantizeWrapper} from './quantize_wrapper.js';
@@ -110,15 +112,6 @@ function annotation(layer: Layer): {inner: Layer, config: QuantizeConfig|null}|n
   return layer instanceof QuantizeAnnotate ? {inner: layer.layer, config: layer.quantizeConfig} : null;
 }
 
-/** The only consumer of a node's single output, if there is exactly one. */
-function soleConsumer(graph: ModelGraph, node: LayerNode): LayerNode|null {
-  if (node.outputs.length !== 1 || graph.outputs.includes(node.outputs[0])) {
-    return null;
-  }
-  const consumers = graph.consumers(node.outputs[0]);
-  return consumers.length === 1 ? consumers[0] : null;
-}
-
 function usedOnce(graph: ModelGraph, layer: Layer): boolean {
   return graph.nodes.filter((n) => n.layer === layer).length === 1;
 }
@@ -177,9 +170,19 @@ function plan(graph: ModelGraph): Plan {
   return {foldedInto, outputLeftToConsumer};
 }
 
+/** True for a layer `quantizeApply` makes: a QuantizeWrapper or a QuantizeLayer. */
+function isQatLayer(layer: Layer): boolean {
+  return layer instanceof QuantizeWrapper || layer instanceof QuantizeLayer;
+}
+
+/** True if the model was made by quantizeModel/quantizeApply. */
+export function isQatModel(model: tfl.LayersModel): boolean {
+  return model.layers.some(isQatLayer);
+}
+
 function checkNotQuantized(graph: ModelGraph): void {
   for (const node of graph.nodes) {
-    if (node.layer instanceof QuantizeWrapper || node.layer instanceof QuantizeLayer) {
+    if (isQatLayer(node.layer)) {
       throw new ValueError(
           `Model '${graph.model.name}' is already quantized (layer '${node.layer.name}' is a ` +
           `${node.layer.getClassName()}); quantize the float model only once.`);

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../errors.js';
-import {AllValuesQuantizer, deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
+import {AllValuesQuantizer, deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars, trainedRange} from './quantizers.js';
+import {serializeObject} from '../graph/serialization.js';
 
 /** Constructor arguments of {@link QuantizeLayer}. */
 export interface QuantizeLayerArgs {
@@ -56,6 +57,11 @@ export class QuantizeLayer extends tfl.layers.Layer implements QuantizerHost {
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     return this.quantizer.call(x, kwargs?.['training'] === true, this.vars);
+  }
+
+  /** The trained input range the int8 file takes, or undefined while still [0, 0]. */
+  exportRange(): [number, number]|undefined {
+    return trainedRange(this.vars);
   }
 
   /** The range variables (`min`, `max`) this layer keeps. */

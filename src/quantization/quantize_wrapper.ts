@@ -8,12 +8,15 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {ActivationFn, checkActivation, QuantizeAwareActivation} from './activations.js';
-import {batchNormScaleShift} from './batch_norm_fold.js';
-import {kernelLayout} from './kernel_layout.js';
+import {batchNormScaleShift} from '../graph/batch_norm.js';
+import {readWeight} from '../graph/layer_attributes.js';
+import {layerKind} from '../graph/layer_registry.js';
+import type {Replacement} from '../graph/transform_model.js';
 import {QuantizeConfig} from './quantize_config.js';
 import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
-import {deserializeLayer, OptimizationWrapper} from '../graph/wrapper.js';
-import {deserializeRegistered, Quantizer, QuantizerHost, QuantizerVars, serializeObject} from './quantizers.js';
+import {deserializeLayer, deserializeRegistered, serializeObject} from '../graph/serialization.js';
+import {OptimizationWrapper} from '../graph/wrapper.js';
+import {nudgedScales, Quantizer, QuantizerHost, QuantizerVars, trainedRange} from './quantizers.js';
 
 type Layer = tfl.layers.Layer;
 /** @inline */
@@ -39,8 +42,6 @@ interface QuantizerSlot {
   quantizer: Quantizer;
   vars: QuantizerVars;
 }
-
-export {deserializeLayer} from '../graph/wrapper.js';
 
 /**
  * Wraps a layer for quantization-aware training. Mirrors
@@ -78,7 +79,7 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
     }
     this.quantizeConfig = args.quantizeConfig;
     this.foldedBatchNorm = args.foldedBatchNorm ?? null;
-    if (this.foldedBatchNorm != null && kernelLayout(this.layer.getClassName()) == null) {
+    if (this.foldedBatchNorm != null && layerKind(this.layer)?.kernel == null) {
       throw new NotSupportedError(
           `Layer '${this.layer.name}' (${this.layer.getClassName()}) cannot absorb a ` +
           `BatchNormalization; only Conv2D, DepthwiseConv2D and Dense can.`);
@@ -159,14 +160,14 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
    * then the activation with its quantizer.
    */
   private computesForward(): boolean {
-    const layout = kernelLayout(this.layer.getClassName());
+    const layout = layerKind(this.layer)?.kernel;
     return layout != null &&
         this.weightSlots.every((s) => s.attr === layout.kernelAttr) &&
         this.activationSlots.every((s) => s.attr === 'activation');
   }
 
   private callBuiltIn(inputs: tf.Tensor|tf.Tensor[], training: boolean): tf.Tensor {
-    const layout = kernelLayout(this.layer.getClassName())!;
+    const layout = layerKind(this.layer)!.kernel!;
     const fields = this.layer as unknown as LayerFields;
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const fold = this.foldedBatchNorm != null ? batchNormScaleShift(this.foldedBatchNorm) : null;
@@ -212,7 +213,7 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
         value: tf.Tensor,
       }> {
     const fields = this.layer as unknown as LayerFields;
-    const layout = kernelLayout(this.layer.getClassName());
+    const layout = layerKind(this.layer)?.kernel;
     const attrs = new Set(this.weightSlots.map((s) => s.attr));
     if (foldScale != null && layout != null) {
       attrs.add(layout.kernelAttr);
@@ -240,7 +241,7 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
   initializeWeightRanges(): void {
     tf.tidy(() => {
       const fold = this.foldedBatchNorm != null ? batchNormScaleShift(this.foldedBatchNorm) : null;
-      const layout = kernelLayout(this.layer.getClassName());
+      const layout = layerKind(this.layer)?.kernel;
       const fields = this.layer as unknown as LayerFields;
       for (const slot of this.weightSlots) {
         let view = this.channelsLast(slot.attr, (fields[slot.attr] as tfl.LayerVariable).read());
@@ -263,13 +264,56 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
   }
 
   private channelsLast(attr: string, w: tf.Tensor): tf.Tensor {
-    const layout = kernelLayout(this.layer.getClassName());
+    const layout = layerKind(this.layer)?.kernel;
     return layout?.kernelAttr === attr ? layout.toChannelsLast(w) : w;
   }
 
   private fromChannelsLast(attr: string, view: tf.Tensor, shape: number[]): tf.Tensor {
-    const layout = kernelLayout(this.layer.getClassName());
+    const layout = layerKind(this.layer)?.kernel;
     return layout?.kernelAttr === attr ? layout.fromChannelsLast(view, shape) : view;
+  }
+
+  /**
+   * The kernel as the int8 file holds it (BatchNorm folded, on the weight
+   * quantizer's grid) and the bias the layer adds, for layers QAT computes
+   * itself; others lower with their float weights.
+   */
+  override inferenceWeights(): Map<string, tf.Tensor|null> {
+    const layout = layerKind(this.layer)?.kernel;
+    if (layout == null) {
+      return new Map();
+    }
+    const fold = this.foldedBatchNorm != null ? batchNormScaleShift(this.foldedBatchNorm) : null;
+    const kernel = this.effectiveWeights(fold?.scale ?? null)
+        .find((w) => w.attr === layout.kernelAttr)?.value ?? readWeight(this.layer, layout.kernelAttr)!;
+    return new Map([[layout.kernelAttr, kernel], ['bias', this.effectiveBias(fold)]]);
+  }
+
+  /** The float weights: QAT trains them, and its quantized form is the TFLite file. */
+  override strippedWeights(): tf.Tensor[] {
+    return this.layer.weights.map((v) => v.read());
+  }
+
+  /** @throws NotSupportedError: a QAT layer has no plain float form; convert the model with TFLiteConverter. */
+  override strip(): Replacement {
+    throw new NotSupportedError(`Layer '${this.name}' is a QAT layer; it has no plain float form ` +
+        `(export the model with tflite.TFLiteConverter).`);
+  }
+
+  /**
+   * The trained ranges the int8 export takes: the kernel's per-channel
+   * scales as the weight quantizer nudged them (zero point 0), and the
+   * activation and output ranges; a range still at [0, 0] (no data seen)
+   * is left out.
+   */
+  exportRanges(): {weightScales?: number[], activation?: [number, number], output?: [number, number]} {
+    const layout = layerKind(this.layer)?.kernel;
+    const weightVars = this.weightSlots.find((s) => s.attr === layout?.kernelAttr)?.vars;
+    return {
+      weightScales: weightVars?.min != null ? nudgedScales(weightVars) : undefined,
+      activation: trainedRange(this.activationSlots.find((s) => s.attr === 'activation')?.vars),
+      output: trainedRange(this.outputSlots.find((s) => s.attr === 'output')?.vars),
+    };
   }
 
   /** Quantizer variables by slot (`kernel`, `activation`, `output`...). */
@@ -281,8 +325,9 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
     return all;
   }
 
-  protected override innerLayers(): Layer[] {
-    const inner = super.innerLayers();
+  /** The inner layer and the folded BatchNorm, if any. */
+  override wrappedLayers(): Layer[] {
+    const inner = super.wrappedLayers();
     return this.foldedBatchNorm != null ? [...inner, this.foldedBatchNorm] : inner;
   }
 

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../errors.js';
-import {fakeQuantWithRanges} from './fake_quant_ops.js';
+import {deserializeRegistered} from '../graph/serialization.js';
+import {fakeQuantWithRanges, nudge} from './fake_quant_ops.js';
 import {wasmMinMax} from './wasm/fake_quant_kernel.js';
 
 type LayerVariable = tfl.LayerVariable;
@@ -337,36 +338,24 @@ export function deserializeQuantizer(spec: tf.serialization.ConfigDict): Quantiz
 }
 
 /**
- * Looks `{className, config}` up in tfjs's class registry, where ours and the
- * user's custom classes are registered.
+ * The trained range of a quantizer; none for [0, 0], the start of a
+ * running-min/max quantizer that has seen no data (fake quant then outputs
+ * zeros, which no int8 file should copy).
  */
-export function deserializeRegistered<T>(
-    spec: tf.serialization.ConfigDict, what: string): T {
-  const className = spec?.className as string;
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  if (entry == null) {
-    throw new ValueError(
-        `Unknown ${what} class '${className}': register custom classes with ` +
-        `tf.serialization.registerClass before loading.`);
+export function trainedRange(vars: QuantizerVars|undefined): [number, number]|undefined {
+  if (vars?.min == null || vars.max == null) {
+    return undefined;
   }
-  const [cls, fromConfig] = entry;
-  return fromConfig(cls, (spec.config ?? {}) as tf.serialization.ConfigDict) as T;
+  const range: [number, number] = [vars.min.read().dataSync()[0], vars.max.read().dataSync()[0]];
+  return range[0] === 0 && range[1] === 0 ? undefined : range;
 }
 
-/** `{className, config}` of a serializable object. */
-export function serializeObject(obj: tf.serialization.Serializable): tf.serialization.ConfigDict {
-  return {className: obj.getClassName(), config: completeConfig(obj, obj.getConfig())};
-}
-
-/**
- * tfjs-layers' SeparableConv2D.getConfig omits depthMultiplier, so a copy
- * (or a saved wrapper) would come back with 1 and reject the weights.
- */
-function completeConfig(obj: tf.serialization.Serializable,
-    config: tf.serialization.ConfigDict): tf.serialization.ConfigDict {
-  const multiplier = (obj as unknown as {depthMultiplier?: number}).depthMultiplier;
-  if (obj.getClassName() === 'SeparableConv2D' && config['depthMultiplier'] == null && multiplier != null) {
-    return {...config, depthMultiplier: multiplier};
-  }
-  return config;
+/** Per-channel scales of a symmetric 8-bit weight quantizer, exactly as fake quant nudged them. */
+export function nudgedScales(vars: QuantizerVars): number[] {
+  const mins = vars.min.read().dataSync();
+  const maxs = vars.max.read().dataSync();
+  return Array.from(mins, (lo, c) => {
+    const r = nudge(lo, maxs[c], 8, true);
+    return r.degenerate ? 1 : r.scale;
+  });
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError} from '../errors.js';
-import {pair} from './kernel_layout.js';
+import {pair} from '../graph/layer_attributes.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -40,7 +40,7 @@ export function splitSeparableConv(separable: Layer): SeparableSplit {
     strides: config['strides'] as [number, number],
     padding: config['padding'] as 'same'|'valid',
     dataFormat: config['dataFormat'] as 'channelsLast',
-    // Not in tfjs's getConfig (see completeConfig in quantizers.ts): read from the layer.
+    // Not in tfjs's getConfig (see completeConfig in graph/serialization.ts): read from the layer.
     depthMultiplier: (separable as unknown as {depthMultiplier: number}).depthMultiplier,
     useBias: false,
   });

@@ -10,12 +10,11 @@ import {gzipSync} from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {ClusterWeights} from '../clustering/cluster_weights.js';
 import {describeValue, ValueError} from '../errors.js';
-import {PruneLowMagnitude} from '../pruning/prune_wrapper.js';
-import {QuantizeAnnotate} from '../quantization/quantize_annotate.js';
+import {weightAttr} from '../graph/layer_attributes.js';
+import {layerKind} from '../graph/layer_registry.js';
+import {OptimizationWrapper} from '../graph/wrapper.js';
 import {QuantizeLayer} from '../quantization/quantize_layer.js';
-import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
 import {builtinOperatorName} from '../tflite/builtin_operators.js';
 import {readModel} from '../tflite/reader.js';
 import {Model, QuantizationParameters, tensorTypeName} from '../tflite/schema.js';
@@ -168,44 +167,31 @@ function modelTotals(layers: LayerReport[]) {
 // ---------------------------------------------------------------- LayersModel
 
 /**
- * The weights a layer computes with, as plain arrays: wrappers are unwrapped
- * to their inner layer (a ClusterWeights gives its clustered values, what
- * stripClustering will keep; a QuantizeWrapper its float weights and those
- * of a folded BatchNorm). Masks, centroids and quantizer ranges, the
- * wrappers' own variables, are not model weights and are left out.
+ * The weights a layer computes with, as plain arrays: a wrapper shows what
+ * its stripped layer holds (a ClusterWeights its clustered values, a
+ * PruneLowMagnitude its masked ones, a QuantizeWrapper its float weights
+ * and those of a folded BatchNorm). Masks, centroids and quantizer ranges,
+ * the wrappers' own variables, are not model weights and are left out.
  */
-function layerWeights(layer: Layer): {kind: string, weights: Array<{name: string, shape: number[], attr?: string,
-    values: Float32Array|Int32Array|Uint8Array}>} {
-  if (layer instanceof PruneLowMagnitude || layer instanceof QuantizeAnnotate) {
-    return layerWeights(layer.layer);
-  }
-  if (layer instanceof QuantizeWrapper) {
-    const inner = layerWeights(layer.layer);
-    const bn = layer.foldedBatchNorm;
-    return bn == null ? inner : {kind: `${inner.kind}+${bn.getClassName()}`,
-      weights: [...inner.weights, ...layerWeights(bn).weights]};
-  }
+function layerWeights(layer: Layer): {kind: string, weights: Array<{name: string, shape: number[],
+    channelShape: number[], values: Float32Array|Int32Array|Uint8Array}>} {
   if (layer instanceof QuantizeLayer) {
     return {kind: layer.getClassName(), weights: []};
   }
-  if (layer instanceof ClusterWeights) {
-    const inner = layer.layer;
-    const clustered = layer.clusteredValues();
-    try {
-      const fields = inner as unknown as Record<string, unknown>;
-      return {kind: inner.getClassName(), weights: inner.weights.map((v) => {
-        const attr = Object.keys(fields).find((k) => fields[k] === v);
-        const value = clustered.find((c) => c.attr === attr)?.value ?? v.read();
-        return {name: v.originalName, shape: v.shape as number[], attr, values: value.dataSync() as Float32Array};
-      })};
-    } finally {
-      tf.dispose(clustered.map((c) => c.value));
-    }
-  }
-  const fields = layer as unknown as Record<string, unknown>;
-  return {kind: layer.getClassName(), weights: layer.weights.map((v) => ({name: v.originalName, shape: v.shape as number[],
-    attr: Object.keys(fields).find((k) => fields[k] === v),
-    values: v.read().dataSync() as Float32Array}))};
+  const layers = layer instanceof OptimizationWrapper ? layer.wrappedLayers() : [layer];
+  const weights = layers.flatMap((l) => tf.tidy(() => {
+    const values = layer instanceof OptimizationWrapper && l === layer.layer ?
+        layer.strippedWeights() : l.weights.map((v) => v.read());
+    return l.weights.map((v, i) => {
+      const shape = v.shape as number[];
+      // Keras layouts put output channels last, except where the layer's
+      // record says they span axes (a depthwise kernel's in * multiplier).
+      const spec = layerKind(l)?.weights?.find((w) => w.attr === weightAttr(l, v));
+      return {name: v.originalName, shape, channelShape: spec?.channelShape?.(shape) ?? shape,
+        values: values[i].dataSync() as Float32Array};
+    });
+  }));
+  return {kind: layers.map((l) => l.getClassName()).join('+'), weights};
 }
 
 function flattenLayers(model: tfl.LayersModel): Layer[] {
@@ -223,13 +209,9 @@ function reportLayersModel(model: tfl.LayersModel): ModelReport {
     layers.push(layerReport(layer.name, kind, weights.map((w) => {
       const asFloat = Float32Array.from(w.values);
       chunks.push(new Uint8Array(asFloat.buffer));
-      // Keras layouts put output channels last; a depthwise kernel
-      // [h, w, in, multiplier] has in * multiplier of them.
-      const depthwise = w.attr === 'depthwiseKernel' && w.shape.length === 4;
-      const channelShape = depthwise ? [w.shape[0], w.shape[1], w.shape[2] * w.shape[3]] : w.shape;
       return measure({name: w.name, shape: w.shape, type: 'float32', bits: 32, bytes: 4 * w.values.length,
-        values: asFloat, isZero: (v) => v === 0, channelAxis: w.shape.length >= 2 ? channelShape.length - 1 : null,
-        channelShape});
+        values: asFloat, isZero: (v) => v === 0, channelAxis: w.shape.length >= 2 ? w.channelShape.length - 1 : null,
+        channelShape: w.channelShape});
     })));
   }
   const totals = modelTotals(layers);

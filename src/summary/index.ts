@@ -12,17 +12,11 @@
 
 import {checkInteger, describeValue, ValueError} from '../errors.js';
 import {EventFileWriter} from './event_file.js';
+import type {SummaryWriter} from './summary_writer.js';
 import {tfjsNodeWriter} from './tfjs_node.js';
 
-/** Writes scalar summaries that TensorBoard shows as charts over steps. */
-export interface SummaryWriter {
-  /** Queues `value` (stored as float32) under `tag` at training step `step`. */
-  scalar(tag: string, value: number, step: number): void;
-  /** Writes everything queued so far to disk. */
-  flush(): Promise<void>;
-  /** Flushes and releases the file; `scalar` throws afterwards. */
-  close(): Promise<void>;
-}
+export type {SummaryWriter} from './summary_writer.js';
+
 
 function checkScalar(tag: unknown, value: unknown, step: unknown): void {
   if (typeof tag !== 'string' || tag.length === 0) {

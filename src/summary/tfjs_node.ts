@@ -2,7 +2,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import type {SummaryWriter} from './index.js';
+import type {SummaryWriter} from './summary_writer.js';
 
 /** The part of tfjs-node's `tf.node.SummaryFileWriter` used here. */
 export interface NodeSummaryFileWriter {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {describeValue, ValueError} from '../errors.js';
-import {IrGraph, IrTensor} from './ir.js';
+import {IrGraph, IrTensor} from '../graph/ir.js';
 import {evaluateIr} from './ir_eval.js';
 import {SAME_AS_INPUT} from './quantize_ir.js';
 

@@ -8,9 +8,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import type {ProgressEvent} from '../../callbacks/progress_logger.js';
 import {checkStringUnion, describeValue, ValueError} from '../errors.js';
-import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
+import {isQatModel} from '../quantization/quantize_apply.js';
 import {calibrate, RepresentativeDataset} from './calibration.js';
-import {IrGraph} from './ir.js';
+import {IrGraph} from '../graph/ir.js';
 import {lowerModel} from './lower_model.js';
 import {convertToFloat16, IoType, quantizeDynamicRange, quantizeFullInteger} from './quantize_ir.js';
 import {toSchemaModel} from './serialize.js';
@@ -135,7 +135,7 @@ export class TFLiteConverter {
 
   /** True if the model was made by quantizeModel/quantizeApply. */
   private isQat(): boolean {
-    return this.model.layers.some((l) => l instanceof QuantizeWrapper);
+    return isQatModel(this.model);
   }
 
   /**

@@ -16,17 +16,11 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {checkInteger, describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {exclusive, liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS} from './litert_loader.js';
-import type {LiteRtSession, SessionTensor} from './litert_loader.js';
+import type {LiteRtSession, SessionTensor, TfliteDType, TfliteTypedArray} from './litert_loader.js';
+
+export type {TfliteDType, TfliteTypedArray} from './litert_loader.js';
 import {readModel} from './reader.js';
 import type {SignatureDef, Tensor} from './schema.js';
-
-/** Element types of input and output tensors, as LiteRT names them. */
-export type TfliteDType = 'float32'|'int32'|'uint8'|'int64'|'bool'|'int16'|'int8'|'float16'|'float64'|'uint32'|
-    'uint16';
-
-/** The typed arrays tensors are exchanged in (`bool` as Uint8Array, `float16` as its raw bits in Uint16Array). */
-export type TfliteTypedArray = Float32Array|Int32Array|Uint8Array|BigInt64Array|Int16Array|Int8Array|Uint16Array|
-    Float64Array|Uint32Array;
 
 /** One input or output tensor, as Python's `get_input_details()` describes it. */
 export interface TensorDetails {

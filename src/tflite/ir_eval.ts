@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {ValueError} from '../errors.js';
-import {FusedActivation, IrGraph, IrOp, IrTensor} from './ir.js';
+import {FusedActivation, IrGraph, IrOp, IrTensor} from '../graph/ir.js';
 
 function constant(t: IrTensor): tf.Tensor {
   if (t.data == null) {

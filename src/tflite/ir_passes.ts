@@ -4,7 +4,7 @@
  * conv/dense is folded into its weights and bias, and ReLU/ReLU6 become the
  * fused activation of the op that produces their input.
  */
-import {graphIndex, IrGraph, IrOp, IrTensor} from './ir.js';
+import {graphIndex, IrGraph, IrOp, IrTensor} from '../graph/ir.js';
 
 const WEIGHTED = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
 const FUSES_ACTIVATION = new Set([...WEIGHTED, 'ADD', 'MUL']);

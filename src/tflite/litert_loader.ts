@@ -17,7 +17,13 @@ import vm from 'node:vm';
 
 import type {LiteRt} from '@litertjs/core';
 
-import type {TfliteDType, TfliteTypedArray} from './interpreter.js';
+/** Element types of input and output tensors, as LiteRT names them. */
+export type TfliteDType = 'float32'|'int32'|'uint8'|'int64'|'bool'|'int16'|'int8'|'float16'|'float64'|'uint32'|
+    'uint16';
+
+/** The typed arrays tensors are exchanged in (`bool` as Uint8Array, `float16` as its raw bits in Uint16Array). */
+export type TfliteTypedArray = Float32Array|Int32Array|Uint8Array|BigInt64Array|Int16Array|Int8Array|Uint16Array|
+    Float64Array|Uint32Array;
 
 /** LiteRT `ElementType` codes (litert_model_types.h; they differ from TFLite's TensorType codes). */
 const ELEMENT_TYPES: ReadonlyMap<number, TfliteDType> = new Map([

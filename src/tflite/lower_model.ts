@@ -9,31 +9,18 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError, ValueError} from '../errors.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
-import {batchNormScaleShift} from '../quantization/batch_norm_fold.js';
-import {nudge} from '../quantization/fake_quant_ops.js';
-import {kernelLayout} from '../quantization/kernel_layout.js';
-import {QuantizeAnnotate} from '../quantization/quantize_annotate.js';
+import type {LowerContext} from '../graph/layer_kind.js';
+import {layerClasses, layerKind} from '../graph/layer_registry.js';
+import {OptimizationWrapper} from '../graph/wrapper.js';
 import {QuantizeLayer} from '../quantization/quantize_layer.js';
 import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
-import {QuantizerVars} from '../quantization/quantizers.js';
 import {dropFlattenBeforeDense, foldBatchNorms, fuseActivations, shareConcatRanges} from './ir_passes.js';
-import {IrBuilder, IrGraph, IrOp, IrTensor} from './ir.js';
-import {CONVERTIBLE_LAYERS, LOWERINGS, LowerContext} from './lower_layers.js';
+import {IrBuilder, IrGraph, IrOp, IrTensor} from '../graph/ir.js';
+
+/** Layer classes the converter lowers. */
+export const CONVERTIBLE_LAYERS = layerClasses((kind) => kind.lower != null);
 
 type Layer = tfl.layers.Layer;
-
-/**
- * The trained range of a quantizer; none for [0, 0], the start of a
- * running-min/max quantizer that has seen no data (fake quant then outputs
- * zeros, which no int8 file should copy): calibration or an error follows.
- */
-function rangeOf(vars: QuantizerVars|undefined): [number, number]|undefined {
-  if (vars?.min == null || vars.max == null) {
-    return undefined;
-  }
-  const range: [number, number] = [vars.min.read().dataSync()[0], vars.max.read().dataSync()[0]];
-  return range[0] === 0 && range[1] === 0 ? undefined : range;
-}
 
 /**
  * Gives the range of a lowering's output also to the tensors that trailing
@@ -51,7 +38,7 @@ function rangeThroughReshapes(ops: IrOp[], t: IrTensor, range: [number, number])
 }
 
 function lowerPlain(ctx: LowerContext, layer: Layer, inputs: IrTensor[]): IrTensor[] {
-  const lowering = LOWERINGS[layer.getClassName()];
+  const lowering = layerKind(layer)?.lower;
   if (lowering == null) {
     throw new NotSupportedError(
         `Layer '${layer.name}' of class ${layer.getClassName()} cannot be converted to ` +
@@ -61,60 +48,41 @@ function lowerPlain(ctx: LowerContext, layer: Layer, inputs: IrTensor[]): IrTens
 }
 
 /**
- * A QAT wrapper: the inner layer with the kernel and bias it trained with
- * (BatchNorm folded, weights on the quantizer's grid), its weight scales as
- * the quantizer set them, and its activation/output range.
+ * A wrapper: its inner layer with the weights it computes with at inference
+ * (pruned, clustered, or BatchNorm folded and on the QAT grid); a QAT
+ * wrapper adds its weight scales as the quantizer set them, and its
+ * activation/output range.
  */
-function lowerWrapper(ir: IrBuilder, wrapper: QuantizeWrapper, inputs: IrTensor[]): IrTensor[] {
-  const inner = wrapper.layer;
-  const layout = kernelLayout(inner.getClassName());
-  const vars = wrapper.quantizerVariables();
+function lowerWrapper(ir: IrBuilder, wrapper: OptimizationWrapper, inputs: IrTensor[]): IrTensor[] {
   const firstOp = ir.ops.length;
-  let outputs: IrTensor[];
-  if (layout != null) {
-    let lowered: IrTensor[] = [];
-    // The lowering copies what it needs into the IR; the tidy frees the folded
-    // and quantized tensors (the IR is not returned through it: tidy would
-    // walk its typed arrays).
-    tf.tidy(() => {
-      const fold = wrapper.foldedBatchNorm != null ? batchNormScaleShift(wrapper.foldedBatchNorm) : null;
-      const kernel = wrapper.effectiveWeights(fold?.scale ?? null)
-          .find((w) => w.attr === layout.kernelAttr)?.value ??
-          (inner as unknown as Record<string, tfl.LayerVariable>)[layout.kernelAttr].read();
-      lowered = lowerPlain({ir, kernel, bias: wrapper.effectiveBias(fold)}, inner, inputs);
-    });
-    outputs = lowered;
-    const main = ir.ops[firstOp];
-    const weightVars = vars[layout.kernelAttr];
-    if (weightVars?.min != null && main.inputs[1] != null) {
-      main.inputs[1].quantization = weightQuantization(weightVars, main.inputs[1].channelAxis ?? 0);
-    }
-    const activationRange = rangeOf(vars['activation']);
-    if (activationRange != null) {
-      main.outputs[0].range = activationRange;
-    }
-  } else {
-    outputs = lowerPlain({ir}, inner, inputs);
+  let outputs: IrTensor[] = [];
+  // The lowering copies what it needs into the IR; the tidy frees the folded
+  // and quantized tensors (the IR is not returned through it: tidy would
+  // walk its typed arrays).
+  tf.tidy(() => {
+    outputs = lowerPlain({ir, weights: wrapper.inferenceWeights()}, wrapper.layer, inputs);
+  });
+  if (!(wrapper instanceof QuantizeWrapper)) {
+    return outputs;
   }
-  const outputRange = rangeOf(vars['output']);
-  if (outputRange != null) {
+  const ranges = wrapper.exportRanges();
+  const main = ir.ops[firstOp];
+  const kernel = main.inputs[1];
+  if (ranges.weightScales != null && kernel != null) {
+    const scale = ranges.weightScales;
+    kernel.quantization = {scale, zeroPoint: scale.map(() => 0),
+      quantizedDimension: scale.length > 1 ? kernel.channelAxis ?? 0 : 0};
+  }
+  if (ranges.activation != null) {
+    main.outputs[0].range = ranges.activation;
+  }
+  if (ranges.output != null) {
     for (const t of outputs) {
-      t.range = outputRange;
-      rangeThroughReshapes(ir.ops.slice(firstOp), t, outputRange);
+      t.range = ranges.output;
+      rangeThroughReshapes(ir.ops.slice(firstOp), t, ranges.output);
     }
   }
   return outputs;
-}
-
-/** Weight scales exactly as the QAT weight quantizer nudged them (zero point 0). */
-function weightQuantization(vars: QuantizerVars, channelAxis: number) {
-  const mins = vars.min.read().dataSync();
-  const maxs = vars.max.read().dataSync();
-  const scale = Array.from(mins, (lo, c) => {
-    const r = nudge(lo, maxs[c], 8, true);
-    return r.degenerate ? 1 : r.scale;
-  });
-  return {scale, zeroPoint: scale.map(() => 0), quantizedDimension: mins.length > 1 ? channelAxis : 0};
 }
 
 /**
@@ -185,13 +153,13 @@ export function lowerModel(model: tfl.LayersModel): IrGraph {
   });
   for (const node of graph.nodes) {
     const layerInputs = node.inputs.map((t) => tensors.get(t)!);
-    const layer = node.layer instanceof QuantizeAnnotate ? node.layer.layer : node.layer;
+    const layer = node.layer;
     let outputs: IrTensor[];
-    if (layer instanceof QuantizeWrapper) {
+    if (layer instanceof OptimizationWrapper) {
       outputs = lowerWrapper(ir, layer, layerInputs);
     } else if (layer instanceof QuantizeLayer) {
       outputs = layerInputs;
-      const range = rangeOf(layer.quantizerVariables());
+      const range = layer.exportRange();
       if (range != null) {
         outputs[0].range = range;
       }

@@ -3,7 +3,7 @@
  * range, symmetric weight scales, rounding, and float16 bits.
  */
 import {nudge} from '../quantization/fake_quant_ops.js';
-import {IrQuantization} from './ir.js';
+import {IrQuantization} from '../graph/ir.js';
 
 /** Round half away from zero, as TFLite's kernels and quantizer do. */
 export function roundHalfAway(v: number): number {

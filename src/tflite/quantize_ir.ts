@@ -6,7 +6,7 @@
  * that need them, and QUANTIZE/DEQUANTIZE at float inputs and outputs.
  */
 import {NotSupportedError, ValueError} from '../errors.js';
-import {IrGraph, IrOp, IrQuantization, IrTensor} from './ir.js';
+import {IrGraph, IrOp, IrQuantization, IrTensor} from '../graph/ir.js';
 import {fromFloat16Bits, int16Params, int8Params, quantizeWeights, roundHalfAway, symmetricScales, toFloat16Bits} from './quant_params.js';
 
 /** Element type of quantized activations: int8, or int16 (16x8 mode). */

@@ -4,7 +4,7 @@
  * versions it lacks and picks kernels by it), the serving_default signature.
  */
 import {ValueError} from '../errors.js';
-import {FusedActivation, IrDType, IrGraph, IrOp, IrTensor} from './ir.js';
+import {FusedActivation, IrDType, IrGraph, IrOp, IrTensor} from '../graph/ir.js';
 import {bytesOf, ModelBuilder} from './model_builder.js';
 import {ActivationFunctionType, BuiltinOptions, Model, Padding, TensorType, TensorTypeCode} from './schema.js';
 

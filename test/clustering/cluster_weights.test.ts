@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
+import {sameGraph} from '../helpers/tflite_eval.js';
 import {dataset, predictValues, seeded} from '../helpers/models.js';
 import {byChannel, centroidRows, clusteredValue, nearest, values, variable} from './helpers.js';
 
@@ -269,6 +270,11 @@ describe('stripClustering', () => {
     byChannel(conv, 4).forEach((channel, c) => expect(new Set(channel).size, `conv channel ${c}`).toBeLessThanOrEqual(3));
     expect(new Set(stripped.getLayer('fc').getWeights()[0].dataSync()).size).toBeLessThanOrEqual(3);
     expect(predictValues(stripped, images.xs)).toEqual(predictValues(clustered, images.xs));
+    // The converter takes the wrapped model too, and writes what stripping keeps
+    // (only the output's signature name, the wrapper's layer name, differs).
+    const fromWrapped = await tfmot.tflite.TFLiteConverter.fromLayersModel(clustered).convert();
+    const fromStripped = await tfmot.tflite.TFLiteConverter.fromLayersModel(stripped).convert();
+    expect(sameGraph(fromWrapped, fromStripped)).toBe(true);
     tf.dispose([images.xs, images.ys]);
   });
 });
@@ -311,7 +317,7 @@ describe('errors', () => {
   it('unsupported layers are named, as a layer and inside a model', () => {
     const lstm = () => tfl.layers.lstm({units: 3, inputShape: [4, 2], recurrentInitializer: 'glorotUniform', name: 'rnn'});
     expect(() => clusterWeights(lstm(), {numberOfClusters: 4})).toThrow(
-        /Layer 'rnn' of class LSTM cannot be clustered \(clusterable: Dense, Conv1D, Conv2D, DepthwiseConv2D, Embedding/);
+        /Layer 'rnn' of class LSTM cannot be clustered \(clusterable: Conv1D, Conv2D, Dense, DepthwiseConv2D, Embedding/);
     expect(() => clusterWeights(tfl.layers.batchNormalization({name: 'bn'}), {numberOfClusters: 4})).toThrow(
         /Layer 'bn' of class BatchNormalization cannot be clustered/);
     expect(() => clusterWeights(tfl.sequential({layers: [lstm()]}), {numberOfClusters: 4})).toThrow(

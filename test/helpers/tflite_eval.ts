@@ -1,11 +1,14 @@
 /**
  * Runs a converted model in LiteRT over many samples (batch 1 each) with
  * `tfmot.tflite.Interpreter.predict`, which dequantizes integer outputs, for
- * comparing with the tfjs model.
+ * comparing with the tfjs model; and compares two files' graphs.
  */
+import {isDeepStrictEqual} from 'node:util';
+
 import * as tf from '@tensorflow/tfjs-core';
 
 import {Interpreter} from '../../src/tflite/interpreter.js';
+import {readModel} from '../../src/tflite/reader.js';
 import {expectNoLiteRtErrors} from './litert.js';
 
 /**
@@ -47,4 +50,13 @@ export function argmaxRows(values: Float32Array|Int32Array, k: number): number[]
     out.push(best);
   }
   return out;
+}
+
+/** True if two files hold the same buffers, tensors and operators (signature names may differ). */
+export function sameGraph(a: Uint8Array, b: Uint8Array): boolean {
+  const graph = (bytes: Uint8Array) => {
+    const model = readModel(bytes);
+    return {buffers: model.buffers, operatorCodes: model.operatorCodes, subgraphs: model.subgraphs};
+  };
+  return isDeepStrictEqual(graph(a), graph(b));
 }

@@ -173,7 +173,7 @@ describe('argument and layer errors', () => {
     ]});
     expect(() => sparsity.pruneLowMagnitude(model)).toThrow(tfmot.NotSupportedError);
     expect(() => sparsity.pruneLowMagnitude(model)).toThrow(
-        /Layer 'rnn' of class LSTM is not supported by pruneLowMagnitude \(prunable: Dense, Conv1D/);
+        /Layer 'rnn' of class LSTM is not supported by pruneLowMagnitude \(prunable: Conv1D, Conv2D, Conv2DTranspose, Dense, Embedding, SeparableConv2D\)/);
   });
 
   it('an LSTM layer on its own: NotSupportedError, no prunable weights', () => {

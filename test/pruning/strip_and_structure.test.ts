@@ -10,6 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
+import {sameGraph} from '../helpers/tflite_eval.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
 import {dataset, maxAbsDiff, predictValues, seeded} from '../helpers/models.js';
 import {compileAdam, filterPrunedConvNet, fitPruned, kernelAndMask, wrappersOf} from './helpers.js';
@@ -52,6 +53,11 @@ describe('stripPruning (unstructured)', () => {
     expect(Array.from(layer(stripped, 'conv').getWeights()[0].dataSync())).toEqual(Array.from(masked[0]));
     expect(Array.from(layer(stripped, 'out').getWeights()[0].dataSync())).toEqual(Array.from(masked[1]));
     expect(predictValues(stripped, images.xs)).toEqual(predictValues(pruned, images.xs));
+    // The converter takes the wrapped model too, and writes what stripping keeps
+    // (only the output's signature name, the wrapper's layer name, differs).
+    const fromWrapped = await tfmot.tflite.TFLiteConverter.fromLayersModel(pruned).convert();
+    const fromStripped = await tfmot.tflite.TFLiteConverter.fromLayersModel(stripped).convert();
+    expect(sameGraph(fromWrapped, fromStripped)).toBe(true);
     expect(sparsity.getSparsity(stripped).layers.map((l) => l.sparsity)).toEqual(
         sparsity.getSparsity(pruned).layers.map((l) => l.sparsity));
     // The stripped model owns its weights: training it leaves the pruned model alone.

@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {batchNormScaleShift} from '../../src/quantization/batch_norm_fold.js';
+import {batchNormScaleShift} from '../../src/graph/batch_norm.js';
 import {calibrate, call, convBnReluModel, layerClasses, predictValues, quantizerRanges, randomTensor, seeded, twoInputTwoOutputModel, weightValues, wrapper} from './helpers.js';
 
 const q = tfmot.quantization;

@@ -101,4 +101,12 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.concatenate(), [squashed, linear]);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
+  'GlobalAveragePooling1D, GlobalMaxPooling1D': () => chain(11, (x, k) => {
+    x = apply(tfl.layers.reshape({targetShape: [28, 28]}), x);
+    x = apply(tfl.layers.dense({units: 8, activation: 'relu', kernelInitializer: k()}), x);
+    const averaged = apply(tfl.layers.globalAveragePooling1d({}), x);
+    const maxed = apply(tfl.layers.globalMaxPooling1d({}), x);
+    x = apply(tfl.layers.concatenate(), [averaged, maxed]);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
 };

@@ -1,0 +1,93 @@
+/**
+ * The one description of a layer class: its weights and their axes, how the
+ * quantize scheme treats it, whether pruning and clustering act on it, its
+ * kernel layout, and how it lowers to TFLite operators. Techniques, the
+ * converter, the report and the CLI all read these records (see
+ * layer_registry.ts); adding a layer type means adding a record.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import type {IrBuilder, IrTensor} from './ir.js';
+
+type Layer = tfl.layers.Layer;
+
+/** One weight of a layer class, named by the field holding its LayerVariable. */
+export interface WeightSpec {
+  /** The layer field, e.g. `'kernel'`. */
+  attr: string;
+  /** Axis of output channels/units (filter pruning removes along it). */
+  outputAxis: number;
+  /** Axis m-by-n pruning groups run along (the input dimension). */
+  inputAxis: number;
+  /** Pruned by `pruneLowMagnitude`. */
+  prune?: boolean;
+  /** Clustered by `clusterWeights`. */
+  cluster?: boolean;
+  /**
+   * The weight seen as [..., channels] when its output channels span more
+   * than one axis (a depthwise kernel [h, w, in, multiplier]).
+   */
+  channelShape?: (shape: number[]) => number[];
+}
+
+/**
+ * Where QAT's default 8-bit scheme puts fake quantization:
+ * - weighted: weights and activation (Dense, Conv2D...);
+ * - output: the output (Add, ReLU, pooling that averages...);
+ * - byActivation: decided by the layer's activation (Activation, Softmax);
+ * - passThrough: int8 in, same int8 out, nothing to quantize (Flatten...).
+ */
+export type QuantizeRule =
+    {role: 'weighted', weightAttr: string, perAxis: boolean}|
+    {role: 'output'|'byActivation'|'passThrough'};
+
+/**
+ * How QAT computes a layer from a given kernel, so the kernel can be folded
+ * and fake-quantized before use (the layer's own `call` fuses bias and
+ * activation, which BatchNorm folding must come between).
+ */
+export interface KernelLayout {
+  /** Attribute of the layer that holds the kernel LayerVariable. */
+  kernelAttr: string;
+  /** The kernel viewed as [..., outChannels]. */
+  toChannelsLast(kernel: tf.Tensor): tf.Tensor;
+  /** Inverse of `toChannelsLast` for a kernel of `shape`. */
+  fromChannelsLast(view: tf.Tensor, shape: number[]): tf.Tensor;
+  /** The layer's output before bias and activation, for kernel `kernel`. */
+  forward(layer: Layer, x: tf.Tensor, kernel: tf.Tensor): tf.Tensor;
+}
+
+/** What a lowering may use besides the layer and its input tensors. */
+export interface LowerContext {
+  ir: IrBuilder;
+  /**
+   * Values to use instead of the layer's own weights, by attribute (a
+   * wrapper's inference weights: masked, clustered, folded, fake-quantized);
+   * null stands for an absent weight (no bias).
+   */
+  weights?: ReadonlyMap<string, tf.Tensor|null>;
+}
+
+/** Lowers one layer call to TFLite operators in the float IR; returns its outputs. */
+export type Lowering = (ctx: LowerContext, layer: Layer, inputs: IrTensor[]) => IrTensor[];
+
+/** The description of one tfjs-layers class. */
+export interface LayerKind {
+  /** The weights the library knows the meaning of. */
+  weights?: WeightSpec[];
+  /** How the default 8-bit scheme quantizes it; absent: QAT rejects it. */
+  quantize?: QuantizeRule;
+  /** Present for layers whose forward pass QAT computes from a given kernel. */
+  kernel?: KernelLayout;
+  /** Present for layers the TFLite converter lowers. */
+  lower?: Lowering;
+  /**
+   * Pruning leaves the layer's weights float (BatchNormalization,
+   * DepthwiseConv2D) instead of rejecting a model holding it; weightless
+   * layers with a record pass anyway.
+   */
+  pruningLeavesFloat?: boolean;
+  /** The same for clustering (BatchNormalization, LayerNormalization, PReLU). */
+  clusteringLeavesFloat?: boolean;
+}

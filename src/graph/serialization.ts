@@ -1,0 +1,56 @@
+/**
+ * `{className, config}` round trips through tfjs's class registry, where
+ * tfjs-layers, this package and the user's custom classes are registered:
+ * how wrappers nest layers and quantizers in their configs, and how layers
+ * are copied (tfjs-layers keeps the same in generic_utils).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {ValueError} from '../errors.js';
+
+/**
+ * Looks `{className, config}` up in tfjs's class registry, where ours and the
+ * user's custom classes are registered.
+ */
+export function deserializeRegistered<T>(
+    spec: tf.serialization.ConfigDict, what: string): T {
+  const className = spec?.className as string;
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (entry == null) {
+    throw new ValueError(
+        `Unknown ${what} class '${className}': register custom classes with ` +
+        `tf.serialization.registerClass before loading.`);
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, (spec.config ?? {}) as tf.serialization.ConfigDict) as T;
+}
+
+/** `{className, config}` of a serializable object. */
+export function serializeObject(obj: tf.serialization.Serializable): tf.serialization.ConfigDict {
+  return {className: obj.getClassName(), config: completeConfig(obj, obj.getConfig())};
+}
+
+/**
+ * tfjs-layers' SeparableConv2D.getConfig omits depthMultiplier, so a copy
+ * (or a saved wrapper) would come back with 1 and reject the weights.
+ */
+function completeConfig(obj: tf.serialization.Serializable,
+    config: tf.serialization.ConfigDict): tf.serialization.ConfigDict {
+  const multiplier = (obj as unknown as {depthMultiplier?: number}).depthMultiplier;
+  if (obj.getClassName() === 'SeparableConv2D' && config['depthMultiplier'] == null && multiplier != null) {
+    return {...config, depthMultiplier: multiplier};
+  }
+  return config;
+}
+
+/** Builds a layer from `{className, config}` without touching the input. */
+export function deserializeLayer(spec: tf.serialization.ConfigDict): tfl.layers.Layer {
+  const copy = JSON.parse(JSON.stringify(spec)) as tf.serialization.ConfigDict;
+  return deserializeRegistered<tfl.layers.Layer>(copy, 'layer');
+}
+
+/** A fresh copy of a layer with the same config (weights copied later). */
+export function cloneLayer(layer: tfl.layers.Layer): tfl.layers.Layer {
+  return deserializeLayer(serializeObject(layer));
+}
