@@ -122,18 +122,17 @@ function entries(body: string, separator: string): string[] {
 
 /** Parses the declarations of a .fbs file (see the file comment for what it accepts). */
 export function parseFbs(text: string): FbsSchema {
-  const source = text.replace(/\/\/.*$/gm, '');
+  const source = text.replace(/\/\/.*$/gm, '').trimEnd();
   const schema: FbsSchema = {fileIdentifier: '', enums: new Map(), unions: new Map(), tables: new Map()};
   const declarations: Array<{kind: string, name: string, type?: string, body: string}> = [];
   // Top-level statements: blocks `kind Name [: type] [(attrs)] { ... }` or `keyword ...;`.
   const statement = /\s*(?:(enum|union|table|struct)\s+(\w+)\s*(?::\s*(\w+))?\s*(?:\([^)]*\))?\s*\{([^}]*)\}|(\w+)([^;{}]*);)/y;
-  const rest = source.trimEnd();
   let position = 0;
-  while (position < rest.length) {
+  while (position < source.length) {
     statement.lastIndex = position;
-    const match = statement.exec(rest);
+    const match = statement.exec(source);
     if (match == null) {
-      throw new Error(`gen_schema: cannot parse the schema near ${JSON.stringify(rest.slice(position, position + 60))}`);
+      throw new Error(`gen_schema: cannot parse the schema near ${JSON.stringify(source.slice(position, position + 60))}`);
     }
     position = statement.lastIndex;
     const [, kind, name, type, body, keyword, argument] = match;
@@ -190,7 +189,8 @@ export function parseFbs(text: string): FbsSchema {
       }
       const [, fieldName, fieldType, defaultValue, attrs] = field;
       const deprecated = attributes(attrs).has('deprecated');
-      if (schema.unions.has(fieldType)) {
+      // A union (or vector of unions) stores its type first, in a slot of its own.
+      if (schema.unions.has(fieldType.replace(/^\[(\w+)\]$/, '$1'))) {
         fields.push({name: `${fieldName}_type`, type: 'utype', deprecated, slot: slot++});
       }
       fields.push({name: fieldName, type: fieldType, default: defaultValue, deprecated, slot: slot++});
