@@ -1,11 +1,12 @@
 /**
  * Where each field of the modelled option tables sits in the flatbuffer: one
  * declarative table used by both the writer and the reader, so the two cannot
- * disagree. Slot numbers are field positions in the .fbs table (0-based, in
- * declaration order); none of these tables has deprecated or union fields, so
- * slot = field index.
+ * disagree. Slots, kinds and defaults are generated from the .fbs
+ * (generated/options_fields.ts); the type below checks that every generated
+ * field name is a field of the hand-written options interface.
  */
 import type {BuiltinOperatorName} from './builtin_operators.js';
+import {OPTIONS_FIELDS} from './generated/options_fields.js';
 import type {BuiltinOptions, BuiltinOptionsName} from './schema.js';
 
 /** How a field is stored: byte enums, bools, 32-bit scalars or an int vector. */
@@ -29,71 +30,9 @@ type OptionsOf<K extends BuiltinOptionsName> = Extract<BuiltinOptions, {type: K}
 
 /** The fields of every modelled options table, in slot order. */
 export const OPTIONS_LAYOUT: {readonly [K in BuiltinOptionsName]: ReadonlyArray<FieldLayout<OptionsOf<K>>>} = {
-  Conv2DOptions: [
-    {name: 'padding', slot: 0, kind: 'int8', default: 0},
-    {name: 'strideW', slot: 1, kind: 'int32', default: 0},
-    {name: 'strideH', slot: 2, kind: 'int32', default: 0},
-    {name: 'fusedActivationFunction', slot: 3, kind: 'int8', default: 0},
-    {name: 'dilationWFactor', slot: 4, kind: 'int32', default: 1},
-    {name: 'dilationHFactor', slot: 5, kind: 'int32', default: 1},
-    {name: 'quantizedBiasType', slot: 6, kind: 'int8', default: 0},
-  ],
-  DepthwiseConv2DOptions: [
-    {name: 'padding', slot: 0, kind: 'int8', default: 0},
-    {name: 'strideW', slot: 1, kind: 'int32', default: 0},
-    {name: 'strideH', slot: 2, kind: 'int32', default: 0},
-    {name: 'depthMultiplier', slot: 3, kind: 'int32', default: 0},
-    {name: 'fusedActivationFunction', slot: 4, kind: 'int8', default: 0},
-    {name: 'dilationWFactor', slot: 5, kind: 'int32', default: 1},
-    {name: 'dilationHFactor', slot: 6, kind: 'int32', default: 1},
-  ],
-  Pool2DOptions: [
-    {name: 'padding', slot: 0, kind: 'int8', default: 0},
-    {name: 'strideW', slot: 1, kind: 'int32', default: 0},
-    {name: 'strideH', slot: 2, kind: 'int32', default: 0},
-    {name: 'filterWidth', slot: 3, kind: 'int32', default: 0},
-    {name: 'filterHeight', slot: 4, kind: 'int32', default: 0},
-    {name: 'fusedActivationFunction', slot: 5, kind: 'int8', default: 0},
-  ],
-  FullyConnectedOptions: [
-    {name: 'fusedActivationFunction', slot: 0, kind: 'int8', default: 0},
-    {name: 'weightsFormat', slot: 1, kind: 'int8', default: 0},
-    {name: 'keepNumDims', slot: 2, kind: 'bool', default: false},
-    {name: 'asymmetricQuantizeInputs', slot: 3, kind: 'bool', default: false},
-    {name: 'quantizedBiasType', slot: 4, kind: 'int8', default: 0},
-  ],
-  SoftmaxOptions: [
-    {name: 'beta', slot: 0, kind: 'float32', default: 0},
-  ],
-  ConcatenationOptions: [
-    {name: 'axis', slot: 0, kind: 'int32', default: 0},
-    {name: 'fusedActivationFunction', slot: 1, kind: 'int8', default: 0},
-  ],
-  AddOptions: [
-    {name: 'fusedActivationFunction', slot: 0, kind: 'int8', default: 0},
-    {name: 'potScaleInt16', slot: 1, kind: 'bool', default: true},
-  ],
-  SubOptions: [
-    {name: 'fusedActivationFunction', slot: 0, kind: 'int8', default: 0},
-    {name: 'potScaleInt16', slot: 1, kind: 'bool', default: true},
-  ],
-  MulOptions: [
-    {name: 'fusedActivationFunction', slot: 0, kind: 'int8', default: 0},
-  ],
-  ReshapeOptions: [
-    {name: 'newShape', slot: 0, kind: 'int32[]', optional: true},
-  ],
-  ReducerOptions: [
-    {name: 'keepDims', slot: 0, kind: 'bool', default: false},
-  ],
-  SqueezeOptions: [
-    {name: 'squeezeDims', slot: 0, kind: 'int32[]'},
-  ],
-  PadOptions: [],
-  TransposeOptions: [],
-  DequantizeOptions: [],
-  QuantizeOptions: [],
-  HardSwishOptions: [],
+  ...OPTIONS_FIELDS,
+  // An absent new_shape and an empty one (a scalar target) mean different things.
+  ReshapeOptions: OPTIONS_FIELDS.ReshapeOptions.map((field) => field.name === 'newShape' ? {...field, optional: true} : field),
 };
 
 /**

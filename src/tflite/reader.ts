@@ -12,6 +12,7 @@
  */
 import {ValueError} from '../errors.js';
 import {CheckedFlatbuffer, TableView} from './checked_flatbuffer.js';
+import {DimensionType, SparseIndexVector} from './generated/schema_codes.js';
 import {readBuiltinOptions} from './options_reader.js';
 import {
   Buffer, BuiltinOperatorCode, DimensionMetadata, Metadata, Model, Operator, OperatorCode, QuantizationParameters,
@@ -162,8 +163,17 @@ function readSparsity(table: TableView<typeof SLOTS.SparsityParameters>): Sparsi
   };
 }
 
+type SparseIndexVectorName = Exclude<keyof typeof SparseIndexVector, 'NONE'>;
+
 /** `union SparseIndexVector` members, by type code. */
-const SPARSE_INDEX_VECTORS = {1: 'Int32Vector', 2: 'Uint16Vector', 3: 'Uint8Vector'} as const;
+const SPARSE_INDEX_VECTORS: ReadonlyMap<number, SparseIndexVectorName> = new Map(
+    (Object.entries(SparseIndexVector) as Array<[SparseIndexVectorName|'NONE', number]>)
+        .filter((entry): entry is [SparseIndexVectorName, number] => entry[0] !== 'NONE')
+        .map(([name, code]) => [code, name]));
+
+/** `enum DimensionType` names, by code. */
+const DIMENSION_TYPES: ReadonlyMap<number, DimensionMetadata['format']> = new Map(
+    (Object.entries(DimensionType) as Array<[DimensionMetadata['format'], number]>).map(([name, code]) => [code, name]));
 
 /**
  * Reads a `SparseIndexVector` union field of a DimensionMetadata (an
@@ -175,7 +185,7 @@ function readSparseIndexVector(table: TableView<typeof SLOTS.DimensionMetadata>,
   if (type === 0) {
     return undefined;
   }
-  const member = SPARSE_INDEX_VECTORS[type as keyof typeof SPARSE_INDEX_VECTORS];
+  const member = SPARSE_INDEX_VECTORS.get(type);
   if (member == null) {
     throw new ValueError(`readModel: ${table.path}.${name}_type: unknown SparseIndexVector type ${type}`);
   }
@@ -194,11 +204,12 @@ function readSparseIndexVector(table: TableView<typeof SLOTS.DimensionMetadata>,
 }
 
 function readDimensionMetadata(table: TableView<typeof SLOTS.DimensionMetadata>): DimensionMetadata {
-  const format = table.int8('format', 0);
-  if (format !== 0 && format !== 1) {
-    throw new ValueError(`readModel: ${table.path}.format: unknown DimensionType ${format}`);
+  const code = table.int8('format', 0);
+  const format = DIMENSION_TYPES.get(code);
+  if (format == null) {
+    throw new ValueError(`readModel: ${table.path}.format: unknown DimensionType ${code}`);
   }
-  const dim: DimensionMetadata = {format: format === 0 ? 'DENSE' : 'SPARSE_CSR', denseSize: table.int32('dense_size', 0)};
+  const dim: DimensionMetadata = {format, denseSize: table.int32('dense_size', 0)};
   const segments = readSparseIndexVector(table, 'array_segments');
   const indices = readSparseIndexVector(table, 'array_indices');
   if (segments != null) {

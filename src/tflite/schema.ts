@@ -5,102 +5,38 @@
  * bytes, `readModel` turns bytes back into the same `Model`.
  *
  * Enum-valued fields hold the numeric codes stored in the file; the literal
- * tables below (`TensorType.INT8`, `Padding.SAME`, ...) give them names. Every
- * number here was taken from the .fbs, and test/tflite/schema.test.ts checks
- * them against its text.
+ * tables (`TensorType.INT8`, `Padding.SAME`, ...) give them names. They are
+ * generated from schema/tflite_schema.fbs (generated/schema_codes.ts, `npm run
+ * gen:schema`); the types and helpers here are written by hand.
  */
 import type {BuiltinOperatorCode} from './builtin_operators.js';
+import {
+  ActivationFunctionType, BuiltinOptionsType, FullyConnectedOptionsWeightsFormat, Padding, TensorType,
+} from './generated/schema_codes.js';
 
 export {BuiltinOperator, builtinOperatorName} from './builtin_operators.js';
 export type {BuiltinOperatorCode, BuiltinOperatorName} from './builtin_operators.js';
+export {TFLITE_FILE_IDENTIFIER} from './generated/schema_codes.js';
+export {ActivationFunctionType, BuiltinOptionsType, FullyConnectedOptionsWeightsFormat, Padding, TensorType};
 
-/** The schema version TFLite runtimes expect in `Model.version`. */
+/**
+ * The schema version TFLite runtimes expect in `Model.version`: the digit of
+ * the file identifier "TFL3" (the .fbs states it only in comments).
+ */
 export const TFLITE_SCHEMA_VERSION = 3;
 
-/** The flatbuffer file identifier, stored at bytes 4..7 of every .tflite file. */
-export const TFLITE_FILE_IDENTIFIER = 'TFL3';
-
-/** `enum TensorType : byte` (complete). */
-export const TensorType = {
-  FLOAT32: 0,
-  FLOAT16: 1,
-  INT32: 2,
-  UINT8: 3,
-  INT64: 4,
-  STRING: 5,
-  BOOL: 6,
-  INT16: 7,
-  COMPLEX64: 8,
-  INT8: 9,
-  FLOAT64: 10,
-  COMPLEX128: 11,
-  UINT64: 12,
-  RESOURCE: 13,
-  VARIANT: 14,
-  UINT32: 15,
-  UINT16: 16,
-  INT4: 17,
-  BFLOAT16: 18,
-  INT2: 19,
-  UINT4: 20,
-  FLOAT8_E4M3FN: 21,
-  FLOAT8_E5M2: 22,
-} as const;
 export type TensorTypeName = keyof typeof TensorType;
 export type TensorTypeCode = (typeof TensorType)[TensorTypeName];
 
-/** `enum ActivationFunctionType : byte` (complete). */
-export const ActivationFunctionType = {
-  NONE: 0,
-  RELU: 1,
-  RELU_N1_TO_1: 2,
-  RELU6: 3,
-  TANH: 4,
-  SIGN_BIT: 5,
-} as const;
 export type ActivationFunctionTypeName = keyof typeof ActivationFunctionType;
 export type ActivationFunctionTypeCode = (typeof ActivationFunctionType)[ActivationFunctionTypeName];
 
-/** `enum Padding : byte { SAME, VALID }`. */
-export const Padding = {
-  SAME: 0,
-  VALID: 1,
-} as const;
 export type PaddingName = keyof typeof Padding;
 export type PaddingCode = (typeof Padding)[PaddingName];
 
-/** `enum FullyConnectedOptionsWeightsFormat : byte`. */
-export const FullyConnectedOptionsWeightsFormat = {
-  DEFAULT: 0,
-  SHUFFLED4x16INT8: 1,
-} as const;
 export type FullyConnectedOptionsWeightsFormatCode =
     (typeof FullyConnectedOptionsWeightsFormat)[keyof typeof FullyConnectedOptionsWeightsFormat];
 
-/**
- * Type codes of `union BuiltinOptions` for the option tables we model: the
- * 1-based position of each table in the union (0 is NONE).
- */
-export const BuiltinOptionsType = {
-  NONE: 0,
-  Conv2DOptions: 1,
-  DepthwiseConv2DOptions: 2,
-  Pool2DOptions: 5,
-  FullyConnectedOptions: 8,
-  SoftmaxOptions: 9,
-  ConcatenationOptions: 10,
-  AddOptions: 11,
-  ReshapeOptions: 17,
-  MulOptions: 21,
-  PadOptions: 22,
-  TransposeOptions: 26,
-  ReducerOptions: 27,
-  SubOptions: 28,
-  SqueezeOptions: 30,
-  DequantizeOptions: 38,
-  QuantizeOptions: 89,
-  HardSwishOptions: 91,
-} as const;
 /** The name of a modelled options table, e.g. `'Conv2DOptions'`. */
 export type BuiltinOptionsName = Exclude<keyof typeof BuiltinOptionsType, 'NONE'>;
 

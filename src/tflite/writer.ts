@@ -10,6 +10,7 @@ import * as flatbuffers from 'flatbuffers';
 
 import {ValueError} from '../errors.js';
 import {PLACEHOLDER_FOR_GREATER_OP_CODES} from './builtin_operators.js';
+import {DimensionType, SparseIndexVector} from './generated/schema_codes.js';
 import {createInt32Vector, writeBuiltinOptions} from './options_writer.js';
 import {
   Buffer, DimensionMetadata, Metadata, Model, Operator, OperatorCode, QuantizationParameters, SignatureDef,
@@ -29,10 +30,6 @@ type Offset = flatbuffers.Offset;
 const BUFFER_ALIGNMENT = 16;
 /** A flatbuffer addresses at most 2 GiB with its 32-bit offsets. */
 const MAX_FLATBUFFER_BYTES = 0x7fffffff;
-/** `union SparseIndexVector` type code of `Int32Vector`. */
-const SPARSE_INDEX_INT32_VECTOR = 1;
-/** `enum DimensionType : byte`. */
-const DIMENSION_TYPE = {DENSE: 0, SPARSE_CSR: 1} as const;
 
 /**
  * Objects already written per builder, by content. Tensors repeat shapes,
@@ -262,14 +259,14 @@ function writeDimensionMetadata(builder: Builder, dim: DimensionMetadata): Offse
   const indices = dim.arrayIndices == null ? 0 : int32VectorTable(dim.arrayIndices);
   const slots = SLOTS.DimensionMetadata;
   builder.startObject(fieldCount(slots));
-  builder.addFieldInt8(slots.format, DIMENSION_TYPE[dim.format], 0);
+  builder.addFieldInt8(slots.format, DimensionType[dim.format], 0);
   builder.addFieldInt32(slots.dense_size, dim.denseSize, 0);
   if (segments !== 0) {
-    builder.addFieldInt8(slots.array_segments_type, SPARSE_INDEX_INT32_VECTOR, 0);
+    builder.addFieldInt8(slots.array_segments_type, SparseIndexVector.Int32Vector, 0);
     builder.addFieldOffset(slots.array_segments, segments, 0);
   }
   if (indices !== 0) {
-    builder.addFieldInt8(slots.array_indices_type, SPARSE_INDEX_INT32_VECTOR, 0);
+    builder.addFieldInt8(slots.array_indices_type, SparseIndexVector.Int32Vector, 0);
     builder.addFieldOffset(slots.array_indices, indices, 0);
   }
   return builder.endObject();

@@ -1,8 +1,8 @@
 /**
- * The literal code tables and slot numbers of src/tflite against the text of
- * tflite_schema.fbs. The schema lives in shared/reference beside the repo
- * (CI clones the repo with shared/ next to it); without it these tests skip
- * and say why.
+ * The code tables and slot numbers of src/tflite against the vendored
+ * schema/tflite_schema.fbs: the committed generated files must be what
+ * scripts/gen_schema.ts makes of it, and the generator's parser must count
+ * codes and slots as flatc does.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,122 +10,109 @@ import {fileURLToPath} from 'node:url';
 
 import {describe, expect, it} from 'vitest';
 
-import {OPTIONS_LAYOUT} from '../../src/tflite/options_layout.js';
+import {generateSchemaFiles, GENERATED_HEADER, parseFbs, readSchema} from '../../scripts/gen_schema.js';
+import {OPTIONS_LAYOUT, OPTIONS_OF_OPERATOR} from '../../src/tflite/options_layout.js';
 import {
-  ActivationFunctionType, BuiltinOperator, BuiltinOptionsType, FullyConnectedOptionsWeightsFormat, Padding, TensorType,
+  BuiltinOperator, BuiltinOptionsType, TENSOR_TYPE_BYTES, TensorType, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION,
 } from '../../src/tflite/schema.js';
-import {SLOTS} from '../../src/tflite/table_slots.js';
+import {fieldCount, SLOTS} from '../../src/tflite/table_slots.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const schemaPath = path.join(repoRoot, '..', 'shared', 'reference', 'tflite_schema.fbs');
-const schemaText = fs.existsSync(schemaPath) ? fs.readFileSync(schemaPath, 'utf8') : null;
-if (schemaText == null) {
-  console.warn(`schema.test.ts: ${schemaPath} not found (shared/ is not beside the repo); ` +
-      'skipping the checks of code tables and slots against tflite_schema.fbs');
-}
 
-/** The body of `<kind> <name> ... { ... }` with comments removed. */
-function block(text: string, kind: 'enum'|'union'|'table', name: string): string {
-  const match = new RegExp(`^${kind}\\s+${name}\\b[^{]*\\{([^}]*)\\}`, 'm').exec(text);
-  if (match == null) {
-    throw new Error(`${kind} ${name} not found in the schema`);
-  }
-  return match[1].replace(/\/\/.*$/gm, '');
-}
+describe('generated schema tables', () => {
+  const files = generateSchemaFiles(readSchema());
 
-/** Enum members with values, counting implicit ones (previous + 1) as flatc does. */
-function parseEnum(text: string, name: string): Map<string, number> {
-  const members = new Map<string, number>();
-  let next = 0;
-  for (const entry of block(text, 'enum', name).split(',').map((s) => s.trim()).filter(Boolean)) {
-    const match = /^(\w+)\s*(?:=\s*(-?\d+))?/.exec(entry)!;
-    const value = match[2] != null ? Number(match[2]) : next;
-    members.set(match[1], value);
-    next = value + 1;
-  }
-  return members;
-}
-
-/** Union members with their type codes (1-based; 0 is NONE). */
-function parseUnion(text: string, name: string): Map<string, number> {
-  const members = block(text, 'union', name).split(',').map((s) => s.trim()).filter(Boolean);
-  return new Map(members.map((member, i) => [member, i + 1]));
-}
-
-/** Field slots of a table: declaration order, deprecated fields included, unions taking two. */
-function parseTableSlots(text: string, name: string): Map<string, {slot: number, type: string, default?: string}> {
-  const unions = new Set([...text.matchAll(/^union\s+(\w+)/gm)].map((m) => m[1]));
-  const fields = new Map<string, {slot: number, type: string, default?: string}>();
-  let slot = 0;
-  for (const declaration of block(text, 'table', name).split(';').map((s) => s.trim()).filter(Boolean)) {
-    const match = /^(\w+)\s*:\s*([\w\[\]]+)\s*(?:=\s*([\w.-]+))?/.exec(declaration)!;
-    const [, field, type, defaultValue] = match;
-    if (unions.has(type)) {
-      fields.set(`${field}_type`, {slot: slot++, type: 'utype'});
-    }
-    fields.set(field, {slot: slot++, type, default: defaultValue});
-  }
-  return fields;
-}
-
-const camelToSnake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-describe.skipIf(schemaText == null)('schema tables against tflite_schema.fbs', () => {
-  const fbs = schemaText ?? '';
-
-  it('BuiltinOperator: every entry, and nothing missing', () => {
-    expect(new Map(Object.entries(BuiltinOperator))).toEqual(parseEnum(fbs, 'BuiltinOperator'));
-  });
-
-  it('spot checks of operator codes counted by hand', () => {
-    const ops = parseEnum(fbs, 'BuiltinOperator');
-    expect([ops.get('CONV_2D'), ops.get('FULLY_CONNECTED'), ops.get('QUANTIZE'), ops.get('HARD_SWISH'),
-      ops.get('CUMSUM')]).toEqual([3, 9, 114, 117, 128]);
-  });
-
-  it('TensorType, ActivationFunctionType, Padding, FullyConnectedOptionsWeightsFormat', () => {
-    expect(new Map(Object.entries(TensorType))).toEqual(parseEnum(fbs, 'TensorType'));
-    expect(new Map(Object.entries(ActivationFunctionType))).toEqual(parseEnum(fbs, 'ActivationFunctionType'));
-    expect(new Map(Object.entries(Padding))).toEqual(parseEnum(fbs, 'Padding'));
-    expect(new Map(Object.entries(FullyConnectedOptionsWeightsFormat)))
-        .toEqual(parseEnum(fbs, 'FullyConnectedOptionsWeightsFormat'));
-  });
-
-  it('BuiltinOptions type codes are the positions in union BuiltinOptions', () => {
-    const union = parseUnion(fbs, 'BuiltinOptions');
-    for (const [name, code] of Object.entries(BuiltinOptionsType)) {
-      expect(name === 'NONE' ? 0 : union.get(name), name).toBe(code);
+  it('the committed files are what the generator makes of the vendored .fbs', () => {
+    expect(Object.keys(files).length).toBeGreaterThan(0);
+    for (const [file, text] of Object.entries(files)) {
+      const committed = fs.readFileSync(path.join(repoRoot, file), 'utf8');
+      // Compared as lines so a failure shows the differing lines.
+      expect(committed.split('\n'), `${file} is out of date: run npm run gen:schema`).toEqual(text.split('\n'));
     }
   });
 
-  it('option field slots, kinds and defaults match the option tables', () => {
-    const kinds: Record<string, string> = {
-      int: 'int32', uint: 'uint32', float: 'float32', bool: 'bool', '[int]': 'int32[]',
-      Padding: 'int8', ActivationFunctionType: 'int8', TensorType: 'int8', FullyConnectedOptionsWeightsFormat: 'int8',
-    };
-    for (const [table, layout] of Object.entries(OPTIONS_LAYOUT)) {
-      const fields = parseTableSlots(fbs, table);
-      expect(layout.length, `${table} field count`).toBe(fields.size);
-      for (const field of layout) {
-        const declared = fields.get(camelToSnake(field.name));
-        expect(declared, `${table}.${field.name}`).toBeDefined();
-        expect(field.slot, `${table}.${field.name} slot`).toBe(declared!.slot);
-        expect(field.kind, `${table}.${field.name} kind`).toBe(kinds[declared!.type]);
-        if (field.kind !== 'int32[]') {
-          const fbsDefault = declared!.default == null ? 0 : declared!.default === 'true' ? 1 :
-              declared!.default === 'false' || declared!.default === 'DEFAULT' ? 0 : Number(declared!.default);
-          expect(Number(field.default), `${table}.${field.name} default`).toBe(fbsDefault);
-        }
-      }
+  it('every file in src/tflite/generated comes from the generator and says so', () => {
+    const dir = path.join(repoRoot, 'src', 'tflite', 'generated');
+    expect(fs.readdirSync(dir).map((f) => `src/tflite/generated/${f}`).sort()).toEqual(Object.keys(files).sort());
+    for (const text of Object.values(files)) {
+      expect(text.startsWith(GENERATED_HEADER)).toBe(true);
     }
   });
+});
 
-  it('slots of every table the writer and reader use', () => {
-    for (const [table, slots] of Object.entries(SLOTS)) {
-      const fields = parseTableSlots(fbs, table);
-      for (const [field, slot] of Object.entries(slots)) {
-        expect(fields.get(field)?.slot, `${table}.${field}`).toBe(slot);
-      }
+describe('the generator parser counts as flatc does', () => {
+  const toy = `
+    namespace toy;
+    file_identifier "TOY1";
+    enum Color : byte { RED, GREEN = 5, BLUE, OLD = 9 (deprecated), }  // BLUE is 6
+    union Shape { Circle, Square (deprecated), Triangle }
+    table Circle { radius: float = 1.5; }
+    table Square { side:int; }
+    table Triangle { base:[int]; }
+    table Thing {
+      color: Color = GREEN;
+      old_field: int (deprecated);
+      shape: Shape;  // takes two slots
+      tag: string;
+    }
+    root_type Thing;
+  `;
+  const schema = parseFbs(toy);
+
+  it('enum values: implicit ones are the previous plus 1, deprecated members keep theirs', () => {
+    expect(schema.fileIdentifier).toBe('TOY1');
+    expect(schema.enums.get('Color')!.members.map((m) => [m.name, m.value, m.deprecated])).toEqual([
+      ['RED', 0, false], ['GREEN', 5, false], ['BLUE', 6, false], ['OLD', 9, true],
+    ]);
+  });
+
+  it('union members keep their position when deprecated', () => {
+    expect(schema.unions.get('Shape')!.members).toEqual(['Circle', 'Square', 'Triangle']);
+  });
+
+  it('table slots count deprecated fields, and a union field takes two', () => {
+    expect(schema.tables.get('Thing')!.fields.map((f) => [f.name, f.slot])).toEqual([
+      ['color', 0], ['old_field', 1], ['shape_type', 2], ['shape', 3], ['tag', 4],
+    ]);
+    expect(schema.tables.get('Thing')!.fields[0].default).toBe('GREEN');
+  });
+
+  it('rejects what it does not understand instead of skipping it', () => {
+    expect(() => parseFbs('table T { a: int = ; }')).toThrow(/cannot parse/);
+    expect(() => parseFbs('struct S { a: int; }')).toThrow(/struct/);
+    expect(() => parseFbs('rpc_service S { }')).toThrow(/cannot parse/);
+  });
+});
+
+describe('spot checks counted by hand in tflite_schema.fbs', () => {
+  it('operator, options and tensor type codes', () => {
+    expect([BuiltinOperator.CONV_2D, BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.QUANTIZE,
+      BuiltinOperator.HARD_SWISH, BuiltinOperator.CUMSUM]).toEqual([3, 9, 114, 117, 128]);
+    expect([BuiltinOptionsType.Conv2DOptions, BuiltinOptionsType.FullyConnectedOptions,
+      BuiltinOptionsType.QuantizeOptions]).toEqual([1, 8, 89]);
+    expect([TensorType.FLOAT32, TensorType.INT8, TensorType.INT16]).toEqual([0, 9, 7]);
+  });
+
+  it('slots after a union field and after a deprecated field', () => {
+    expect(SLOTS.QuantizationParameters.quantized_dimension).toBe(6);
+    expect(SLOTS.Operator.builtin_options).toBe(4);
+    expect(SLOTS.SignatureDef.subgraph_index).toBe(4);
+    expect(fieldCount(SLOTS.Model)).toBe(8);
+  });
+});
+
+describe('hand-written parts agree with the generated ones', () => {
+  it('the schema version is the digit of the file identifier', () => {
+    expect(TFLITE_FILE_IDENTIFIER).toBe(`TFL${TFLITE_SCHEMA_VERSION}`);
+  });
+
+  it('every modelled options table is the table of some operator, and only those', () => {
+    expect(new Set(Object.values(OPTIONS_OF_OPERATOR))).toEqual(new Set(Object.keys(OPTIONS_LAYOUT)));
+  });
+
+  it('sizes are given only for tensor types of the schema', () => {
+    for (const name of Object.keys(TENSOR_TYPE_BYTES)) {
+      expect(TensorType, name).toHaveProperty(name);
     }
   });
 });

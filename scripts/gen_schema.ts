@@ -1,0 +1,373 @@
+/**
+ * Generates the numeric parts of src/tflite from schema/tflite_schema.fbs:
+ * enum and union codes, vtable slots, and the field layouts of the modelled
+ * options tables. Hand-kept copies drifted from the schema before; now
+ * test/tflite/schema.test.ts regenerates the files in memory and fails on
+ * any difference.
+ *
+ * usage: npm run gen:schema   (tsx scripts/gen_schema.ts)
+ *
+ * The parser reads only what this schema uses: `enum`, `union` and `table`
+ * declarations with `//` comments and `(attribute)` lists. Anything else it
+ * does not understand is an error, not a silent skip.
+ */
+import {readFileSync, writeFileSync} from 'node:fs';
+import {dirname, join, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The vendored schema, relative to the repository root. */
+export const SCHEMA_PATH = 'schema/tflite_schema.fbs';
+
+// ---------------------------------------------------------------------------
+// What to emit: the parts of the schema the library uses.
+
+/** Enums emitted complete, in this order. */
+const ENUMS = [
+  'TensorType', 'DimensionType', 'ActivationFunctionType', 'Padding', 'FullyConnectedOptionsWeightsFormat',
+  'BuiltinOperator',
+];
+
+/** Unions emitted complete (NONE is 0, members count from 1). */
+const UNIONS = ['SparseIndexVector'];
+
+/**
+ * The options tables of `union BuiltinOptions` that src/tflite/schema.ts
+ * models; their codes form `BuiltinOptionsType` and their fields `OPTIONS_FIELDS`.
+ */
+const OPTIONS_TABLES = [
+  'Conv2DOptions', 'DepthwiseConv2DOptions', 'Pool2DOptions', 'FullyConnectedOptions', 'SoftmaxOptions',
+  'ConcatenationOptions', 'AddOptions', 'ReshapeOptions', 'MulOptions', 'PadOptions', 'TransposeOptions',
+  'ReducerOptions', 'SubOptions', 'SqueezeOptions', 'DequantizeOptions', 'QuantizeOptions', 'HardSwishOptions',
+];  // in union order
+
+/**
+ * Tables of `SLOTS`, each with the last field the writer or reader uses: the
+ * slots run up to it, so `fieldCount` stays the `startObject` size the writer
+ * has always used.
+ */
+const SLOT_TABLES: Record<string, string> = {
+  Model: 'signature_defs',
+  OperatorCode: 'builtin_code',
+  SubGraph: 'name',
+  Tensor: 'shape_signature',
+  QuantizationParameters: 'quantized_dimension',
+  SparsityParameters: 'dim_metadata',
+  DimensionMetadata: 'array_indices',
+  Int32Vector: 'values',
+  Uint16Vector: 'values',
+  Uint8Vector: 'values',
+  Operator: 'builtin_options',
+  Buffer: 'size',
+  Metadata: 'buffer',
+  TensorMap: 'tensor_index',
+  SignatureDef: 'subgraph_index',
+};
+
+// ---------------------------------------------------------------------------
+// Parsing.
+
+export interface EnumMember {
+  name: string;
+  value: number;
+  deprecated: boolean;
+}
+
+export interface FbsEnum {
+  name: string;
+  /** The underlying type, e.g. `byte` or `int32`. */
+  type: string;
+  members: EnumMember[];
+}
+
+export interface FbsUnion {
+  name: string;
+  /** Member tables in declaration order: type code = index + 1. */
+  members: string[];
+}
+
+export interface TableField {
+  /** The .fbs name; a union field's hidden type field is `<name>_type`. */
+  name: string;
+  /** `int`, `[int]`, an enum, union or table name, or `utype` for a union's type field. */
+  type: string;
+  /** The default as written in the .fbs, if any. */
+  default?: string;
+  deprecated: boolean;
+  /** Vtable slot: declaration position, deprecated fields included, unions taking two. */
+  slot: number;
+}
+
+export interface FbsTable {
+  name: string;
+  fields: TableField[];
+}
+
+export interface FbsSchema {
+  fileIdentifier: string;
+  enums: Map<string, FbsEnum>;
+  unions: Map<string, FbsUnion>;
+  tables: Map<string, FbsTable>;
+}
+
+/** `(deprecated)`, `(force_align: 16)`, ... as a set of attribute names. */
+function attributes(list: string|undefined): Set<string> {
+  return new Set((list ?? '').split(',').map((a) => a.split(':')[0].trim()).filter(Boolean));
+}
+
+function entries(body: string, separator: string): string[] {
+  return body.split(separator).map((s) => s.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+
+/** Parses the declarations of a .fbs file (see the file comment for what it accepts). */
+export function parseFbs(text: string): FbsSchema {
+  const source = text.replace(/\/\/.*$/gm, '').trimEnd();
+  const schema: FbsSchema = {fileIdentifier: '', enums: new Map(), unions: new Map(), tables: new Map()};
+  const declarations: Array<{kind: string, name: string, type?: string, body: string}> = [];
+  // Top-level statements: blocks `kind Name [: type] [(attrs)] { ... }` or `keyword ...;`.
+  const statement = /\s*(?:(enum|union|table|struct)\s+(\w+)\s*(?::\s*(\w+))?\s*(?:\([^)]*\))?\s*\{([^}]*)\}|(\w+)([^;{}]*);)/y;
+  let position = 0;
+  while (position < source.length) {
+    statement.lastIndex = position;
+    const match = statement.exec(source);
+    if (match == null) {
+      throw new Error(`gen_schema: cannot parse the schema near ${JSON.stringify(source.slice(position, position + 60))}`);
+    }
+    position = statement.lastIndex;
+    const [, kind, name, type, body, keyword, argument] = match;
+    if (kind === 'struct') {
+      throw new Error(`gen_schema: struct ${name}: structs are not supported`);
+    }
+    if (kind != null) {
+      declarations.push({kind, name, type, body});
+    } else if (keyword === 'file_identifier') {
+      schema.fileIdentifier = JSON.parse(argument.trim()) as string;
+    } else if (!['namespace', 'file_extension', 'root_type', 'attribute', 'include'].includes(keyword)) {
+      throw new Error(`gen_schema: unknown statement ${keyword}`);
+    }
+  }
+
+  for (const {kind, name, type, body} of declarations) {
+    if (kind === 'enum') {
+      const members: EnumMember[] = [];
+      let next = 0;
+      for (const entry of entries(body, ',')) {
+        const member = /^(\w+)(?: ?= ?(-?(?:0x[0-9a-fA-F]+|\d+)))?(?: ?\(([^)]*)\))?$/.exec(entry);
+        if (member == null) {
+          throw new Error(`gen_schema: enum ${name}: cannot parse ${JSON.stringify(entry)}`);
+        }
+        // A value without `=` is the previous one plus 1, as flatc counts.
+        const value = member[2] != null ? Number(member[2]) : next;
+        members.push({name: member[1], value, deprecated: attributes(member[3]).has('deprecated')});
+        next = value + 1;
+      }
+      schema.enums.set(name, {name, type: type ?? 'int', members});
+    } else if (kind === 'union') {
+      const members = entries(body, ',').map((entry) => {
+        const member = /^(\w+)(?: ?\(([^)]*)\))?$/.exec(entry);
+        if (member == null) {
+          throw new Error(`gen_schema: union ${name}: cannot parse ${JSON.stringify(entry)}`);
+        }
+        return member[1];
+      });
+      schema.unions.set(name, {name, members});
+    }
+  }
+
+  // Tables last: a field's slot count depends on whether its type is a union.
+  for (const {kind, name, body} of declarations) {
+    if (kind !== 'table') {
+      continue;
+    }
+    const fields: TableField[] = [];
+    let slot = 0;
+    for (const entry of entries(body, ';')) {
+      const field = /^(\w+) ?: ?(\[?\w+\]?)(?: ?= ?([\w.+-]+))?(?: ?\(([^)]*)\))?$/.exec(entry);
+      if (field == null) {
+        throw new Error(`gen_schema: table ${name}: cannot parse ${JSON.stringify(entry)}`);
+      }
+      const [, fieldName, fieldType, defaultValue, attrs] = field;
+      const deprecated = attributes(attrs).has('deprecated');
+      // A union (or vector of unions) stores its type first, in a slot of its own.
+      if (schema.unions.has(fieldType.replace(/^\[(\w+)\]$/, '$1'))) {
+        fields.push({name: `${fieldName}_type`, type: 'utype', deprecated, slot: slot++});
+      }
+      fields.push({name: fieldName, type: fieldType, default: defaultValue, deprecated, slot: slot++});
+    }
+    schema.tables.set(name, {name, fields});
+  }
+  return schema;
+}
+
+// ---------------------------------------------------------------------------
+// Emitting.
+
+export const GENERATED_HEADER =
+    '// GENERATED by scripts/gen_schema.ts from schema/tflite_schema.fbs: do not edit; run npm run gen:schema.\n';
+
+function get<T>(map: Map<string, T>, kind: string, name: string): T {
+  const value = map.get(name);
+  if (value == null) {
+    throw new Error(`gen_schema: ${kind} ${name} not found in the schema`);
+  }
+  return value;
+}
+
+const camelCase = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** `{a: 1, b: 2}` entries wrapped to lines of at most 120 characters. */
+function objectLiteral(indent: string, key: string, items: string[]): string {
+  const oneLine = `${indent}${key}: {${items.join(', ')}},`;
+  if (oneLine.length <= 120) {
+    return oneLine;
+  }
+  const lines = [`${indent}${key}: {`];
+  let line = '';
+  for (const item of items) {
+    if (line !== '' && `${indent}  ${line} ${item},`.length > 120) {
+      lines.push(`${indent}  ${line}`);
+      line = '';
+    }
+    line += `${line === '' ? '' : ' '}${item},`;
+  }
+  lines.push(`${indent}  ${line}`, `${indent}},`);
+  return lines.join('\n');
+}
+
+function emitCodes(schema: FbsSchema): string {
+  const out = [GENERATED_HEADER,
+    '/** The flatbuffer file identifier (`file_identifier`), stored at bytes 4..7 of every .tflite file. */',
+    `export const TFLITE_FILE_IDENTIFIER = ${JSON.stringify(schema.fileIdentifier).replace(/"/g, '\'')};`];
+  for (const name of ENUMS) {
+    const fbsEnum = get(schema.enums, 'enum', name);
+    out.push('', `/** \`enum ${name} : ${fbsEnum.type}\` (complete). */`, `export const ${name} = {`);
+    for (const member of fbsEnum.members) {
+      out.push(`  ${member.name}: ${member.value},${member.deprecated ? '  // deprecated' : ''}`);
+    }
+    out.push('} as const;');
+  }
+  for (const name of UNIONS) {
+    const union = get(schema.unions, 'union', name);
+    out.push('', `/** Type codes of \`union ${name}\` (complete). */`, `export const ${name} = {`, '  NONE: 0,');
+    union.members.forEach((member, i) => out.push(`  ${member}: ${i + 1},`));
+    out.push('} as const;');
+  }
+  const options = get(schema.unions, 'union', 'BuiltinOptions');
+  const codes = OPTIONS_TABLES.map((table) => {
+    const index = options.members.indexOf(table);
+    if (index < 0) {
+      throw new Error(`gen_schema: ${table} is not a member of union BuiltinOptions`);
+    }
+    return [table, index + 1] as const;
+  });
+  out.push('',
+      '/**',
+      ' * Type codes of `union BuiltinOptions` for the option tables we model: the',
+      ' * 1-based position of each table in the union (0 is NONE).',
+      ' */',
+      'export const BuiltinOptionsType = {',
+      '  NONE: 0,',
+      ...codes.map(([table, code]) => `  ${table}: ${code},`),
+      '} as const;');
+  return out.join('\n') + '\n';
+}
+
+function emitSlots(schema: FbsSchema): string {
+  const out = [GENERATED_HEADER,
+    '/**',
+    ' * Vtable slots of the tables the writer and reader handle, keyed by the .fbs',
+    ' * field names, up to the last field used.',
+    ' */',
+    'export const SLOTS = {'];
+  for (const [name, last] of Object.entries(SLOT_TABLES)) {
+    const fields = get(schema.tables, 'table', name).fields;
+    const end = fields.findIndex((field) => field.name === last);
+    if (end < 0) {
+      throw new Error(`gen_schema: table ${name} has no field ${last}`);
+    }
+    out.push(objectLiteral('  ', name, fields.slice(0, end + 1).map((field) => `${field.name}: ${field.slot}`)));
+  }
+  out.push('} as const;');
+  return out.join('\n') + '\n';
+}
+
+/** The layout kind and default of an options field, as src/tflite/options_layout.ts's `FieldKind`. */
+function fieldKind(schema: FbsSchema, table: string, field: TableField): {kind: string, default?: string} {
+  const where = `${table}.${field.name}`;
+  const fbsEnum = schema.enums.get(field.type);
+  if (fbsEnum != null) {
+    if (fbsEnum.type !== 'byte' && fbsEnum.type !== 'ubyte') {
+      throw new Error(`gen_schema: ${where}: enum ${fbsEnum.name} is not a byte enum`);
+    }
+    const member = field.default == null ? undefined : fbsEnum.members.find((m) => m.name === field.default);
+    if (field.default != null && member == null && !/^-?\d+$/.test(field.default)) {
+      throw new Error(`gen_schema: ${where}: default ${field.default} is not a member of ${fbsEnum.name}`);
+    }
+    return {kind: 'int8', default: String(member?.value ?? Number(field.default ?? 0))};
+  }
+  const scalars: Record<string, string> = {
+    bool: 'bool', int: 'int32', int32: 'int32', uint: 'uint32', uint32: 'uint32', float: 'float32', float32: 'float32',
+  };
+  const kind = scalars[field.type];
+  if (kind === 'bool') {
+    return {kind, default: field.default === 'true' ? 'true' : 'false'};
+  }
+  if (kind != null) {
+    return {kind, default: String(Number(field.default ?? 0))};
+  }
+  if (field.type === '[int]' || field.type === '[int32]') {
+    return {kind: 'int32[]'};
+  }
+  throw new Error(`gen_schema: ${where}: type ${field.type} has no FieldKind (options_layout.ts)`);
+}
+
+function emitOptionsFields(schema: FbsSchema): string {
+  const out = [GENERATED_HEADER,
+    '/**',
+    ' * The fields of every modelled options table in slot order: camelCase name,',
+    ' * slot, storage kind and schema default (vectors have none).',
+    ' */',
+    'export const OPTIONS_FIELDS = {'];
+  for (const table of OPTIONS_TABLES) {
+    const fields = get(schema.tables, 'table', table).fields;
+    if (fields.length === 0) {
+      out.push(`  ${table}: [],`);
+      continue;
+    }
+    out.push(`  ${table}: [`);
+    for (const field of fields) {
+      if (field.deprecated || field.type === 'utype') {
+        throw new Error(`gen_schema: ${table}.${field.name}: deprecated and union fields are not supported in options`);
+      }
+      const {kind, default: fallback} = fieldKind(schema, table, field);
+      out.push(`    {name: '${camelCase(field.name)}', slot: ${field.slot}, kind: '${kind}'` +
+          `${fallback == null ? '' : `, default: ${fallback}`}},`);
+    }
+    out.push('  ],');
+  }
+  out.push('} as const;');
+  return out.join('\n') + '\n';
+}
+
+/** The generated files (path relative to the repository root -> text) for the schema text. */
+export function generateSchemaFiles(fbsText: string): Record<string, string> {
+  const schema = parseFbs(fbsText);
+  return {
+    'src/tflite/generated/schema_codes.ts': emitCodes(schema),
+    'src/tflite/generated/table_slots.ts': emitSlots(schema),
+    'src/tflite/generated/options_fields.ts': emitOptionsFields(schema),
+  };
+}
+
+/** Reads the vendored schema. */
+export function readSchema(): string {
+  return readFileSync(join(root, SCHEMA_PATH), 'utf8');
+}
+
+if (process.argv[1] != null && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  for (const [file, text] of Object.entries(generateSchemaFiles(readSchema()))) {
+    writeFileSync(join(root, file), text);
+    console.log(`wrote ${file}`);
+  }
+}
