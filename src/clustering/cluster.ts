@@ -6,7 +6,9 @@ import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
 import {stripWrappers} from '../graph/wrapper.js';
 import {layerKind} from '../graph/layer_registry.js';
-import {ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, resolveClusterParams} from './cluster_weights.js';
+import {
+  ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, clustersPerChannel, resolveClusterParams,
+} from './cluster_weights.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -60,15 +62,13 @@ export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params:
             `the other layers one by one, or implement getClusterableWeights() on it.`);
       }
     }
-    const perChannelOnlyConv = (layer: Layer) =>
-      !params.clusterPerChannel || layer.getClassName() === 'Conv2D';
     return transformModel(model, 'clusterWeights', (layer) => {
       if (clusterableWeights(layer).length === 0) {
         return copyOf(layer);
       }
-      // Per-channel clustering applies to Conv2D; other layers cluster per tensor.
+      // Per-channel clustering applies where the record allows it; other layers cluster per tensor.
       return wrapCopyOf(layer, (inner) => new ClusterWeights({layer: inner, ...params,
-        clusterPerChannel: perChannelOnlyConv(layer) && Boolean(params.clusterPerChannel)}),
+        clusterPerChannel: clustersPerChannel(layer) && Boolean(params.clusterPerChannel)}),
       (wrapper) => wrapper.initializeCentroids());
     });
   }

@@ -31,6 +31,11 @@ export function clusterableWeights(layer: Layer): string[] {
   return techniqueWeights(layer, 'cluster').map((w) => w.attr);
 }
 
+/** True if `clusterPerChannel` applies to the layer's clustered weights. */
+export function clustersPerChannel(layer: Layer): boolean {
+  return techniqueWeights(layer, 'cluster').some((w) => w.clusterPerChannel);
+}
+
 /**
  * Layer classes that `clusterWeights` clusters out of the box (Dense, Conv1D
  * and Conv2D kernels, DepthwiseConv2D's depthwise kernel, Embedding's
@@ -125,10 +130,10 @@ export class ClusterWeights extends OptimizationWrapper {
           `(clusterable: ${CLUSTERABLE_LAYERS.join(', ')}, or implement getClusterableWeights()).`);
     }
     this.params = resolveClusterParams(args);
-    if (this.params.clusterPerChannel && this.layer.getClassName() !== 'Conv2D') {
+    if (this.params.clusterPerChannel && !clustersPerChannel(this.layer)) {
       throw new NotSupportedError(
-          `clusterPerChannel is supported for Conv2D only; layer '${this.layer.name}' is a ` +
-          `${this.layer.getClassName()}.`);
+          `clusterPerChannel is supported for ${layerClasses((k) => k.weights?.some((w) => w.clusterPerChannel) ??
+              false).join(', ')} only; layer '${this.layer.name}' is a ${this.layer.getClassName()}.`);
     }
   }
 

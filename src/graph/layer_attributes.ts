@@ -8,26 +8,6 @@ type Layer = tfl.layers.Layer;
 export const pair = (v: unknown): [number, number] =>
     Array.isArray(v) ? [v[0] as number, (v[1] ?? v[0]) as number] : [v as number, v as number];
 
-/** The activation function name of a layer ('relu', 'softmax', ...), if any. */
-export function activationName(layer: Layer): string|null {
-  if (layer.getClassName() === 'Softmax') {
-    return 'softmax';
-  }
-  if (layer.getClassName() === 'ReLU') {
-    const maxValue = (layer.getConfig()['maxValue'] ?? null) as number|null;
-    return maxValue == null ? 'relu' : maxValue === 6 ? 'relu6' : `relu(maxValue=${maxValue})`;
-  }
-  const fn = (layer as unknown as {activation?: {getClassName(): string}}).activation;
-  return fn?.getClassName() ?? null;
-}
-
-/** True for a ReLU/ReLU6 layer or an Activation layer applying one. */
-export function isReluLike(layer: Layer): boolean {
-  const cls = layer.getClassName();
-  const act = activationName(layer);
-  return (cls === 'ReLU' || cls === 'Activation') && (act === 'relu' || act === 'relu6');
-}
-
 /** The LayerVariable a layer holds in field `attr`, or null. */
 export function weightVariable(layer: Layer, attr: string): tfl.LayerVariable|null {
   return (layer as unknown as Record<string, tfl.LayerVariable|null|undefined>)[attr] ?? null;

@@ -24,6 +24,8 @@ export interface WeightSpec {
   prune?: boolean;
   /** Clustered by `clusterWeights`. */
   cluster?: boolean;
+  /** `clusterPerChannel` clusters it per output channel (else per tensor). */
+  clusterPerChannel?: boolean;
   /**
    * The weight seen as [..., channels] when its output channels span more
    * than one axis (a depthwise kernel [h, w, in, multiplier]).
@@ -33,14 +35,19 @@ export interface WeightSpec {
 
 /**
  * Where QAT's default 8-bit scheme puts fake quantization:
- * - weighted: weights and activation (Dense, Conv2D...);
+ * - weighted: weights and activation (Dense, Conv2D...); `split` trains it
+ *   as a DepthwiseConv2D and a 1x1 Conv2D, the ops TFLite runs;
  * - output: the output (Add, ReLU, pooling that averages...);
+ *   `foldsIntoProducer` folds it into a weighted layer before it
+ *   (BatchNormalization); `sharesInputRanges` takes over its inputs' output
+ *   quantizers (Concatenate, whose int8 inputs share its range);
  * - byActivation: decided by the layer's activation (Activation, Softmax);
  * - passThrough: int8 in, same int8 out, nothing to quantize (Flatten...).
  */
 export type QuantizeRule =
-    {role: 'weighted', weightAttr: string, perAxis: boolean}|
-    {role: 'output'|'byActivation'|'passThrough'};
+    {role: 'weighted', weightAttr: string, perAxis: boolean, split?: 'separable'}|
+    {role: 'output', foldsIntoProducer?: boolean, sharesInputRanges?: boolean}|
+    {role: 'byActivation'|'passThrough'};
 
 /**
  * How QAT computes a layer from a given kernel, so the kernel can be folded
@@ -76,6 +83,8 @@ export type Lowering = (ctx: LowerContext, layer: Layer, inputs: IrTensor[]) => 
 export interface LayerKind {
   /** The weights the library knows the meaning of. */
   weights?: WeightSpec[];
+  /** The activation the layer applies, for activation layers ('relu6', 'softmax'...). */
+  activation?: (layer: Layer) => string;
   /** How the default 8-bit scheme quantizes it; absent: QAT rejects it. */
   quantize?: QuantizeRule;
   /** Present for layers whose forward pass QAT computes from a given kernel. */
@@ -90,4 +99,16 @@ export interface LayerKind {
   pruningLeavesFloat?: boolean;
   /** The same for clustering (BatchNormalization, LayerNormalization, PReLU). */
   clusteringLeavesFloat?: boolean;
+  /** The config key of its number of output channels, for layers filter pruning can shrink. */
+  outputChannelsKey?: 'units'|'filters';
+  /**
+   * How the channels of a shrunk layer flow through it to the next
+   * shrinkable one: per channel (BatchNorm, activations, Dropout), through
+   * spatial pooling (an average only without 'same' padding, which would
+   * average in zeros), or spread over positions by Flatten. Absent: filter
+   * pruning stops before it and keeps the channels.
+   */
+  channelPassage?: 'perChannel'|'pooling'|'averagePooling'|'flatten';
+  /** The config with what tfjs-layers' `getConfig` leaves out put back (so copies and saves are whole). */
+  completeConfig?: (layer: Layer, config: tf.serialization.ConfigDict) => tf.serialization.ConfigDict;
 }

@@ -41,3 +41,20 @@ export function layerClasses(test: (kind: LayerKind) => boolean): string[] {
 export function techniqueWeights(layer: tfl.layers.Layer, technique: 'prune'|'cluster'): WeightSpec[] {
   return layerKind(layer)?.weights?.filter((w) => w[technique] === true) ?? [];
 }
+
+/** The activation function name of a layer ('relu', 'softmax', ...), if any. */
+export function activationName(layer: tfl.layers.Layer): string|null {
+  const ofKind = layerKind(layer)?.activation;
+  if (ofKind != null) {
+    return ofKind(layer);
+  }
+  const fn = (layer as unknown as {activation?: {getClassName(): string}}).activation;
+  return fn?.getClassName() ?? null;
+}
+
+/** True for a layer that only applies relu or relu6 (a ReLU, or an Activation applying one). */
+export function isReluLike(layer: tfl.layers.Layer): boolean {
+  const role = layerKind(layer)?.quantize?.role;
+  const act = activationName(layer);
+  return (role === 'output' || role === 'byActivation') && (act === 'relu' || act === 'relu6');
+}

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../errors.js';
+import {layerKind} from './layer_registry.js';
 
 /**
  * Looks `{className, config}` up in tfjs's class registry, where ours and the
@@ -26,22 +27,11 @@ export function deserializeRegistered<T>(
   return fromConfig(cls, (spec.config ?? {}) as tf.serialization.ConfigDict) as T;
 }
 
-/** `{className, config}` of a serializable object. */
+/** `{className, config}` of a serializable object, completed where its layer kind says how. */
 export function serializeObject(obj: tf.serialization.Serializable): tf.serialization.ConfigDict {
-  return {className: obj.getClassName(), config: completeConfig(obj, obj.getConfig())};
-}
-
-/**
- * tfjs-layers' SeparableConv2D.getConfig omits depthMultiplier, so a copy
- * (or a saved wrapper) would come back with 1 and reject the weights.
- */
-function completeConfig(obj: tf.serialization.Serializable,
-    config: tf.serialization.ConfigDict): tf.serialization.ConfigDict {
-  const multiplier = (obj as unknown as {depthMultiplier?: number}).depthMultiplier;
-  if (obj.getClassName() === 'SeparableConv2D' && config['depthMultiplier'] == null && multiplier != null) {
-    return {...config, depthMultiplier: multiplier};
-  }
-  return config;
+  const config = obj.getConfig();
+  const complete = obj instanceof tfl.layers.Layer ? layerKind(obj)?.completeConfig : undefined;
+  return {className: obj.getClassName(), config: complete != null ? complete(obj as tfl.layers.Layer, config) : config};
 }
 
 /** Builds a layer from `{className, config}` without touching the input. */

@@ -10,14 +10,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {applySymbolic, LayerNode, ModelGraph, readGraph, rebuildModel, soleConsumer} from '../graph/model_graph.js';
+import {readWeight, weightVariable} from '../graph/layer_attributes.js';
+import {layerKind} from '../graph/layer_registry.js';
+import {LayerNode, ModelGraph, readGraph, soleConsumer} from '../graph/model_graph.js';
 import {deserializeLayer} from '../graph/serialization.js';
+import {transformModel} from '../graph/transform_model.js';
 
 type Layer = tfl.layers.Layer;
 
-const ELEMENTWISE = new Set(['BatchNormalization', 'ReLU', 'Activation', 'Dropout', 'SpatialDropout1D']);
-const POOLING = new Set(['MaxPooling2D', 'AveragePooling2D']);
-const PRODUCERS: Record<string, string> = {Dense: 'units', Conv2D: 'filters'};
+/** The config key holding a layer's number of output channels, if filter pruning can shrink it. */
+const channelsKey = (layer: Layer) => layerKind(layer)?.outputChannelsKey;
 
 interface Plan {
   producer: Layer;
@@ -28,10 +30,6 @@ interface Plan {
   constants: Float32Array;
   /** Consumer input rows per channel (Flatten spreads a channel over positions). */
   flattenSpatial: number;
-}
-
-function fields(layer: Layer): Record<string, tfl.LayerVariable|null> {
-  return layer as unknown as Record<string, tfl.LayerVariable|null>;
 }
 
 /** Applies an elementwise layer to per-channel constants. */
@@ -45,8 +43,8 @@ function throughLayer(layer: Layer, values: Float32Array): Float32Array {
 
 function planFor(graph: ModelGraph, node: LayerNode): Plan|null {
   const producer = node.layer;
-  const kernel = fields(producer)['kernel']!.read();
-  const bias = fields(producer)['bias']?.read();
+  const kernel = readWeight(producer, 'kernel')!;
+  const bias = readWeight(producer, 'bias');
   const channels = kernel.shape[kernel.rank - 1];
   const kernelNorms = tf.tidy(() => tf.sum(tf.abs(kernel), [...Array(kernel.rank - 1).keys()]).dataSync());
   const biasValues = bias?.dataSync() ?? new Float32Array(channels);
@@ -65,22 +63,24 @@ function planFor(graph: ModelGraph, node: LayerNode): Plan|null {
     if (next == null) {
       return null;
     }
-    const cls = next.layer.getClassName();
-    if (ELEMENTWISE.has(cls)) {
+    const passage = layerKind(next.layer)?.channelPassage;
+    const config = next.layer.getConfig();
+    if (passage === 'perChannel') {
       constants = throughLayer(next.layer, constants);
-    } else if (POOLING.has(cls) || cls === 'GlobalAveragePooling2D' || cls === 'GlobalMaxPooling2D') {
-      // Pooling a constant channel gives the same constant (no padding here).
-      if (next.layer.getConfig()['padding'] === 'same' && cls === 'AveragePooling2D') {
+    } else if (passage === 'pooling' || passage === 'averagePooling') {
+      // Pooling a constant channel gives the same constant, unless an average takes in 'same' padding.
+      if (config['padding'] === 'same' && passage === 'averagePooling') {
         return null;
       }
-    } else if (cls === 'Flatten') {
+    } else if (passage === 'flatten') {
       const shape = current.outputs[0].shape;
       flattenSpatial = (next.inputs[0].shape.slice(1, -1) as number[]).reduce((a, b) => a * b, 1);
       if (shape.length !== 4) {
         return null;
       }
-    } else if (cls === 'Dense' || (cls === 'Conv2D' && (next.layer.getConfig()['padding'] === 'valid' ||
-        constants.every((v, c) => keep.includes(c) || v === 0)))) {
+    } else if (channelsKey(next.layer) != null && (config['padding'] == null || config['padding'] === 'valid' ||
+        constants.every((v, c) => keep.includes(c) || v === 0))) {
+      // A consumer whose 'same' padding would read the removed constant at the borders needs it to be 0.
       return {producer, keep, chain, consumer: next, constants, flattenSpatial};
     } else {
       return null;
@@ -157,7 +157,7 @@ export function removePrunedFilters(model: tfl.LayersModel, layerNames: string[]
   const graph = readGraph(model);
   const plans: Plan[] = [];
   for (const node of graph.nodes) {
-    if (layerNames.includes(node.layer.name) && PRODUCERS[node.layer.getClassName()] != null) {
+    if (layerNames.includes(node.layer.name) && channelsKey(node.layer) != null) {
       const plan = planFor(graph, node);
       if (plan != null) {
         plans.push(plan);
@@ -175,33 +175,22 @@ export function removePrunedFilters(model: tfl.LayersModel, layerNames: string[]
   };
   const newConfigs = new Map<Layer, tf.serialization.ConfigDict>();
   for (const plan of plans) {
-    const channels = fields(plan.producer)['kernel']!.shape.slice(-1)[0] as number;
+    const channels = weightVariable(plan.producer, 'kernel')!.shape.slice(-1)[0] as number;
     const config = plan.producer.getConfig();
-    config[PRODUCERS[plan.producer.getClassName()]] = plan.keep.length;
+    config[channelsKey(plan.producer)!] = plan.keep.length;
     newConfigs.set(plan.producer, config);
     edit(plan.producer, (weights) => tf.tidy(() => weights.map((w) => tf.gather(w, plan.keep, w.rank - 1))));
-    for (const link of plan.chain) {
-      if (link.layer.getClassName() === 'BatchNormalization') {
-        edit(link.layer, (weights) => tf.tidy(() => weights.map((w) => tf.gather(w, plan.keep))));
-      }
+    // Per-channel weights on the way (a BatchNormalization's) lose the removed channels too.
+    for (const link of plan.chain.filter((l) => l.layer.weights.length > 0)) {
+      edit(link.layer, (weights) => tf.tidy(() => weights.map((w) => tf.gather(w, plan.keep))));
     }
     edit(plan.consumer.layer, (weights) => consumerWeights(plan, channels, weights));
   }
-  const made = new Map<Layer, Layer>();
-  const copies: Array<() => void> = [];
-  const result = rebuildModel(graph, (node, inputs) => {
-    let layer = made.get(node.layer);
-    if (layer == null) {
-      const original = node.layer;
-      const config = newConfigs.get(original) ?? original.getConfig();
-      const copy = deserializeLayer({className: original.getClassName(), config});
-      made.set(original, copy);
-      layer = copy;
-      copies.push(() => copy.setWeights(newWeights.get(original) ?? original.getWeights()));
-    }
-    return applySymbolic(layer, inputs, node.callArgs);
+  const result = transformModel(model, 'stripPruning', (original) => {
+    const copy = deserializeLayer({className: original.getClassName(),
+      config: newConfigs.get(original) ?? original.getConfig()});
+    return {layer: copy, weightsInto: copy, weightsFrom: () => newWeights.get(original) ?? original.getWeights()};
   });
-  copies.forEach((copy) => copy());
   tf.dispose(created);
   return result;
 }

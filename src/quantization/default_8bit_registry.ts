@@ -6,9 +6,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError} from '../errors.js';
-import {activationName} from '../graph/layer_attributes.js';
 import type {QuantizeRule} from '../graph/layer_kind.js';
-import {layerClasses, layerKind} from '../graph/layer_registry.js';
+import {activationName, layerClasses, layerKind} from '../graph/layer_registry.js';
 import {checkActivation, fixedOutputKind} from './activations.js';
 import {Preserve} from './preserving_quantizers.js';
 import {Default8BitQuantizeConfig, FixedOutputQuantizeConfig, QuantizeConfig} from './quantize_config.js';

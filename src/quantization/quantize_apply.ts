@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {NotSupportedError, ValueError} from '../errors.js';
 import {applySymbolic, checkModel, LayerNode, ModelGraph, readGraph, rebuildModel, soleConsumer} from '../graph/model_graph.js';
 import {fixedOutputKind} from './activations.js';
-import {activationName, isReluLike} from '../graph/layer_attributes.js';
+import {activationName, isReluLike, layerKind} from '../graph/layer_registry.js';
 import {defaultQuantizeConfig, quantizeRole} from './default_8bit_registry.js';
 import {cloneLayer} from '../graph/serialization.js';
 import {QuantizeAnnotate, quantizeAnnotateModel} from './quantize_annotate.js';
@@ -116,9 +116,10 @@ function usedOnce(graph: ModelGraph, layer: Layer): boolean {
   return graph.nodes.filter((n) => n.layer === layer).length === 1;
 }
 
-/** A BatchNormalization over the channel (last) axis, as folding needs. */
+/** A layer folding into its producer (BatchNormalization) over the channel (last) axis, as folding needs. */
 function isFoldableBatchNorm(layer: Layer, node: LayerNode): boolean {
-  if (layer.getClassName() !== 'BatchNormalization') {
+  const rule = layerKind(layer)?.quantize;
+  if (rule?.role !== 'output' || !rule.foldsIntoProducer) {
     return false;
   }
   const axis = layer.getConfig()['axis'] as number;
@@ -163,7 +164,7 @@ function plan(graph: ModelGraph): Plan {
     const fixedOutput = fixedOutputKind(activationName(layer) ?? 'linear') != null;
     if ((role === 'weighted' && linearTail && isReluLike(afterLayer)) ||
         ((role === 'weighted' || role === 'output') && !fixedOutput &&
-         afterLayer.getClassName() === 'Concatenate')) {
+         sharesInputRanges(afterLayer))) {
       outputLeftToConsumer.add(layer);
     }
   }
@@ -178,6 +179,16 @@ function isQatLayer(layer: Layer): boolean {
 /** True if the model was made by quantizeModel/quantizeApply. */
 export function isQatModel(model: tfl.LayersModel): boolean {
   return model.layers.some(isQatLayer);
+}
+
+function sharesInputRanges(layer: Layer): boolean {
+  const rule = layerKind(layer)?.quantize;
+  return rule?.role === 'output' && rule.sharesInputRanges === true;
+}
+
+function splitForQat(layer: Layer): boolean {
+  const rule = layerKind(layer)?.quantize;
+  return rule?.role === 'weighted' && rule.split === 'separable';
 }
 
 function checkNotQuantized(graph: ModelGraph): void {
@@ -274,7 +285,7 @@ export function quantizeApply(
         batchNorm: [...foldedInto].find(([, target]) => target === inner)?.[0] ?? null,
         weightCopies,
       };
-      chain = inner.getClassName() === 'SeparableConv2D' && a.config == null ?
+      chain = splitForQat(inner) && a.config == null ?
           quantizedSeparablePair(inner, scheme, options) :
           [makeQuantizedLayer(inner, a.config, scheme, options)];
       quantizedChains.set(node.layer, chain);

@@ -40,7 +40,7 @@ export function splitSeparableConv(separable: Layer): SeparableSplit {
     strides: config['strides'] as [number, number],
     padding: config['padding'] as 'same'|'valid',
     dataFormat: config['dataFormat'] as 'channelsLast',
-    // Not in tfjs's getConfig (see completeConfig in graph/serialization.ts): read from the layer.
+    // Not in tfjs's getConfig (see the SeparableConv2D record's completeConfig): read from the layer.
     depthMultiplier: (separable as unknown as {depthMultiplier: number}).depthMultiplier,
     useBias: false,
   });

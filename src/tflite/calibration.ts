@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {describeValue, ValueError} from '../errors.js';
 import {IrGraph, IrTensor} from '../graph/ir.js';
 import {evaluateIr} from './ir_eval.js';
-import {SAME_AS_INPUT} from './quantize_ir.js';
+import {keepsInputParams} from './quantize_ir.js';
 
 /** One sample: the model's input tensors (or the single one); batch dims allowed. */
 export type RepresentativeSample = tf.Tensor|tf.Tensor[];
@@ -103,7 +103,7 @@ export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
   // Outputs of ops that must keep their input's parameters get no range:
   // a range there would mean "requantize", which only QAT asks for.
   const targets: IrTensor[] = [...graph.inputs,
-    ...graph.ops.filter((op) => !SAME_AS_INPUT.has(op.type)).flatMap((op) => op.outputs)]
+    ...graph.ops.filter((op) => !keepsInputParams(op)).flatMap((op) => op.outputs)]
       .filter((t) => !onlyMissing || t.range == null);
   const lo = new Map<IrTensor, number>();
   const hi = new Map<IrTensor, number>();

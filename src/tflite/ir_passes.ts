@@ -5,9 +5,10 @@
  * fused activation of the op that produces their input.
  */
 import {graphIndex, IrGraph, IrOp, IrTensor} from '../graph/ir.js';
+import {opKind} from './op_registry.js';
 
-const WEIGHTED = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
-const FUSES_ACTIVATION = new Set([...WEIGHTED, 'ADD', 'MUL']);
+const isWeighted = (op: IrOp) => opKind(op.type).weightChannelAxis !== undefined;
+const fusesActivation = (op: IrOp) => opKind(op.type).fusesActivation === true;
 
 /** Replaces every use of `from` (op inputs, graph outputs) by `to`. */
 function replaceUses(graph: IrGraph, from: IrTensor, to: IrTensor): void {
@@ -36,7 +37,7 @@ export function foldBatchNorms(graph: IrGraph): void {
   const {producer, consumers} = graphIndex(graph);
   const onlyConsumer = (t: IrTensor) => soleUse(graph, consumers, t) ? consumers.get(t)![0] : undefined;
   for (const op of graph.ops) {
-    if (!WEIGHTED.has(op.type) || op.activation !== 'NONE' || op.options['batchNorm'] || dead.has(op)) {
+    if (!isWeighted(op) || op.activation !== 'NONE' || op.options['batchNorm'] || dead.has(op)) {
       continue;
     }
     // op -> [RESHAPE] -> BN -> [RESHAPE]
@@ -84,7 +85,7 @@ export function fuseActivations(graph: IrGraph): void {
     }
     const x = act.inputs[0]!;
     const op = producer.get(x);
-    if (op == null || !FUSES_ACTIVATION.has(op.type) || op.activation !== 'NONE' ||
+    if (op == null || !fusesActivation(op) || op.activation !== 'NONE' ||
         !soleUse(graph, consumers, x)) {
       continue;
     }
@@ -144,7 +145,7 @@ export function dropFlattenBeforeDense(graph: IrGraph): void {
 export function shareConcatRanges(graph: IrGraph): void {
   const {consumers} = graphIndex(graph);
   for (const op of [...graph.ops].reverse()) {
-    if (op.type === 'CONCATENATION' && op.outputs[0].range != null) {
+    if (opKind(op.type).inputsTakeOutputParams && op.outputs[0].range != null) {
       for (const t of op.inputs) {
         if (t != null && t.range == null && consumers.get(t)?.length === 1) {
           t.range = op.outputs[0].range;

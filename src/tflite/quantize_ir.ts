@@ -7,31 +7,18 @@
  */
 import {NotSupportedError, ValueError} from '../errors.js';
 import {IrGraph, IrOp, IrQuantization, IrTensor} from '../graph/ir.js';
+import {opKind} from './op_registry.js';
+import type {ActivationType} from './ops/op_kind.js';
 import {fromFloat16Bits, int16Params, int8Params, quantizeWeights, roundHalfAway, symmetricScales, toFloat16Bits} from './quant_params.js';
 
-/** Element type of quantized activations: int8, or int16 (16x8 mode). */
-export type ActivationType = 'int8'|'int16';
 /** Types the model's inputs and outputs may have in full-integer mode. */
 export type IoType = 'float32'|'int8'|'uint8'|'int16';
 
-/** Ops whose output must share its input's parameters (TFLite int8 spec). */
-export const SAME_AS_INPUT = new Set(['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'PAD', 'REDUCE_MAX']);
-const WEIGHTED: Record<string, number|null> = {CONV_2D: 0, DEPTHWISE_CONV_2D: 3, FULLY_CONNECTED: null};
+/** The quantized output keeps its input's parameters (the TFLite int8 spec, for ops that move or select values). */
+export const keepsInputParams = (op: IrOp) => opKind(op.type).outputParams === 'input';
 
-function fixedParams(op: IrOp, type: ActivationType): IrQuantization|null {
-  if (type === 'int16' && ['SOFTMAX', 'LOGISTIC', 'TANH'].includes(op.type)) {
-    return {scale: [1 / 32768], zeroPoint: [0], quantizedDimension: 0};
-  }
-  switch (op.type) {
-    case 'SOFTMAX':
-    case 'LOGISTIC':
-      return {scale: [1 / 256], zeroPoint: [-128], quantizedDimension: 0};
-    case 'TANH':
-      return {scale: [1 / 128], zeroPoint: [0], quantizedDimension: 0};
-    default:
-      return null;
-  }
-}
+/** The kernel's per-channel axis of a weighted op (null: per tensor), undefined for other ops. */
+const weightChannelAxis = (op: IrOp) => opKind(op.type).weightChannelAxis;
 
 const sameParams = (a: IrQuantization, b: IrQuantization) =>
   a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0];
@@ -63,7 +50,8 @@ function representable(q: IrQuantization, activation: ActivationType): [number, 
  * interval arithmetic over what its inputs can hold: wide enough never to clip.
  */
 function derivedRange(op: IrOp, activation: ActivationType): [number, number]|undefined {
-  if (op.type !== 'MUL' && op.type !== 'ADD') {
+  const combine = opKind(op.type).combineEnds;
+  if (combine == null) {
     return undefined;
   }
   const intervals: Array<Array<[number, number]>> = [];
@@ -80,7 +68,7 @@ function derivedRange(op: IrOp, activation: ActivationType): [number, number]|un
   let max = -Infinity;
   for (const [lo1, hi1] of intervals[0]) {
     for (const [lo2, hi2] of intervals[1]) {
-      const ends = op.type === 'MUL' ? [lo1 * lo2, lo1 * hi2, hi1 * lo2, hi1 * hi2] : [lo1 + lo2, hi1 + hi2];
+      const ends = combine([lo1, hi1], [lo2, hi2]);
       min = Math.min(min, ...ends);
       max = Math.max(max, ...ends);
     }
@@ -104,11 +92,11 @@ function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
   }
   for (const op of [...graph.ops]) {
     const out = op.outputs[0];
-    const fixed = fixedParams(op, activation);
+    const {outputParams, inputsTakeOutputParams} = opKind(op.type);
     out.dtype = activation;
-    if (fixed != null) {
-      out.quantization = fixed;
-    } else if (SAME_AS_INPUT.has(op.type)) {
+    if (typeof outputParams === 'function') {
+      out.quantization = outputParams(activation);
+    } else if (outputParams === 'input') {
       out.quantization = {...op.inputs[0]!.quantization!};
       if (out.range != null) {
         // A QAT range of its own (e.g. average pooling): the op keeps its
@@ -118,7 +106,7 @@ function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
     } else {
       out.quantization = paramsOf(out.range ?? derivedRange(op, activation), out, op.source);
     }
-    if (op.type === 'CONCATENATION') {
+    if (inputsTakeOutputParams) {
       op.inputs.forEach((_, i) => requantizeInto(graph, op, i, out.quantization!, activation));
     }
   }
@@ -164,7 +152,7 @@ function scalesFittingBias(scales: number[], bias: Float32Array, inScale: number
 /** Weights int8 (per channel for conv), bias int32/int64 at input x weight scale. */
 function quantizeConstants(graph: IrGraph, activation: ActivationType): void {
   for (const op of graph.ops) {
-    const axis = WEIGHTED[op.type];
+    const axis = weightChannelAxis(op);
     if (axis !== undefined) {
       const [x, w, b] = op.inputs;
       if (!(w?.data instanceof Float32Array)) {
@@ -265,7 +253,7 @@ export function quantizeFullInteger(graph: IrGraph, activation: ActivationType,
  */
 export function quantizeDynamicRange(graph: IrGraph, minElements = 1024): void {
   for (const op of graph.ops) {
-    const axis = WEIGHTED[op.type];
+    const axis = weightChannelAxis(op);
     const w = op.inputs[1];
     // A standalone BatchNorm's per-channel scale (a 1x1 depthwise) stays
     // float: TFLite keeps it a float MUL, and a hybrid kernel would quantize

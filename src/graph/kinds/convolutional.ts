@@ -31,6 +31,7 @@ const denseKernel: KernelLayout = {
 };
 
 export const Dense: LayerKind = {
+  outputChannelsKey: 'units',
   weights: [{attr: 'kernel', outputAxis: 1, inputAxis: 0, prune: true, cluster: true}],
   quantize: {role: 'weighted', weightAttr: 'kernel', perAxis: false},
   kernel: denseKernel,
@@ -52,7 +53,8 @@ export const Conv1D: LayerKind = {
 };
 
 export const Conv2D: LayerKind = {
-  weights: [{attr: 'kernel', outputAxis: 3, inputAxis: 2, prune: true, cluster: true}],
+  outputChannelsKey: 'filters',
+  weights: [{attr: 'kernel', outputAxis: 3, inputAxis: 2, prune: true, cluster: true, clusterPerChannel: true}],
   quantize: {role: 'weighted', weightAttr: 'kernel', perAxis: true},
   kernel: {
     kernelAttr: 'kernel',
@@ -133,8 +135,10 @@ export const SeparableConv2D: LayerKind = {
     {attr: 'depthwiseKernel', outputAxis: 3, inputAxis: 2, channelShape: depthwiseChannels},
     {attr: 'pointwiseKernel', outputAxis: 3, inputAxis: 2, prune: true},
   ],
-  // Quantized as a DepthwiseConv2D and a 1x1 Conv2D (quantization/separable_conv_split.ts).
-  quantize: {role: 'weighted', weightAttr: 'pointwiseKernel', perAxis: true},
+  quantize: {role: 'weighted', weightAttr: 'pointwiseKernel', perAxis: true, split: 'separable'},
+  // tfjs-layers' getConfig omits depthMultiplier: a copy or a saved wrapper would come back with 1.
+  completeConfig: (layer, config) => config['depthMultiplier'] != null ? config :
+    {...config, depthMultiplier: (layer as unknown as {depthMultiplier: number}).depthMultiplier},
   lower: (ctx, layer, [x]) => {
     const config = layer.getConfig();
     const [dh, dw] = pair(config['dilationRate'] ?? 1);

@@ -21,7 +21,7 @@ export const Add: LayerKind = {quantize: {role: 'output'}, lower: lowerElementwi
 export const Multiply: LayerKind = {quantize: {role: 'output'}, lower: lowerElementwise('MUL')};
 
 export const Concatenate: LayerKind = {
-  quantize: {role: 'output'},
+  quantize: {role: 'output', sharesInputRanges: true},
   lower: (ctx, layer, inputs) => {
     const rank = inputs[0].shape.length;
     const axisConfig = (layer.getConfig()['axis'] ?? -1) as number;

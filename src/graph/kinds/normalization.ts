@@ -18,9 +18,10 @@ export function batchNormScaleShiftData(layer: tfl.layers.Layer): [Float32Array,
 }
 
 export const BatchNormalization: LayerKind = {
-  quantize: {role: 'output'},
+  quantize: {role: 'output', foldsIntoProducer: true},
   pruningLeavesFloat: true,
   clusteringLeavesFloat: true,
+  channelPassage: 'perChannel',
   /**
    * x * s + (beta - mean * s) per channel, as one 1x1 DEPTHWISE_CONV_2D
    * (reshaped to 4-D around it if needed): a single op with per-channel int8

@@ -30,10 +30,18 @@ function lowerGlobalPool(type: 'MEAN'|'REDUCE_MAX'): Lowering {
 }
 
 // A max keeps its input's int8 parameters; an average is requantized.
-export const MaxPooling2D: LayerKind = {quantize: {role: 'passThrough'}, lower: lowerPool('MAX_POOL_2D')};
-export const AveragePooling2D: LayerKind = {quantize: {role: 'output'}, lower: lowerPool('AVERAGE_POOL_2D')};
-export const GlobalAveragePooling2D: LayerKind = {quantize: {role: 'output'}, lower: lowerGlobalPool('MEAN')};
-export const GlobalMaxPooling2D: LayerKind = {quantize: {role: 'passThrough'}, lower: lowerGlobalPool('REDUCE_MAX')};
+export const MaxPooling2D: LayerKind = {
+  quantize: {role: 'passThrough'}, lower: lowerPool('MAX_POOL_2D'), channelPassage: 'pooling',
+};
+export const AveragePooling2D: LayerKind = {
+  quantize: {role: 'output'}, lower: lowerPool('AVERAGE_POOL_2D'), channelPassage: 'averagePooling',
+};
+export const GlobalAveragePooling2D: LayerKind = {
+  quantize: {role: 'output'}, lower: lowerGlobalPool('MEAN'), channelPassage: 'pooling',
+};
+export const GlobalMaxPooling2D: LayerKind = {
+  quantize: {role: 'passThrough'}, lower: lowerGlobalPool('REDUCE_MAX'), channelPassage: 'pooling',
+};
 export const MaxPooling1D: LayerKind = {};
 export const AveragePooling1D: LayerKind = {};
 export const GlobalAveragePooling1D: LayerKind = {quantize: {role: 'output'}, lower: lowerGlobalPool('MEAN')};

@@ -4,6 +4,7 @@ import {identity, requireChannelsLast, reshapeTo} from '../lowering.js';
 
 export const Flatten: LayerKind = {
   quantize: {role: 'passThrough'},
+  channelPassage: 'flatten',
   lower: (ctx, layer, [x]) => {
     // channelsFirst flattens in channels-last order (a transpose first); rank 2 has nothing to move.
     if (x.shape.length > 2) {
@@ -39,8 +40,8 @@ export const ZeroPadding2D: LayerKind = {
   },
 };
 
-export const Dropout: LayerKind = {quantize: {role: 'passThrough'}, lower: identity};
-export const SpatialDropout1D: LayerKind = {lower: identity};
+export const Dropout: LayerKind = {quantize: {role: 'passThrough'}, lower: identity, channelPassage: 'perChannel'};
+export const SpatialDropout1D: LayerKind = {lower: identity, channelPassage: 'perChannel'};
 export const Cropping2D: LayerKind = {quantize: {role: 'passThrough'}};
 export const Permute: LayerKind = {quantize: {role: 'passThrough'}};
 export const UpSampling2D: LayerKind = {quantize: {role: 'output'}};

@@ -1,0 +1,48 @@
+/**
+ * The one description of a TFLite builtin operator the converter writes:
+ * its kernel version, its options table, how the float evaluator computes
+ * it (calibration), and how full-integer quantization treats it. Read by
+ * serialization, calibration and quantization through op_registry.ts;
+ * adding an operator means adding a record (and its name to
+ * TFLITE_OPERATORS in graph/ir.ts, which lowerings use).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import type {IrOp, IrQuantization} from '../../graph/ir.js';
+import type {BuiltinOptions} from '../schema.js';
+
+/** Kind of arithmetic an op runs: decides its kernel version. */
+export type Arithmetic = 'float'|'int8'|'int16'|'hybrid';
+
+/** Element type of quantized activations: int8, or int16 (16x8 mode). */
+export type ActivationType = 'int8'|'int16';
+
+export interface OpKind {
+  /** The kernel version TFLite's converter writes (tools/versioning/op_version.cc). */
+  version(op: IrOp, arithmetic: Arithmetic): number;
+  /** Its options table; none where the table has no fields (runtimes read nothing from it). */
+  options?(op: IrOp, int16: boolean): BuiltinOptions;
+  /** The op in tfjs, on its input values (constants included), batch first. */
+  evaluate?(op: IrOp, args: tf.Tensor[]): tf.Tensor;
+  /** The evaluated output takes the IR output's shape with the evaluated batch (FC, RESHAPE). */
+  reshapesOutput?: boolean;
+  /**
+   * A weighted op: its input 1 is a kernel quantized per channel along this
+   * axis of the TFLite layout (null: per tensor), its input 2 a bias.
+   */
+  weightChannelAxis?: number|null;
+  /** RELU/RELU6 after it fuse into it (and a BatchNormalization folds into a weighted one). */
+  fusesActivation?: boolean;
+  /**
+   * The quantized output's parameters: 'input', the input's (the TFLite int8
+   * spec, for ops that only move or select values), or fixed ones.
+   */
+  outputParams?: 'input'|((type: ActivationType) => IrQuantization);
+  /** Its inputs are requantized to the output's parameters (CONCATENATION). */
+  inputsTakeOutputParams?: boolean;
+  /** The output's ends from one end of each input, for a range no data gave (ADD, MUL). */
+  combineEnds?: (a: [number, number], b: [number, number]) => number[];
+}
+
+/** The versions most elementwise and pooling kernels have: float 1, int8 2, int16 3. */
+export const standardVersion = (_op: IrOp, a: Arithmetic): number => ({float: 1, int8: 2, int16: 3, hybrid: 1}[a]);

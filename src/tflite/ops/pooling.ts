@@ -1,0 +1,42 @@
+/** Pooling and reductions. */
+import * as tf from '@tensorflow/tfjs-core';
+
+import type {IrOp} from '../../graph/ir.js';
+import {ActivationFunctionType, Padding} from '../schema.js';
+import {pad, strides} from './op_options.js';
+import {OpKind, standardVersion} from './op_kind.js';
+
+function pool2d(type: 'max'|'average'): OpKind {
+  return {
+    version: standardVersion,
+    // A max or average stays within its input's range: the int8 spec keeps the input's parameters.
+    outputParams: 'input',
+    options: (op) => ({type: 'Pool2DOptions', padding: Padding[op.options['padding'] as 'SAME'|'VALID'],
+      strideW: op.options['strideW'] as number, strideH: op.options['strideH'] as number,
+      filterWidth: op.options['filterWidth'] as number, filterHeight: op.options['filterHeight'] as number,
+      fusedActivationFunction: ActivationFunctionType[op.activation]}),
+    evaluate: (op, [x]) => {
+      const size: [number, number] = [op.options['filterHeight'] as number, op.options['filterWidth'] as number];
+      return (type === 'max' ? tf.maxPool : tf.avgPool)(x as tf.Tensor4D, size, strides(op), pad(op));
+    },
+  };
+}
+
+export const MAX_POOL_2D = pool2d('max');
+export const AVERAGE_POOL_2D = pool2d('average');
+
+const reducerOptions = (op: IrOp) => ({type: 'ReducerOptions' as const, keepDims: Boolean(op.options['keepDims'])});
+const axes = (t: tf.Tensor) => Array.from(t.dataSync());
+
+export const MEAN: OpKind = {
+  version: standardVersion,
+  options: reducerOptions,
+  evaluate: (op, [x, a]) => tf.mean(x, axes(a), op.options['keepDims'] as boolean),
+};
+
+export const REDUCE_MAX: OpKind = {
+  version: standardVersion,
+  outputParams: 'input',
+  options: reducerOptions,
+  evaluate: (op, [x, a]) => tf.max(x, axes(a), op.options['keepDims'] as boolean),
+};

@@ -1,0 +1,28 @@
+/** Operators that move values: reshape, pad, concatenate. */
+import * as tf from '@tensorflow/tfjs-core';
+
+import {ActivationFunctionType} from '../schema.js';
+import {OpKind, standardVersion} from './op_kind.js';
+
+export const RESHAPE: OpKind = {
+  version: () => 1,
+  outputParams: 'input',
+  reshapesOutput: true,
+  options: (op) => ({type: 'ReshapeOptions', newShape: op.options['newShape'] as number[]}),
+  evaluate: (_op, [x]) => x,
+};
+
+export const PAD: OpKind = {
+  version: standardVersion,
+  outputParams: 'input',
+  evaluate: (_op, [x, paddings]) =>
+    tf.pad(x, (paddings.arraySync() as number[][]).map(([a, c]) => [a, c] as [number, number])),
+};
+
+export const CONCATENATION: OpKind = {
+  version: standardVersion,
+  inputsTakeOutputParams: true,
+  options: (op) => ({type: 'ConcatenationOptions', axis: op.options['axis'] as number,
+    fusedActivationFunction: ActivationFunctionType[op.activation]}),
+  evaluate: (op, args) => tf.concat(args, op.options['axis'] as number),
+};
