@@ -2,8 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type {IrOp} from '../../graph/ir.js';
-import {ActivationFunctionType, Padding} from '../schema.js';
-import {pad, strides} from './op_options.js';
+import {pad, strides, windowOptions} from './op_options.js';
 import {OpKind, standardVersion} from './op_kind.js';
 
 function pool2d(type: 'max'|'average'): OpKind {
@@ -11,10 +10,8 @@ function pool2d(type: 'max'|'average'): OpKind {
     version: standardVersion,
     // A max or average stays within its input's range: the int8 spec keeps the input's parameters.
     outputParams: 'input',
-    options: (op) => ({type: 'Pool2DOptions', padding: Padding[op.options['padding'] as 'SAME'|'VALID'],
-      strideW: op.options['strideW'] as number, strideH: op.options['strideH'] as number,
-      filterWidth: op.options['filterWidth'] as number, filterHeight: op.options['filterHeight'] as number,
-      fusedActivationFunction: ActivationFunctionType[op.activation]}),
+    options: (op) => ({type: 'Pool2DOptions', ...windowOptions(op),
+      filterWidth: op.options['filterWidth'] as number, filterHeight: op.options['filterHeight'] as number}),
     evaluate: (op, [x]) => {
       const size: [number, number] = [op.options['filterHeight'] as number, op.options['filterWidth'] as number];
       return (type === 'max' ? tf.maxPool : tf.avgPool)(x as tf.Tensor4D, size, strides(op), pad(op));

@@ -1,9 +1,9 @@
 /** The operators with kernels: convolutions and fully connected. */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {ActivationFunctionType, Padding, TensorType} from '../schema.js';
+import {ActivationFunctionType, TensorType} from '../schema.js';
 import type {IrOp} from '../../graph/ir.js';
-import {pad, strides} from './op_options.js';
+import {pad, strides, windowOptions} from './op_options.js';
 import type {OpKind} from './op_kind.js';
 
 const act = (op: IrOp) => ActivationFunctionType[op.activation];
@@ -19,9 +19,7 @@ export const CONV_2D: OpKind = {
   fusesActivation: true,
   // Dilation needs no version of its own for CONV_2D (2 is the per-tensor hybrid).
   version: (op, a) => ({float: 1, int8: 3, int16: 4, hybrid: perChannel(op) ? 5 : 2}[a]),
-  options: (op) => ({type: 'Conv2DOptions', padding: Padding[op.options['padding'] as 'SAME'|'VALID'],
-    strideW: op.options['strideW'] as number, strideH: op.options['strideH'] as number,
-    fusedActivationFunction: act(op), dilationWFactor: op.options['dilationW'] as number,
+  options: (op) => ({type: 'Conv2DOptions', ...windowOptions(op), dilationWFactor: op.options['dilationW'] as number,
     dilationHFactor: op.options['dilationH'] as number, quantizedBiasType: TensorType.FLOAT32}),
   evaluate: (op, [x, w, b]) => {
     const hwio = tf.transpose(w, [1, 2, 3, 0]) as tf.Tensor4D;
@@ -36,10 +34,8 @@ export const DEPTHWISE_CONV_2D: OpKind = {
   fusesActivation: true,
   // Float 1: the lowering never dilates a depthwise conv (tfjs runs DepthwiseConv2D undilated).
   version: (op, a) => ({float: 1, int8: 3, int16: 5, hybrid: perChannel(op) ? 6 : 4}[a]),
-  options: (op) => ({type: 'DepthwiseConv2DOptions', padding: Padding[op.options['padding'] as 'SAME'|'VALID'],
-    strideW: op.options['strideW'] as number, strideH: op.options['strideH'] as number,
-    depthMultiplier: op.options['depthMultiplier'] as number, fusedActivationFunction: act(op),
-    dilationWFactor: 1, dilationHFactor: 1}),
+  options: (op) => ({type: 'DepthwiseConv2DOptions', ...windowOptions(op),
+    depthMultiplier: op.options['depthMultiplier'] as number, dilationWFactor: 1, dilationHFactor: 1}),
   evaluate: (op, [x, w, b]) => {
     const [, h, wd, cm] = w.shape;
     const m = op.options['depthMultiplier'] as number;
