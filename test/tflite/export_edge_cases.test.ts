@@ -203,7 +203,7 @@ describe('export edge cases in LiteRT', () => {
       // Enough steps (decay 0.999) for the moving-average ranges to leave their [-6, 6] start.
       await qat.fit(xs, targets, {epochs: 300, batchSize: 64, verbose: 0});
       targets.dispose();
-    }, 120_000);
+    });
 
     it('converts without data: the partial sums and products get ranges bounding their inputs', async () => {
       const bytes = await convert(qat, (c) => c.optimizations = ['DEFAULT']);

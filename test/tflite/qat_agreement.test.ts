@@ -109,7 +109,7 @@ describe('QAT DepthwiseConv2D -> GlobalAveragePooling2D -> Dense(sigmoid) in Lit
       runner.delete();
     }
     tf.dispose([data.train.xs, data.train.ys, data.test.xs, data.test.ys]);
-  }, 120_000);
+  });
 
   /** The file's tensors and ops this test reads. */
   function fileParts() {
