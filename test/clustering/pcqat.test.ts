@@ -14,7 +14,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {TensorType} from '../../src/tflite/schema.js';
-import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
+import {accuracy, compileForLogits, trainTutorialModel, useMnist} from '../helpers/mnist.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 
 describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
@@ -27,9 +27,7 @@ describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
     m.fit(mnist.data.train.xs, mnist.trainLabels, {epochs, batchSize: 32, shuffle: false, verbose: 0, callbacks});
 
   beforeAll(async () => {
-    model = tfmot.data.mnistTutorialModel({seed: 51});
-    compileForLogits(model);
-    await fit(model, 3);
+    model = await trainTutorialModel(51, 3, mnist.data.train.xs, mnist.trainLabels);
     floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
     baselineGzipped = gzipSync(await tfmot.tflite.TFLiteConverter.fromLayersModel(model).convert()).length;
   });

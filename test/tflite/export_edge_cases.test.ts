@@ -9,7 +9,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
+import {maxAbsDiff} from '../helpers/compare.js';
 import {expectNoLiteRtErrors, runTflite} from '../helpers/litert.js';
+import {outputStep} from './export_modes.js';
 
 const {TFLiteConverter} = tfmot.tflite;
 
@@ -51,17 +53,6 @@ function predictAll(model: tfl.LayersModel, xs: tf.Tensor): Float32Array[] {
     const out = model.predict(xs);
     return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync() as Float32Array);
   });
-}
-
-const maxAbsDiff = (a: Float32Array, b: Float32Array) =>
-  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-
-/** The int8 step of the tensor a final DEQUANTIZE reads: one unit of the file's output. */
-function outputStep(bytes: Uint8Array): number {
-  const {operators, tensors} = tfmot.tflite.inspect(bytes);
-  const last = operators[operators.length - 1];
-  expect(last.opName).toBe('DEQUANTIZE');
-  return tensors[last.inputs[0]].quantization!.scale[0];
 }
 
 describe('export edge cases in LiteRT', () => {

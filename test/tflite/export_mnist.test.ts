@@ -10,7 +10,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {TFLiteConverter} from '../../src/tflite/converter.js';
 import {readModel} from '../../src/tflite/reader.js';
-import {accuracy, compileForLogits} from '../helpers/mnist.js';
+import {maxAbsDiff, maxRelativeDiff} from '../helpers/compare.js';
+import {accuracy, compileForLogits, trainTutorialModel} from '../helpers/mnist.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 
 const NUM_TEST = 2000;
@@ -25,9 +26,7 @@ describe('TFLite export of the MNIST tutorial model', () => {
     await tfmot.backend.init();
     data = tfmot.data.loadMnist({numTrain: 8000, numTest: NUM_TEST, seed: 21});
     const labels = tfmot.data.oneHotLabels(data.train.ys);
-    model = tfmot.data.mnistTutorialModel({seed: 21});
-    compileForLogits(model);
-    await model.fit(data.train.xs, labels, {epochs: 2, batchSize: 32, shuffle: false, verbose: 0});
+    model = await trainTutorialModel(21, 2, data.train.xs, labels);
     qat = tfmot.quantization.quantizeModel(model);
     compileForLogits(qat, 1e-4);
     await qat.fit(data.train.xs, labels, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
@@ -47,8 +46,7 @@ describe('TFLite export of the MNIST tutorial model', () => {
     const ref = predict(model);
     // XNNPACK and tfjs sum in different orders; float32 rounding then
     // differs by ~1e-7 relative per term, so the bound scales with the logit.
-    const worst = lite.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i]) / Math.max(1, Math.abs(ref[i]))), 0);
-    expect(worst).toBeLessThan(1e-5);
+    expect(maxRelativeDiff(lite, ref)).toBeLessThan(1e-5);
   });
 
   it('float16 matches tfjs within 1e-2 and is <= 0.52x the float32 file', async () => {
@@ -58,8 +56,7 @@ describe('TFLite export of the MNIST tutorial model', () => {
     const bytes = await converter.convert();
     const lite = await runLiteRt(bytes, data.test.xs);
     const ref = predict(model);
-    const maxDiff = lite.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i])), 0);
-    expect(maxDiff).toBeLessThan(1e-2);
+    expect(maxAbsDiff(lite, ref)).toBeLessThan(1e-2);
     expect(bytes.length / files['float32'].length).toBeLessThanOrEqual(0.52);
   });
 

@@ -25,11 +25,12 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {TFLiteConverter} from '../../src/tflite/converter.js';
 import {readModel} from '../../src/tflite/reader.js';
+import {maxAbsDiff} from '../helpers/compare.js';
 import {expectNoLiteRtErrors, openTflite} from '../helpers/litert.js';
+import {roundHalfAway} from './hand_built_models.js';
 
 type ST = tfl.SymbolicTensor;
 
-const roundHalfAway = (v: number) => v < 0 ? -Math.round(-v) : Math.round(v);
 const clampInt8 = (v: number) => Math.max(-128, Math.min(127, v));
 
 /** Counts of |a - b| in steps of `step`: fraction exact, within 1, within 2, and the largest. */
@@ -227,7 +228,7 @@ describe('QAT DepthwiseConv2D -> GlobalAveragePooling2D -> Dense(sigmoid) in Lit
     expect(unexplained).toBe(0);
     // One FC output step through the sigmoid's slope (<= 1/4), plus the output rounding.
     const bound = pout.scale + pfc.scale / 4;
-    const worst = lite.out.reduce((m, v, i) => Math.max(m, Math.abs(v - ref.out[i])), 0);
+    const worst = maxAbsDiff(lite.out, ref.out);
     expect(worst).toBeLessThanOrEqual(bound + 1e-7);
   });
 });
