@@ -159,7 +159,7 @@ describe('non-int8 modes against TFLite and LiteRT', () => {
           .toEqual([true, true]);
       // Biases stay float.
       expect(ops.every((o) => o.inputs[2] === 'FLOAT32')).toBe(true);
-      // Six hybrid layers, each quantizing its input to int8 on the fly (about 0.4% each alone).
+      // Six hybrid layers, each quantizing its input to int8 on the fly, each adding its rounding error.
       expect(await relativeError(bytes, model, images)).toBeLessThan(0.03);
     });
 

@@ -59,14 +59,14 @@ describe('every layer in every mode runs in the TFLite Web API too and agrees wi
         const worst = maxAbsDiff(lite, web);
         report.push(`${mode} ${step > 0 ? `${(worst / step).toFixed(2)} steps` : (worst / scale).toExponential(2)}`);
         if (step === 0) {
-          // Float kernels may sum in another order: measured <= 6.4e-7 of the largest output.
+          // Float kernels may sum in another order (measured: BENCHMARKS.md).
           expect(worst / scale, `${name}: ${mode}`).toBeLessThanOrEqual(1e-5);
         } else if (mode === 'int16x8') {
-          // Measured 0 to 2 int16 steps (1/65536 of the output range each): the int16
-          // kernels' rounding changed between the two runtimes.
+          // The int16 kernels' rounding changed between the two runtimes; a step
+          // is 1/65536 of the output range (measured: BENCHMARKS.md).
           expect(worst / step, `${name}: ${mode}`).toBeLessThanOrEqual(2.001);
         } else {
-          // int8 arithmetic is the same integer arithmetic in both: measured equal everywhere.
+          // int8 arithmetic is the same integer arithmetic in both.
           expect(worst, `${name}: ${mode}`).toBe(0);
         }
       }
