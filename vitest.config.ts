@@ -7,7 +7,7 @@ import {HANG_LIMIT_MS} from './test/helpers/limits.js';
  * tutorial model (or two realistic nets) on thousands of real MNIST digits,
  * and the notebook runner in Jupyter. They take most of the suite's CPU time,
  * so `npm test` leaves them to `npm run test:e2e` (vitest.e2e.config.ts);
- * .ci/run runs both.
+ * .ci/run runs both. One of them alone: `npm run test:e2e -- pcqat`.
  */
 export const E2E_TESTS = [
   'test/quantization/mnist_qat.test.ts',
