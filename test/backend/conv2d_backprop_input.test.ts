@@ -8,7 +8,7 @@ import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 
 import {init, registerWasmTrainingKernels} from '../../src/backend/index.js';
 import {ValueError} from '../../src/errors.js';
-import {convOutShape, expectClose, expectWasmMatchesCpu, randomTensor, runOn} from './helpers.js';
+import {convOutShape, expectResultsClose, expectWasmMatchesCpu, randomTensor, runOn} from './helpers.js';
 
 const STRIDES = [1, 2, 3];
 const PADS = ['same', 'valid'] as const;
@@ -136,7 +136,7 @@ describe('fast Conv2DBackpropInput kernel on wasm', () => {
     const attrs = {strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 8, 8, 2]};
     const fast = await runOn('wasm', () => runBackpropInput([1, 5, 5, 3], [3, 3, 2, 3], attrs));
     const cpu = await runOn('cpu', () => runBackpropInput([1, 5, 5, 3], [3, 3, 2, 3], attrs));
-    expectClose(fast, cpu);
+    expectResultsClose(fast, cpu);
   });
 
   it('falls back to wasm\'s own kernel for a dilations attr the op never passes', async () => {

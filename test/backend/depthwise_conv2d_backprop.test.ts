@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import {init} from '../../src/backend/index.js';
-import {convOutShape, expectClose, expectWasmMatchesCpu, randomTensor, randomValues, runOn} from './helpers.js';
+import {convOutShape, expectResultsClose, expectWasmMatchesCpu, randomTensor, randomValues, runOn} from './helpers.js';
 
 const PADS = ['same', 'valid'] as const;
 // [N, H, W, C] with odd sizes and batch > 1.
@@ -80,7 +80,7 @@ describe('DepthwiseConv2dNativeBackpropFilter kernel on wasm', () => {
           // Keep only the taps a dilated filter has.
           return tf.stridedSlice(expanded, [0, 0, 0, 0], expanded.shape, [d, d, 1, 1]);
         });
-        expectClose(wasm, cpu);
+        expectResultsClose(wasm, cpu);
       });
 
   it('matches cpu with explicit padding', async () => {
@@ -115,7 +115,7 @@ describe('DepthwiseConv2dNativeBackpropInput kernel on wasm', () => {
               filter: expandFilter(tf.tensor4d(filterValues, c.filterShape as [number, number, number, number]), c.dilation),
             },
             {...attrs(c), dilations: [1, 1], inputShape: c.inShape}) as tf.Tensor);
-        expectClose(wasm, cpu);
+        expectResultsClose(wasm, cpu);
       });
 
   it('matches cpu with explicit padding larger than the filter', async () => {

@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import {expect} from 'vitest';
 
+import {relativeError} from '../helpers/compare.js';
+
 /** Deterministic values in [-1, 1) (an LCG), so failures reproduce. */
 export function randomValues(size: number, seed: number): Float32Array {
   const values = new Float32Array(size);
@@ -48,19 +50,8 @@ export async function runOn(
   return results;
 }
 
-/** max |a - b| divided by max |b|: 0 for exact, ~1e-7 for float32 reordering. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
-}
-
-/** Asserts equal shapes and relative error below `tolerance`. */
-export function expectClose(actual: Result[], expected: Result[], tolerance = 1e-5): void {
+/** Asserts equal shapes and relative error (test/helpers/compare.ts) below `tolerance`. */
+export function expectResultsClose(actual: Result[], expected: Result[], tolerance = 1e-5): void {
   expect(actual.length).toBe(expected.length);
   actual.forEach((a, i) => {
     expect(a.shape).toEqual(expected[i].shape);
@@ -73,7 +64,7 @@ export async function expectWasmMatchesCpu(
     compute: () => tf.Tensor | tf.Tensor[], tolerance = 1e-5): Promise<void> {
   const wasm = await runOn('wasm', compute);
   const cpu = await runOn('cpu', compute);
-  expectClose(wasm, cpu, tolerance);
+  expectResultsClose(wasm, cpu, tolerance);
 }
 
 /** Forward output shape [N, oH, oW, C] of a (depthwise) conv, for sizing dy. */

@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import {init} from '../../src/backend/index.js';
-import {expectClose, randomTensor, runOn} from './helpers.js';
+import {expectResultsClose, randomTensor, runOn} from './helpers.js';
 import type {Result} from './helpers.js';
 
 function convModel(): tfl.Sequential {
@@ -70,7 +70,7 @@ describe('tfjs-layers gradients on wasm match cpu', () => {
   it('Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose', async () => {
     const weights = await initialWeights(convModel);
     const input = () => randomTensor([3, 9, 7, 3], 1);
-    expectClose(
+    expectResultsClose(
         await weightGradients('wasm', convModel, weights, input),
         await weightGradients('cpu', convModel, weights, input), 1e-5);
   });
@@ -79,7 +79,7 @@ describe('tfjs-layers gradients on wasm match cpu', () => {
     const weights = await initialWeights(embeddingModel);
     // Repeated ids: their gradients must add up.
     const input = () => tf.tensor2d([[1, 4, 4, 12, 0], [4, 7, 1, 1, 2], [0, 0, 9, 3, 4]]);
-    expectClose(
+    expectResultsClose(
         await weightGradients('wasm', embeddingModel, weights, input),
         await weightGradients('cpu', embeddingModel, weights, input), 1e-5);
   });

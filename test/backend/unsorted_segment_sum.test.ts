@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import {init} from '../../src/backend/index.js';
-import {expectClose, expectWasmMatchesCpu, randomTensor, runOn} from './helpers.js';
+import {expectResultsClose, expectWasmMatchesCpu, randomTensor, runOn} from './helpers.js';
 
 beforeAll(async () => {
   expect(await init()).toBe('wasm');
@@ -41,7 +41,7 @@ describe('UnsortedSegmentSum kernel on wasm', () => {
         {numSegments: 4}) as tf.Tensor);
     const cpu = await runOn('cpu', () => tf.unsortedSegmentSum(
         tf.reshape(randomTensor([2, 3, 4], 2), [6, 4]), tf.tensor1d(ids.flat(), 'int32'), 4));
-    expectClose(wasm, cpu);
+    expectResultsClose(wasm, cpu);
   });
 
   it('returns zeros for empty segment ids', async () => {

@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
+import {int8Converter} from '../helpers/converters.js';
 
 const {ProgressBar, progressLogger} = tfmot.callbacks;
 type ProgressEvent = tfmot.callbacks.ProgressEvent;
@@ -39,14 +40,6 @@ async function fitWith(model: tfl.LayersModel, callbacks: tfl.Callback[]): Promi
   } finally {
     tf.dispose([xs, ys, vx, vy]);
   }
-}
-
-function int8Converter(model: tfl.LayersModel,
-    dataset: tfmot.tflite.RepresentativeDataset): tfmot.tflite.TFLiteConverter {
-  const c = tfmot.tflite.TFLiteConverter.fromLayersModel(model);
-  c.optimizations = ['DEFAULT'];
-  c.representativeDataset = dataset;
-  return c;
 }
 
 const samples = (n: number) => Array.from({length: n}, (_, i) => tf.randomUniform([1, 4], 0, 1, 'float32', i));

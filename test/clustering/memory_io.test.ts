@@ -13,7 +13,8 @@ import * as tfmot from '../../src/index.js';
 import {TensorType} from '../../src/tflite/schema.js';
 import {useRoundtrips} from '../helpers/save_load.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {dataset, maxAbsDiff, predictValues, seeded} from '../helpers/models.js';
+import {maxAbsDiff} from '../helpers/compare.js';
+import {dataset, predictValues, seeded} from '../helpers/models.js';
 import {byChannel, centroidRows, values, variable, wrappersOf} from './helpers.js';
 
 const {clustering, quantization} = tfmot;

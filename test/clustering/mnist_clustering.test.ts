@@ -5,16 +5,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
+import {maxAbsDiff} from '../helpers/compare.js';
+import {accuracy, compileForLogits, trainTutorialModel, useMnist} from '../helpers/mnist.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
 
 describe('weight clustering of the MNIST tutorial model', () => {
   const mnist = useMnist({numTrain: 8000, numTest: 2000, seed: 41});
 
   it('16 LINEAR clusters keep accuracy within 1 point; <= 16 values; gzip >= 4x smaller', async () => {
-    const model = tfmot.data.mnistTutorialModel({seed: 41});
-    compileForLogits(model);
-    await model.fit(mnist.data.train.xs, mnist.trainLabels, {epochs: 3, batchSize: 32, shuffle: false, verbose: 0});
+    const model = await trainTutorialModel(41, 3, mnist.data.train.xs, mnist.trainLabels);
     const floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
 
     const clustered = tfmot.clustering.clusterWeights(model,
@@ -34,7 +33,7 @@ describe('weight clustering of the MNIST tutorial model', () => {
     const ratio = gzipSync(baseline).length / gzipSync(small).length;
     const lite = await runLiteRt(small, tf.slice(mnist.data.test.xs, 0, 200));
     const ref = (stripped.predict(tf.slice(mnist.data.test.xs, 0, 200)) as tf.Tensor).dataSync();
-    const worst = lite.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i])), 0);
+    const worst = maxAbsDiff(lite, ref);
     console.log(`float ${(100 * floatAcc).toFixed(2)}%, clustered ${(100 * clusteredAcc).toFixed(2)}%, ` +
         `gzip ${gzipSync(baseline).length} B -> ${gzipSync(small).length} B (${ratio.toFixed(1)}x)`);
     expect(clusteredAcc).toBeGreaterThanOrEqual(floatAcc - 0.01);

@@ -14,7 +14,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {TensorType} from '../../src/tflite/schema.js';
-import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
+import {accuracy, compileForLogits, trainTutorialModel, useMnist} from '../helpers/mnist.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 
 describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
@@ -27,9 +27,7 @@ describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
     m.fit(mnist.data.train.xs, mnist.trainLabels, {epochs, batchSize: 32, shuffle: false, verbose: 0, callbacks});
 
   beforeAll(async () => {
-    model = tfmot.data.mnistTutorialModel({seed: 51});
-    compileForLogits(model);
-    await fit(model, 3);
+    model = await trainTutorialModel(51, 3, mnist.data.train.xs, mnist.trainLabels);
     floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
     baselineGzipped = gzipSync(await tfmot.tflite.TFLiteConverter.fromLayersModel(model).convert()).length;
   });
@@ -104,16 +102,16 @@ describe('prune -> cluster -> PCQAT -> int8 TFLite', () => {
         // [rows, cols] of the kernel seen as inputs x outputs: 4 consecutive
         // inputs of one output, contiguous in TFLite's [out, in] weights.
         const ratio = await checkFile(await pcqatFile([4, 1]), 'blocks of 4');
-        // Measured 10.7x-11.4x over 4 seeds: a run of 4 or more zeros costs
-        // deflate a few bits, where scattered zeros cost about a bit apiece.
+        // A run of 4 or more zeros costs deflate a few bits, where scattered
+        // zeros cost about a bit apiece; measured ratios: BENCHMARKS.md.
         expect(ratio).toBeGreaterThanOrEqual(10);
       });
 
   it('unstructured (the TFMOT tutorial recipe): the same properties, and gzips >= 9x', async () => {
     const ratio = await checkFile(await pcqatFile([1, 1]), 'unstructured');
-    // Measured 9.2x-10.0x over 10 runs (10.0x with this seed): the int8
-    // dense kernel alone gzips about 20% above its order-0 entropy, as
-    // deflate's matches do not pay on scattered zeros.
+    // Below the blocked layout's bound: the int8 dense kernel gzips well
+    // above its order-0 entropy, as deflate's matches do not pay on
+    // scattered zeros; measured ratios: BENCHMARKS.md.
     expect(ratio).toBeGreaterThanOrEqual(9);
   });
 });

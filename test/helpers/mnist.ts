@@ -1,4 +1,4 @@
-/** Shared MNIST helpers for tests: accuracy of a logits model on a split. */
+/** Shared MNIST helpers for tests: data, training the tutorial model, accuracy of a logits model on a split. */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {afterAll, beforeAll} from 'vitest';
@@ -20,6 +20,18 @@ export function compileForLogits(model: tfl.LayersModel, learningRate = 1e-3): v
     loss: tfmot.data.categoricalCrossentropyFromLogits,
     metrics: ['accuracy'],
   });
+}
+
+/**
+ * The tutorial model (seeded) trained in float as the TFMOT tutorials do:
+ * Adam at 1e-3, batches of 32, on `labels` (one-hot); no shuffling, so runs repeat.
+ */
+export async function trainTutorialModel(
+    seed: number, epochs: number, xs: tf.Tensor, labels: tf.Tensor): Promise<tfl.LayersModel> {
+  const model = tfmot.data.mnistTutorialModel({seed});
+  compileForLogits(model);
+  await model.fit(xs, labels, {epochs, batchSize: 32, shuffle: false, verbose: 0});
+  return model;
 }
 
 /** Real digits for one test file: loaded before its tests, freed after. */

@@ -32,12 +32,3 @@ export function dataset(n: number, shape: number[], classes: number, seed: numbe
 export function predictValues(model: tfl.LayersModel, xs: tf.Tensor): Float32Array {
   return tf.tidy(() => Float32Array.from((model.predict(xs) as tf.Tensor).dataSync()));
 }
-
-/** Largest |a - b| over two arrays of equal length. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  }
-  return worst;
-}

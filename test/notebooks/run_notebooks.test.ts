@@ -38,7 +38,7 @@ describe.runIf(run)('run_notebooks script', () => {
     expect(executed).toContain('<table');
     // The run links the package under its own name only for itself.
     expect(existsSync('node_modules/tfjs-model-optimization')).toBe(linkedBefore);
-  }, 60_000);
+  });
 
   it('fails on a deliberately broken cell, a type error, and a notebook without a plot', () => {
     const r = runNotebooks('broken_cell', 'type_error', 'no_plot', 'ok');
@@ -53,5 +53,5 @@ describe.runIf(run)('run_notebooks script', () => {
     expect(r.stdout).toContain('1 of 4 notebooks ran');
     // Cells after the failing one do not run.
     expect(readFileSync(join(out, 'broken_cell.ipynb'), 'utf8')).not.toContain('never reached\\n"');
-  }, 120_000);
+  });
 });

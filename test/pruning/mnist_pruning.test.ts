@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
+import {accuracy, compileForLogits, trainTutorialModel, useMnist} from '../helpers/mnist.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 
 const {sparsity} = tfmot;
@@ -17,9 +17,7 @@ describe('gradual magnitude pruning of the MNIST tutorial model', () => {
   const mnist = useMnist({numTrain: 8000, numTest: 2000, seed: 31});
 
   it('reaches 80% sparsity, keeps accuracy within 1 point, and gzips >= 8x smaller as int8', async () => {
-    const model = tfmot.data.mnistTutorialModel({seed: 31});
-    compileForLogits(model);
-    await model.fit(mnist.data.train.xs, mnist.trainLabels, {epochs: 3, batchSize: 32, shuffle: false, verbose: 0});
+    const model = await trainTutorialModel(31, 3, mnist.data.train.xs, mnist.trainLabels);
     const floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
 
     const batchSize = 128;

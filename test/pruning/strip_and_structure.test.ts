@@ -12,7 +12,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {sameGraph} from '../helpers/tflite_eval.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {dataset, maxAbsDiff, predictValues, seeded} from '../helpers/models.js';
+import {expectClose, maxAbsDiff} from '../helpers/compare.js';
+import {dataset, predictValues, seeded} from '../helpers/models.js';
 import {compileAdam, filterPrunedConvNet, fitPruned, kernelAndMask, wrappersOf} from './helpers.js';
 
 const {sparsity} = tfmot;
@@ -92,13 +93,6 @@ function logitsScale(bytes: Uint8Array): number {
   const int8Logits = summary.tensors[dequantize.inputs[0]];
   expect(int8Logits.type).toBe('INT8');
   return int8Logits.quantization!.scale[0];
-}
-
-/** Asserts `a` (LiteRT) is within `tol` of `b` (tfjs). */
-function expectClose(a: Float32Array, b: Float32Array, tol: number, what: string): void {
-  expect(a.length, what).toBe(b.length);
-  const diff = maxAbsDiff(a, b);
-  expect(diff, `${what}: max |diff| ${diff}`).toBeLessThanOrEqual(tol);
 }
 
 for (const head of ['flatten', 'gap'] as const) {

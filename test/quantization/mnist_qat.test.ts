@@ -5,7 +5,7 @@
 import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {accuracy, compileForLogits, useMnist} from '../helpers/mnist.js';
+import {accuracy, compileForLogits, trainTutorialModel, useMnist} from '../helpers/mnist.js';
 
 const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
 
@@ -13,10 +13,7 @@ describe('QAT on the MNIST tutorial model', () => {
   const mnist = useMnist({numTrain: 8000, numTest: 2000, seed: 7});
 
   it('keeps test accuracy within 0.5 points after 1 epoch of QAT', async () => {
-    const model = tfmot.data.mnistTutorialModel({seed: 7});
-    compileForLogits(model);
-    await model.fit(mnist.data.train.xs, mnist.trainLabels,
-        {epochs: 4, batchSize: 32, shuffle: false, verbose: 0});
+    const model = await trainTutorialModel(7, 4, mnist.data.train.xs, mnist.trainLabels);
     const floatAcc = accuracy(model, mnist.data.test.xs, mnist.data.test.ys);
 
     const qat = tfmot.quantization.quantizeModel(model);

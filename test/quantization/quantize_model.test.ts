@@ -10,6 +10,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {batchNormScaleShift} from '../../src/graph/batch_norm.js';
+import {maxAbsDiff, relativeError} from '../helpers/compare.js';
 import {calibrate, call, convBnReluModel, layerClasses, predictValues, quantizerRanges, randomTensor, seeded, twoInputTwoOutputModel, weightValues, wrapper} from './helpers.js';
 
 const q = tfmot.quantization;
@@ -29,17 +30,6 @@ function onSoftmaxGrid(values: ArrayLike<number>): boolean {
     const k = v * 256;
     return Math.abs(k - Math.round(k)) < 1e-4 && k >= -1e-4 && k <= 255 + 1e-4;
   });
-}
-
-/** max |a - b| over max |b|. */
-function relativeDiff(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
 }
 
 /** Fraction of rows (of `classes` values) whose argmax agree. */
@@ -109,7 +99,7 @@ describe('the tutorial Sequential model', () => {
     const ranges = quantizerRanges(qat);
     const name = `quant_${model.layers[3].name}/activation`;
     const step = (ranges[`${name}/max`][0] - ranges[`${name}/min`][0]) / 255;
-    const maxDiff = Math.max(...Array.from(quant, (v, i) => Math.abs(v - float[i])));
+    const maxDiff = maxAbsDiff(quant, float);
     expect(maxDiff).toBeLessThan(2 * step);
     expect(maxDiff).toBeGreaterThan(0);  // it does quantize
     expect(argmaxAgreement(quant, float, 10)).toBeGreaterThanOrEqual(0.9);
@@ -152,8 +142,8 @@ describe('a functional model with two inputs, two outputs, Add and Concatenate',
     const [quantSoftmax, quantLinear] = predictValues(qat, xs);
     expect(onSoftmaxGrid(quantSoftmax)).toBe(true);
     expect(onSoftmaxGrid(floatSoftmax)).toBe(false);
-    expect(relativeDiff(quantSoftmax, floatSoftmax)).toBeLessThan(0.1);
-    expect(relativeDiff(quantLinear, floatLinear)).toBeLessThan(0.1);
+    expect(relativeError(quantSoftmax, floatSoftmax)).toBeLessThan(0.1);
+    expect(relativeError(quantLinear, floatLinear)).toBeLessThan(0.1);
 
     qat.compile({optimizer: tf.train.sgd(0.1), loss: ['categoricalCrossentropy', 'meanSquaredError']});
     const ys = [tf.oneHot(tf.tensor1d(Array.from({length: 64}, (_, i) => i % 3), 'int32'), 3),
@@ -227,7 +217,7 @@ describe('Conv2D -> BatchNormalization -> ReLU', () => {
       expect(Math.abs(v - folded[i])).toBeLessThanOrEqual(step / 2 + 1e-6);
     });
     // Unfolded weights would be far off for gamma = 2.0 / sqrt(1.5): check it matters.
-    expect(Math.max(...quantized.map((v, i) => Math.abs(v - kernel[i])))).toBeGreaterThan(0.05);
+    expect(maxAbsDiff(quantized, kernel)).toBeGreaterThan(0.05);
     tf.dispose([fold.scale, fold.shift, value]);
   });
 
@@ -238,7 +228,7 @@ describe('Conv2D -> BatchNormalization -> ReLU', () => {
     calibrate(qat, xs, 10);
     const [float] = predictValues(model, xs);
     const [quant] = predictValues(qat, xs);
-    expect(relativeDiff(quant, float)).toBeLessThan(0.06);
+    expect(relativeError(quant, float)).toBeLessThan(0.06);
     expect(argmaxAgreement(quant, float, 5)).toBeGreaterThanOrEqual(0.9);
     // Calibration used the frozen BN statistics: the folded weights did not move.
     expect(weightValues(qat)['quant_conv/moving_mean'])
@@ -291,7 +281,7 @@ describe('other patterns', () => {
     calibrate(qat, xs, 10);
     const [float] = predictValues(model, xs);
     const [quant] = predictValues(qat, xs);
-    expect(relativeDiff(quant, float)).toBeLessThan(0.06);
+    expect(relativeError(quant, float)).toBeLessThan(0.06);
     xs.dispose();
   });
 
@@ -339,7 +329,7 @@ describe('other patterns', () => {
     calibrate(qat, xs, 10);
     const [float] = predictValues(model, xs);
     const [quant] = predictValues(qat, xs);
-    expect(relativeDiff(quant, float)).toBeLessThan(0.06);
+    expect(relativeError(quant, float)).toBeLessThan(0.06);
     tf.dispose([fold.scale, fold.shift, xs]);
   });
 
@@ -370,7 +360,7 @@ describe('other patterns', () => {
     calibrate(qat, xs, 10);
     const [float] = predictValues(model, xs);
     const [quant] = predictValues(qat, xs);
-    expect(relativeDiff(quant, float)).toBeLessThan(0.06);
+    expect(relativeError(quant, float)).toBeLessThan(0.06);
     tf.dispose([fold.scale, fold.shift, value, xs]);
   });
 

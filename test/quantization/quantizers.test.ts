@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
+import {expectClose} from '../helpers/compare.js';
 
 const {AllValuesQuantizer, FixedQuantizer, LastValueQuantizer, MovingAverageQuantizer} =
     tfmot.quantization;
@@ -44,10 +45,9 @@ function run(q: Quantizer, vars: QuantizerVars, values: number[], training: bool
   return tf.tidy(() => Array.from(q.call(tf.tensor(values, shape), training, vars).dataSync()));
 }
 
-function expectClose(actual: number[], expected: number[], digits = 6): void {
-  expect(actual.length).toBe(expected.length);
-  actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i], digits));
-}
+/** Agreement to 6 (5) decimals, the float32 results against the formulas in float64. */
+const DIGITS_6 = 5e-7;
+const DIGITS_5 = 5e-6;
 
 const asymmetric = {numBits: 8, perAxis: false, symmetric: false, narrowRange: false};
 const symmetricNarrow = {numBits: 8, perAxis: false, symmetric: true, narrowRange: true};
@@ -61,14 +61,14 @@ describe('MovingAverageQuantizer', () => {
     run(q, vars, [-1, 2, 0.5], true);
     // min: -6 - (-6 - -1) * 0.1 = -5.5; max: 6 - (6 - 2) * 0.1 = 5.6
     let r = range(vars);
-    expectClose(r.min, [-5.5]);
-    expectClose(r.max, [5.6]);
+    expectClose(r.min, [-5.5], DIGITS_6);
+    expectClose(r.max, [5.6], DIGITS_6);
 
     run(q, vars, [-3, 1, 0], true);
     // min: -5.5 - (-5.5 - -3) * 0.1 = -5.25; max: 5.6 - (5.6 - 1) * 0.1 = 5.14
     r = range(vars);
-    expectClose(r.min, [-5.25]);
-    expectClose(r.max, [5.14]);
+    expectClose(r.min, [-5.25], DIGITS_6);
+    expectClose(r.max, [5.14], DIGITS_6);
   });
 
   it('moves toward a batch range widened to contain 0', () => {
@@ -76,8 +76,8 @@ describe('MovingAverageQuantizer', () => {
     const vars = q.build([3], 'act', host);
     run(q, vars, [1, 2, 3], true);  // batch range [0, 3], not [1, 3]
     const r = range(vars);
-    expectClose(r.min, [-3]);
-    expectClose(r.max, [4.5]);
+    expectClose(r.min, [-3], DIGITS_6);
+    expectClose(r.max, [4.5], DIGITS_6);
   });
 
   it('uses decay 0.999 by default', () => {
@@ -86,8 +86,8 @@ describe('MovingAverageQuantizer', () => {
     const vars = q.build([2], 'act', host);
     run(q, vars, [-2, 2], true);
     const r = range(vars);
-    expectClose(r.min, [-6 + 4 * 0.001], 5);
-    expectClose(r.max, [6 - 4 * 0.001], 5);
+    expectClose(r.min, [-6 + 4 * 0.001], DIGITS_5);
+    expectClose(r.max, [6 - 4 * 0.001], DIGITS_5);
   });
 
   it('keeps one range per last-axis channel when perAxis', () => {
@@ -97,8 +97,8 @@ describe('MovingAverageQuantizer', () => {
     // channel 0: [-1, 4] -> batch [-1, 4]; channel 1: [2, 3] -> [0, 3]; channel 2: [-5, -1] -> [-5, 0]
     run(q, vars, [-1, 2, -5, 4, 3, -1], true, [2, 3]);
     const r = range(vars);
-    expectClose(r.min, [-3.5, -3, -5.5]);
-    expectClose(r.max, [5, 4.5, 3]);
+    expectClose(r.min, [-3.5, -3, -5.5], DIGITS_6);
+    expectClose(r.max, [5, 4.5, 3], DIGITS_6);
   });
 });
 
@@ -131,21 +131,21 @@ describe('LastValueQuantizer', () => {
     // max dominates: min = max / ratio (slightly beyond -max).
     run(q, vars, [-0.5, 2], true);
     let r = range(vars);
-    expectClose(r.min, [2 / ratio]);
-    expectClose(r.max, [2]);
+    expectClose(r.min, [2 / ratio], DIGITS_6);
+    expectClose(r.max, [2], DIGITS_6);
     // min dominates: max = min * ratio (slightly below |min|).
     run(q, vars, [-2, 0.5], true);
     r = range(vars);
-    expectClose(r.min, [-2]);
-    expectClose(r.max, [-2 * ratio]);
+    expectClose(r.min, [-2], DIGITS_6);
+    expectClose(r.max, [-2 * ratio], DIGITS_6);
 
     // 4 bits: ratio -14/16.
     const q4 = new LastValueQuantizer({...symmetricNarrow, numBits: 4, narrowRange: false});
     const vars4 = q4.build([2], 'w4', host);
     run(q4, vars4, [-1, 0.25], true);
     r = range(vars4);
-    expectClose(r.min, [-1]);
-    expectClose(r.max, [14 / 16]);
+    expectClose(r.min, [-1], DIGITS_6);
+    expectClose(r.max, [14 / 16], DIGITS_6);
   });
 
   it('keeps one symmetric range per last-axis channel when perAxis', () => {
@@ -224,7 +224,7 @@ describe('FixedQuantizer', () => {
     for (const training of [true, false]) {
       const out = tf.tidy(() =>
           Array.from((q as Quantizer).call(tf.tensor1d(values), training, {}).dataSync()));
-      expectClose(out, expected, 6);
+      expectClose(out, expected, DIGITS_6);
     }
   });
 
@@ -296,6 +296,6 @@ describe('getConfig / fromConfig', () => {
     run(q, a, [-1, 3], true);
     run(rebuilt, b, [-1, 3], true);
     expect(range(b)).toEqual(range(a));
-    expectClose(range(a).max, [6 - 3 * 0.2]);
+    expectClose(range(a).max, [6 - 3 * 0.2], DIGITS_6);
   });
 });

@@ -6,6 +6,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {evaluateIr} from '../../src/tflite/ir_eval.js';
 import {lowerModel} from '../../src/tflite/lower_model.js';
+import {int8Converter} from '../helpers/converters.js';
 
 const {TFLiteConverter} = tfmot.tflite;
 
@@ -13,13 +14,6 @@ function dense(activation: string): tfl.LayersModel {
   return tfl.sequential({layers: [
     tfl.layers.dense({units: 4, inputShape: [8], activation: activation as 'relu'}),
   ]});
-}
-
-function int8Converter(model: tfl.LayersModel, dataset: () => Iterable<tf.Tensor|tf.Tensor[]>) {
-  const c = TFLiteConverter.fromLayersModel(model);
-  c.optimizations = ['DEFAULT'];
-  c.representativeDataset = dataset;
-  return c;
 }
 
 /** One training step with a zero learning rate: the QAT model's ranges see data, its weights stay. */

@@ -10,7 +10,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {TFLiteConverter} from '../../src/tflite/converter.js';
 import {readModel} from '../../src/tflite/reader.js';
-import {accuracy, compileForLogits} from '../helpers/mnist.js';
+import {maxAbsDiff, maxRelativeDiff} from '../helpers/compare.js';
+import {accuracy, compileForLogits, trainTutorialModel} from '../helpers/mnist.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 
 const NUM_TEST = 2000;
@@ -25,9 +26,7 @@ describe('TFLite export of the MNIST tutorial model', () => {
     await tfmot.backend.init();
     data = tfmot.data.loadMnist({numTrain: 8000, numTest: NUM_TEST, seed: 21});
     const labels = tfmot.data.oneHotLabels(data.train.ys);
-    model = tfmot.data.mnistTutorialModel({seed: 21});
-    compileForLogits(model);
-    await model.fit(data.train.xs, labels, {epochs: 2, batchSize: 32, shuffle: false, verbose: 0});
+    model = await trainTutorialModel(21, 2, data.train.xs, labels);
     qat = tfmot.quantization.quantizeModel(model);
     compileForLogits(qat, 1e-4);
     await qat.fit(data.train.xs, labels, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
@@ -47,8 +46,7 @@ describe('TFLite export of the MNIST tutorial model', () => {
     const ref = predict(model);
     // XNNPACK and tfjs sum in different orders; float32 rounding then
     // differs by ~1e-7 relative per term, so the bound scales with the logit.
-    const worst = lite.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i]) / Math.max(1, Math.abs(ref[i]))), 0);
-    expect(worst).toBeLessThan(1e-5);
+    expect(maxRelativeDiff(lite, ref)).toBeLessThan(1e-5);
   });
 
   it('float16 matches tfjs within 1e-2 and is <= 0.52x the float32 file', async () => {
@@ -58,8 +56,7 @@ describe('TFLite export of the MNIST tutorial model', () => {
     const bytes = await converter.convert();
     const lite = await runLiteRt(bytes, data.test.xs);
     const ref = predict(model);
-    const maxDiff = lite.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i])), 0);
-    expect(maxDiff).toBeLessThan(1e-2);
+    expect(maxAbsDiff(lite, ref)).toBeLessThan(1e-2);
     expect(bytes.length / files['float32'].length).toBeLessThanOrEqual(0.52);
   });
 
@@ -84,13 +81,13 @@ describe('TFLite export of the MNIST tutorial model', () => {
         `${bytes.length} bytes (${(bytes.length / files['float32'].length).toFixed(3)}x float32)`);
     expect(agree).toBeGreaterThanOrEqual(0.995);
     expect(within).toBeGreaterThanOrEqual(0.99);
-    // Measured 99.9% exactly equal: only int32 bias rounding separates them (README, Limits).
+    // Only int32 bias rounding separates them (README, Limits; measured: BENCHMARKS.md).
     expect(equal).toBeGreaterThanOrEqual(0.99);
-    // Weights alone are 0.251x; the rest is per-tensor metadata (quantization
-    // parameters, names, signature) that the float file does not carry, plus
-    // the QUANTIZE/DEQUANTIZE ops of float I/O. The issue's goal is 0.27x;
-    // with float I/O we reach 0.2703x (22400 of 82880 bytes), against ~0.29x
-    // for TFLite's own converter in the TFMOT tutorial.
+    // Beyond the int8 weights, the file carries per-tensor metadata
+    // (quantization parameters, names, signature) that the float file does
+    // not, plus the QUANTIZE/DEQUANTIZE ops of float I/O: the bound sits just
+    // above what this file measures, a little over the issue's 0.27x goal
+    // (the integer-only file, next test, meets it); measured: BENCHMARKS.md.
     expect(bytes.length / files['float32'].length).toBeLessThanOrEqual(0.2705);
   });
 

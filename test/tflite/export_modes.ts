@@ -26,6 +26,17 @@ export function integerSlack(bytes: Uint8Array): number {
   return stepOf(out) + (squashing ? stepOf(producer!.inputs[0]) : 0);
 }
 
+/**
+ * The step of the integer tensor a final DEQUANTIZE reads, one unit of the
+ * file's output; 0 when the file ends in no DEQUANTIZE (a float output),
+ * so a difference divided by it fails any bound.
+ */
+export function outputStep(bytes: Uint8Array): number {
+  const {operators, tensors} = tfmot.tflite.inspect(bytes);
+  const last = operators[operators.length - 1];
+  return last.opName === 'DEQUANTIZE' ? tensors[last.inputs[0]].quantization?.scale[0] ?? 0 : 0;
+}
+
 export type Mode = 'float32'|'float16'|'dynamic'|'int8'|'int16x8'|'qat';
 
 const MODES: readonly Mode[] = ['float32', 'float16', 'dynamic', 'int8', 'int16x8', 'qat'];

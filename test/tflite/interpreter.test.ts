@@ -9,20 +9,12 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {evaluateAccuracy, Interpreter, LiteRtError} from '../../src/tflite/interpreter.js';
 import {writeModel} from '../../src/tflite/writer.js';
-import {compileForLogits, useMnist} from '../helpers/mnist.js';
+import {maxRelativeDiff} from '../helpers/compare.js';
+import {trainTutorialModel, useMnist} from '../helpers/mnist.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 import {addModel} from './hand_built_models.js';
 
 const mnist = useMnist({numTrain: 1000, numTest: 200, seed: 5});
-
-/** Worst |a - b| / max(1, |b|). */
-function worstRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
-  }
-  return worst;
-}
 
 async function predictData(interpreter: Interpreter, xs: tf.Tensor): Promise<Float32Array> {
   const y = await interpreter.predict(xs);
@@ -38,9 +30,7 @@ describe('Interpreter on the MNIST tutorial model', () => {
   let reference: Float32Array;
 
   beforeAll(async () => {
-    model = tfmot.data.mnistTutorialModel({seed: 5});
-    compileForLogits(model);
-    await model.fit(mnist.data.train.xs, mnist.trainLabels, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
+    model = await trainTutorialModel(5, 1, mnist.data.train.xs, mnist.trainLabels);
     float32 = await tfmot.tflite.TFLiteConverter.fromLayersModel(model).convert();
     const samples = tf.split(tf.slice(mnist.data.train.xs, 0, 50), 50);
     const converter = tfmot.tflite.TFLiteConverter.fromLayersModel(model);
@@ -70,7 +60,7 @@ describe('Interpreter on the MNIST tutorial model', () => {
       expect(output).toMatchObject({index: summary.outputs[0], shape: [1, 10], dtype: 'float32'});
       const lite = await predictData(interpreter, mnist.data.test.xs);
       expect(lite.length).toBe(200 * 10);
-      expect(worstRelative(lite, reference)).toBeLessThan(1e-5);
+      expect(maxRelativeDiff(lite, reference)).toBeLessThan(1e-5);
       expect(Array.from(lite)).toEqual(Array.from(await runLiteRt(float32, mnist.data.test.xs)));
       expect(interpreter.log.some((line) => /XNNPACK/.test(line))).toBe(true);
     } finally {

@@ -6,26 +6,12 @@ import {describe, expect, it} from 'vitest';
 
 import {writeModel} from '../../src/tflite/writer.js';
 import {ActivationFunctionType, Padding} from '../../src/tflite/schema.js';
+import {expectClose} from '../helpers/compare.js';
 import {expectNoLiteRtErrors, liteRtErrors, loadLiteRtOnce, openTflite, runTflite} from '../helpers/litert.js';
 import {
   addModel, conv2dModel, conv2dReference, ConvSpec, denseWeights, fullyConnectedReluModel,
   denseReference, int8DenseModel, int8DenseParams, int8DenseReference, quantizeReference, randomFloats,
 } from './hand_built_models.js';
-
-/** Element-wise |a - b| <= tolerance, reporting the worst element. */
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const diff = Math.abs(actual[i] - expected[i]);
-    if (!(diff <= worst)) {
-      worst = diff;
-      at = i;
-    }
-  }
-  expect(worst, `largest difference at element ${at}: ${actual[at]} vs ${expected[at]}`).toBeLessThanOrEqual(tolerance);
-}
 
 describe('hand-built models in LiteRT', () => {
   it('float32 ADD of two inputs', async () => {

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-const init = (seed: number) => tfl.initializers.glorotUniform({seed});
+import {seeded} from '../helpers/models.js';
 
 /** Gives BatchNorm layers non-trivial statistics so folding is exercised. */
 export function randomizeBatchNorms(model: tfl.LayersModel, seed: number): void {
@@ -27,18 +27,18 @@ export function randomizeBatchNorms(model: tfl.LayersModel, seed: number): void 
 export function functionalTestModel(seed: number): tfl.LayersModel {
   const input = tfl.input({shape: [28, 28, 1]});
   let x = tfl.layers.conv2d({filters: 8, kernelSize: 3, strides: 2, padding: 'same',
-    useBias: false, kernelInitializer: init(seed)}).apply(input) as tfl.SymbolicTensor;
+    useBias: false, kernelInitializer: seeded(seed)}).apply(input) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization().apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.reLU().apply(x) as tfl.SymbolicTensor;
   const a = tfl.layers.depthwiseConv2d({kernelSize: 3, padding: 'same', activation: 'relu',
-    depthwiseInitializer: init(seed + 1)}).apply(x) as tfl.SymbolicTensor;
+    depthwiseInitializer: seeded(seed + 1)}).apply(x) as tfl.SymbolicTensor;
   const b = tfl.layers.conv2d({filters: 8, kernelSize: 1, activation: 'relu',
-    kernelInitializer: init(seed + 2)}).apply(x) as tfl.SymbolicTensor;
+    kernelInitializer: seeded(seed + 2)}).apply(x) as tfl.SymbolicTensor;
   const sum = tfl.layers.add().apply([a, b]) as tfl.SymbolicTensor;
   const cat = tfl.layers.concatenate().apply([sum, x]) as tfl.SymbolicTensor;
   const pooled = tfl.layers.globalAveragePooling2d({}).apply(cat) as tfl.SymbolicTensor;
   const out = tfl.layers.dense({units: 10, activation: 'softmax',
-    kernelInitializer: init(seed + 3)}).apply(pooled) as tfl.SymbolicTensor;
+    kernelInitializer: seeded(seed + 3)}).apply(pooled) as tfl.SymbolicTensor;
   const model = tfl.model({inputs: input, outputs: out});
   randomizeBatchNorms(model, seed);
   return model;

@@ -13,10 +13,10 @@
  * QAT trains with the float bias, as TFMOT does), which moves the accumulator
  * by up to half a bias step and flips the rounding of a pre-activation near a
  * half step. One step s of the LOGISTIC input is up to s/4 at the output, i.e.
- * 64 * s output steps (~3 for s ~ 0.047). After GlobalAveragePooling2D on
- * digits the Dense inputs take few distinct values (20 over 500 digits here),
- * so one such near-tie repeats over many samples (here 1.5% of the outputs
- * differ by 3 steps; every one is that flip).
+ * 64 * s output steps. After GlobalAveragePooling2D on digits the Dense
+ * inputs take few distinct values, so one such near-tie repeats over many
+ * samples (measured: BENCHMARKS.md, "Measured agreement behind the test
+ * bounds").
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -25,11 +25,12 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {TFLiteConverter} from '../../src/tflite/converter.js';
 import {readModel} from '../../src/tflite/reader.js';
+import {maxAbsDiff} from '../helpers/compare.js';
 import {expectNoLiteRtErrors, openTflite} from '../helpers/litert.js';
+import {roundHalfAway} from './hand_built_models.js';
 
 type ST = tfl.SymbolicTensor;
 
-const roundHalfAway = (v: number) => v < 0 ? -Math.round(-v) : Math.round(v);
 const clampInt8 = (v: number) => Math.max(-128, Math.min(127, v));
 
 /** Counts of |a - b| in steps of `step`: fraction exact, within 1, within 2, and the largest. */
@@ -109,7 +110,7 @@ describe('QAT DepthwiseConv2D -> GlobalAveragePooling2D -> Dense(sigmoid) in Lit
       runner.delete();
     }
     tf.dispose([data.train.xs, data.train.ys, data.test.xs, data.test.ys]);
-  }, 120_000);
+  });
 
   /** The file's tensors and ops this test reads. */
   function fileParts() {
@@ -227,7 +228,7 @@ describe('QAT DepthwiseConv2D -> GlobalAveragePooling2D -> Dense(sigmoid) in Lit
     expect(unexplained).toBe(0);
     // One FC output step through the sigmoid's slope (<= 1/4), plus the output rounding.
     const bound = pout.scale + pfc.scale / 4;
-    const worst = lite.out.reduce((m, v, i) => Math.max(m, Math.abs(v - ref.out[i])), 0);
+    const worst = maxAbsDiff(lite.out, ref.out);
     expect(worst).toBeLessThanOrEqual(bound + 1e-7);
   });
 });

@@ -12,17 +12,11 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {readModel} from '../../src/tflite/reader.js';
 import {writeModel} from '../../src/tflite/writer.js';
+import {maxAbsDiff} from '../helpers/compare.js';
 import {expectNoLiteRtErrors, openTflite} from '../helpers/litert.js';
 import {runTfliteWeb, tfliteWebErrors} from '../helpers/tflite_web.js';
-import {converterFor, filesInEveryMode} from './export_modes.js';
+import {converterFor, filesInEveryMode, outputStep} from './export_modes.js';
 import {LAYER_MODELS} from './layer_models.js';
-
-/** Largest output step of the file's integer outputs before DEQUANTIZE; 0 for float outputs. */
-function outputStep(bytes: Uint8Array): number {
-  const {operators, tensors} = tfmot.tflite.inspect(bytes);
-  const last = operators[operators.length - 1];
-  return last.opName === 'DEQUANTIZE' ? tensors[last.inputs[0]].quantization?.scale[0] ?? 0 : 0;
-}
 
 /** Both runtimes' outputs for each sample, run one at a time (the files have batch 1). */
 async function bothRuntimes(bytes: Uint8Array, samples: Float32Array[]): Promise<{lite: number[], web: number[]}> {
@@ -62,17 +56,17 @@ describe('every layer in every mode runs in the TFLite Web API too and agrees wi
         const {lite, web} = await bothRuntimes(bytes, samples);
         const step = outputStep(bytes);
         const scale = lite.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
-        const worst = lite.reduce((m, v, i) => Math.max(m, Math.abs(v - web[i])), 0);
+        const worst = maxAbsDiff(lite, web);
         report.push(`${mode} ${step > 0 ? `${(worst / step).toFixed(2)} steps` : (worst / scale).toExponential(2)}`);
         if (step === 0) {
-          // Float kernels may sum in another order: measured <= 6.4e-7 of the largest output.
+          // Float kernels may sum in another order (measured: BENCHMARKS.md).
           expect(worst / scale, `${name}: ${mode}`).toBeLessThanOrEqual(1e-5);
         } else if (mode === 'int16x8') {
-          // Measured 0 to 2 int16 steps (1/65536 of the output range each): the int16
-          // kernels' rounding changed between the two runtimes.
+          // The int16 kernels' rounding changed between the two runtimes; a step
+          // is 1/65536 of the output range (measured: BENCHMARKS.md).
           expect(worst / step, `${name}: ${mode}`).toBeLessThanOrEqual(2.001);
         } else {
-          // int8 arithmetic is the same integer arithmetic in both: measured equal everywhere.
+          // int8 arithmetic is the same integer arithmetic in both.
           expect(worst, `${name}: ${mode}`).toBe(0);
         }
       }
