@@ -1,6 +1,6 @@
 /**
  * Picks the fastest TF.js backend that works here, so training runs on
- * native TensorFlow or wasm instead of the ~40x slower pure-JS cpu backend.
+ * native TensorFlow or wasm instead of the much slower pure-JS cpu backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // Both register their backend factories on import; neither loads anything
@@ -126,7 +126,7 @@ let queue: Promise<unknown> = Promise.resolve();
  * @param options.backend Force one backend instead of picking the fastest.
  * @param options.fastConvInputGradient On wasm, replace tfjs-backend-wasm's
  *     slow Conv2DBackpropInput (conv2d input gradient, conv2dTranspose) with
- *     this library's XNNPACK-based one (12x faster at stride 1, a 3-conv CNN trains ~1.9x faster); default
+ *     this library's XNNPACK-based one (faster; see BENCHMARKS.md); default
  *     true, `false` keeps (or puts back) wasm's own kernel. Calling `init`
  *     again never wraps the kernel twice.
  * @returns The name of the active backend.

@@ -32,12 +32,8 @@ export interface WasmTrainingKernelOptions {
   /**
    * Replace tfjs-backend-wasm's own Conv2DBackpropInput kernel (the input
    * gradient of conv2d, also the forward pass of conv2dTranspose) with this
-   * library's, which runs it as one XNNPACK conv2d. Measured here (2 cores,
-   * Node 20, wasm SIMD, median of 9) for x [32, 28, 28, 32] and a 3x3
-   * 32->32 filter, 'same': stride 1 193 -> 16 ms (12x), stride 2
-   * 52 -> 22 ms (2.4x); a training step of a 3-conv-layer CNN on
-   * MNIST-shaped batches of 32 takes 41 instead of 78 ms (1.9x).
-   * Results match wasm's kernel to float rounding. Cases it does not
+   * library's, which runs it as one XNNPACK conv2d, several times faster
+   * (BENCHMARKS.md gives the measured speed-ups). Results match wasm's kernel to float rounding. Cases it does not
    * cover (a dilations attr other than 1, a dy that is not the forward
    * conv's output size) still run wasm's kernel. `false` puts wasm's own kernel back. Default true.
    */

@@ -48,7 +48,7 @@ export function clusteredWeights(w: tf.Tensor, centroids: tf.Tensor2D, options: 
     const view = channelView(weights, options.perChannel);
     const indices = assignClusters(view, cents);
     // Index into the flattened [C * n] centroids. Channel offsets are added
-    // in float32 (exact here): a broadcasting int32 add is ~20x slower on wasm.
+    // in float32 (exact here): a broadcasting int32 add is much slower on wasm.
     const flat = channels === 1 ? indices : tf.cast(tf.add(tf.cast(indices, 'float32'),
         tf.reshape(tf.range(0, channels * n, n), [channels, 1])), 'int32');
     let value = fromChannelView(

@@ -22,8 +22,8 @@ const DECODE_BUDGET_MINIMUM = 1 << 16;
 /**
  * How many bytes of copies of already decoded vectors may be made per file
  * byte. The writer stores identical shapes, names and quantization parameters
- * once for many tensors, so valid files repeat data (200 int8 tensors sharing
- * 256 per-channel scales and zero points decode ~10 bytes per file byte), but
+ * once for many tensors, so valid files repeat data (a deep per-channel int8
+ * file decodes several bytes per file byte: BENCHMARKS.md), but
  * 2,000 tables pointing at one 200 KB vector would make 400 MB of arrays.
  */
 const REPEAT_BUDGET_PER_FILE_BYTE = 32;

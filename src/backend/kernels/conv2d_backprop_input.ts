@@ -2,7 +2,7 @@
  * A faster Conv2DBackpropInput for wasm: the input gradient of conv2d (every
  * conv layer but the first needs it) and the forward pass of conv2dTranspose.
  * tfjs-backend-wasm 4.22 has its own kernel, a plain loop nest that takes
- * ~8x as long as the forward conv; this one runs the same arithmetic as one
+ * several times as long as the forward conv; this one runs the same arithmetic as one
  * XNNPACK conv2d.
  */
 import * as tf from '@tensorflow/tfjs-core';
