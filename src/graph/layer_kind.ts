@@ -36,7 +36,8 @@ export interface WeightSpec {
 /**
  * Where QAT's default 8-bit scheme puts fake quantization:
  * - weighted: weights and activation (Dense, Conv2D...); `split` trains it
- *   as a DepthwiseConv2D and a 1x1 Conv2D, the ops TFLite runs;
+ *   as a DepthwiseConv2D and a 1x1 Conv2D, the ops TFLite runs; `weightsOnly`
+ *   leaves the output alone (Embedding: its int8 rows keep the table's grid);
  * - output: the output (Add, ReLU, pooling that averages...);
  *   `foldsIntoProducer` folds it into a weighted layer before it
  *   (BatchNormalization); `sharesInputRanges` takes over its inputs' output
@@ -45,7 +46,7 @@ export interface WeightSpec {
  * - passThrough: int8 in, same int8 out, nothing to quantize (Flatten...).
  */
 export type QuantizeRule =
-    {role: 'weighted', weightAttr: string, perAxis: boolean, split?: 'separable'}|
+    {role: 'weighted', weightAttr: string, perAxis: boolean, split?: 'separable', weightsOnly?: boolean}|
     {role: 'output', foldsIntoProducer?: boolean, sharesInputRanges?: boolean}|
     {role: 'byActivation'|'passThrough'};
 
@@ -87,6 +88,8 @@ export interface LayerKind {
   activation?: (layer: Layer) => string;
   /** How the default 8-bit scheme quantizes it; absent: QAT rejects it. */
   quantize?: QuantizeRule;
+  /** For a class QAT rejects: why, and which export modes take it instead (added to the error). */
+  quantizeNote?: string;
   /** Present for layers whose forward pass QAT computes from a given kernel. */
   kernel?: KernelLayout;
   /** Present for layers the TFLite converter lowers. */

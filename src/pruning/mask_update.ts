@@ -90,7 +90,12 @@ export function updatePruningStep(wrappers: PruneLowMagnitude[], step: number): 
   for (const group of groups) {
     const {shouldPrune, sparsity} = group.members[0].params.pruningSchedule.call(step);
     if (shouldPrune) {
-      updateGroup(group.members.flatMap(weightRefs), sparsity, group.global);
+      const refs = group.members.flatMap(weightRefs);
+      // Scope 'layer': each weight to the target on its own, as TFMOT prunes
+      // (an LSTM's kernel and recurrent kernel alike), not the layer's weights pooled.
+      for (const members of group.global ? [refs] : refs.map((ref) => [ref])) {
+        updateGroup(members, sparsity, group.global);
+      }
       group.members.forEach((w) => w.applyMasks());
     }
   }

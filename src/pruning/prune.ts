@@ -5,6 +5,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, ValueError} from '../errors.js';
+import {weightVariable} from '../graph/layer_attributes.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
 import {stripWrappers} from '../graph/wrapper.js';
@@ -124,7 +125,7 @@ export function getSparsity(model: tfl.LayersModel): {
   for (const outer of model.layers) {
     const layer = outer instanceof PruneLowMagnitude ? outer.layer : outer;
     for (const spec of prunableWeights(layer)) {
-      const values = (layer as unknown as Record<string, tfl.LayerVariable>)[spec.attr].read().dataSync() as Float32Array;
+      const values = weightVariable(layer, spec.attr)!.read().dataSync() as Float32Array;
       let zeros = 0;
       for (const v of values) {
         zeros += v === 0 ? 1 : 0;

@@ -59,7 +59,8 @@ export function checkSupported(layer: Layer): void {
 
 /**
  * Layer classes `pruneLowMagnitude` prunes out of the box: Dense, Conv1D,
- * Conv2D, Conv2DTranspose (kernels), SeparableConv2D (its pointwise kernel)
- * and Embedding. Other layers with weights need {@link PrunableLayer}.
+ * Conv2D, Conv2DTranspose (kernels), SeparableConv2D (its pointwise kernel),
+ * Embedding, and LSTM, GRU, SimpleRNN and Bidirectional (their cells' kernel
+ * and recurrent kernel, as TFMOT). Other layers with weights need {@link PrunableLayer}.
  */
 export const PRUNABLE_LAYERS = layerClasses((kind) => kind.weights?.some((w) => w.prune) ?? false);

@@ -135,7 +135,7 @@ export class PruneLowMagnitude extends OptimizationWrapper {
 
   /** The LayerVariable behind a prunable weight. */
   weightVariable(spec: PrunableWeight): tfl.LayerVariable {
-    return (this.layer as unknown as Record<string, tfl.LayerVariable>)[spec.attr];
+    return weightVariable(this.layer, spec.attr)!;
   }
 
   /**

@@ -29,9 +29,11 @@ export const SUPPORTED_LAYERS = layerClasses((kind) => kind.quantize != null);
 export function quantizeRole(layer: Layer): QuantizeRole {
   const entry = layerKind(layer)?.quantize;
   if (entry == null) {
+    const note = layerKind(layer)?.quantizeNote;
     throw new NotSupportedError(
         `Layer '${layer.name}' of class ${layer.getClassName()} is not supported by the ` +
         `default 8-bit quantization scheme (supported: ${SUPPORTED_LAYERS.join(', ')}). ` +
+        (note != null ? `${note} ` : '') +
         `Annotate only the other layers with quantizeAnnotateLayer and call ` +
         `quantizeApply, or pass a custom QuantizeConfig for this layer: ` +
         `quantizeAnnotateLayer(layer, config).`);
@@ -58,10 +60,10 @@ export function defaultQuantizeConfig(layer: Layer, quantizeActivation: boolean,
   const entry = layerKind(layer)?.quantize;
   switch (role) {
     case 'weighted': {
-      const {weightAttr, perAxis} = entry as Extract<QuantizeRule, {role: 'weighted'}>;
+      const {weightAttr, perAxis, weightsOnly} = entry as Extract<QuantizeRule, {role: 'weighted'}>;
       return new Default8BitQuantizeConfig({
         weightAttrs: [weightAttr],
-        activationAttrs: quantizeActivation ? ['activation'] : [],
+        activationAttrs: quantizeActivation && weightsOnly !== true ? ['activation'] : [],
         quantizeOutput: false,
         perAxisWeights: perAxis,
         preserve,

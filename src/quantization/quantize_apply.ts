@@ -242,6 +242,9 @@ export function quantizeApply(
     if (quantizedTensors.has(fresh)) {
       return fresh;
     }
+    if (old.dtype === 'int32') {
+      return fresh;  // Indices (into an Embedding): int32 in TFLite too, nothing to quantize.
+    }
     let q = boundaryLayers.get(old);
     if (q == null) {
       const fromInput = graph.producer(old) == null;

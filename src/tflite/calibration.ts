@@ -23,15 +23,15 @@ export type RepresentativeDataset =
 export type ProgressCallback = (samplesDone: number, total: number) => void;
 
 /** Why `t` cannot be fed to the float evaluator, or null if it can (shape aside). */
-function unusable(t: unknown): string|null {
+function unusable(t: unknown, dtype: string): string|null {
   if (!(t instanceof tf.Tensor)) {
     return `is ${describeValue(t)}, not a tf.Tensor`;
   }
   if (t.isDisposed) {
     return 'has been disposed; keep the tensors alive until convert() resolves';
   }
-  if (t.dtype !== 'float32') {
-    return `has dtype ${t.dtype}; the model's inputs need float32 (numeric) tensors`;
+  if (t.dtype !== dtype) {
+    return `has dtype ${t.dtype}; this model input needs ${dtype} tensors`;
   }
   return t.size === 0 ? `is empty (shape ${JSON.stringify(t.shape)}); it needs at least one row` : null;
 }
@@ -40,7 +40,8 @@ function checkSample(graph: IrGraph, sample: RepresentativeSample, index: number
   const tensors: unknown[] = Array.isArray(sample) ? sample : [sample];
   // Type first: a nested JS array or typed array is one value of the wrong kind, not a count problem.
   tensors.forEach((t, i) => {
-    const problem = unusable(t);
+    // An Embedding's indices are int32; any other input float32.
+    const problem = unusable(t, graph.inputs[i]?.dtype === 'int32' ? 'int32' : 'float32');
     if (problem != null) {
       throw new ValueError(`representativeDataset sample ${index}, input ${i} ${problem}.`);
     }
@@ -102,7 +103,7 @@ export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
   }
   // Outputs of ops that must keep their input's parameters get no range:
   // a range there would mean "requantize", which only QAT asks for.
-  const targets: IrTensor[] = [...graph.inputs,
+  const targets: IrTensor[] = [...graph.inputs.filter((t) => t.dtype !== 'int32'),
     ...graph.ops.filter((op) => !keepsInputParams(op)).flatMap((op) => op.outputs)]
       .filter((t) => !onlyMissing || t.range == null);
   const lo = new Map<IrTensor, number>();

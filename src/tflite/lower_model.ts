@@ -132,6 +132,13 @@ function checkFiniteWeights(graph: IrGraph): void {
   }
 }
 
+/** True if every layer reading `t` is an Embedding (or a wrapper of one): int32 indices, kept int32 in the file. */
+function feedsOnlyEmbeddings(graph: ReturnType<typeof readGraph>, t: tfl.SymbolicTensor): boolean {
+  const readers = graph.nodes.filter((n) => n.inputs.includes(t)).map((n) => n.layer);
+  const inner = (l: Layer) => l instanceof OptimizationWrapper ? l.layer : l;
+  return readers.length > 0 && readers.every((l) => inner(l).getClassName() === 'Embedding');
+}
+
 /**
  * Lowers a built Sequential or functional model to the float IR (batch 1).
  * Throws for layers or activations TFLite cannot express.
@@ -142,12 +149,14 @@ export function lowerModel(model: tfl.LayersModel): IrGraph {
   const tensors = new Map<tfl.SymbolicTensor, IrTensor>();
   const inputs = graph.inputs.map((t) => {
     const shape = t.shape.slice(1);
-    if (shape.some((d) => d == null) || t.dtype !== 'float32') {
+    const indices = t.dtype === 'int32' && feedsOnlyEmbeddings(graph, t);
+    if (shape.some((d) => d == null) || (t.dtype !== 'float32' && !indices)) {
       throw new NotSupportedError(
           `Model input '${t.sourceLayer.name}' has shape ${JSON.stringify(t.shape)} and dtype ` +
-          `${t.dtype}; the converter needs float32 inputs with fixed sizes except the batch.`);
+          `${t.dtype}; the converter needs float32 inputs (int32 ones feeding only Embedding layers) ` +
+          'with fixed sizes except the batch.');
     }
-    const irTensor = ir.tensor(t.sourceLayer.name, [1, ...shape as number[]]);
+    const irTensor = ir.tensor(t.sourceLayer.name, [1, ...shape as number[]], indices ? {dtype: 'int32'} : {});
     tensors.set(t, irTensor);
     return irTensor;
   });

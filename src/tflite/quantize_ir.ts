@@ -86,7 +86,7 @@ function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
     }
     return activation === 'int8' ? int8Params(range[0], range[1]) : int16Params(range[0], range[1]);
   };
-  for (const t of graph.inputs) {
+  for (const t of graph.inputs.filter((i) => i.dtype !== 'int32')) {  // Embedding indices stay int32.
     t.quantization = paramsOf(t.range, t, t.name);
     t.dtype = activation;
   }
@@ -97,6 +97,9 @@ function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
     if (typeof outputParams === 'function') {
       out.quantization = outputParams(activation);
     } else if (outputParams === 'input') {
+      if (op.inputs[0]!.data instanceof Float32Array) {
+        quantizeTable(op.inputs[0]!, activation);
+      }
       out.quantization = {...op.inputs[0]!.quantization!};
       if (out.range != null) {
         // A QAT range of its own (e.g. average pooling): the op keeps its
@@ -110,6 +113,23 @@ function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
       op.inputs.forEach((_, i) => requantizeInto(graph, op, i, out.quantization!, activation));
     }
   }
+}
+
+/**
+ * A constant an op selects from (GATHER's table): stored in the activation
+ * type, symmetric per tensor, since the op's output keeps its parameters.
+ * For a QAT table (already on a symmetric narrow-range grid of scale
+ * max|w| / 127) this is the grid it was trained on.
+ */
+function quantizeTable(t: IrTensor, activation: ActivationType): void {
+  const data = t.data as Float32Array;
+  const qmax = activation === 'int8' ? 127 : 32767;
+  const maxAbs = data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const scale = maxAbs > 0 ? maxAbs / qmax : 1;
+  const values = Array.from(data, (v) => Math.max(-qmax, Math.min(qmax, roundHalfAway(v / scale))));
+  t.data = activation === 'int8' ? Int8Array.from(values) : Int16Array.from(values);
+  t.dtype = activation;
+  t.quantization = {scale: [scale], zeroPoint: [0], quantizedDimension: 0};
 }
 
 /** Gives op's output tensor `params` through a QUANTIZE after the op. */
@@ -231,7 +251,7 @@ function wrapIo(graph: IrGraph, inputType: IoType, outputType: IoType, activatio
     }
     return outer;
   };
-  graph.inputs = graph.inputs.map((t) => convert(t, inputType, true));
+  graph.inputs = graph.inputs.map((t) => t.dtype === 'int32' ? t : convert(t, inputType, true));
   graph.outputs = graph.outputs.map((t) => convert(t, outputType, false));
 }
 

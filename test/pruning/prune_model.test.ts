@@ -166,19 +166,19 @@ describe('argument and layer errors', () => {
     expect(() => sparsity.pruneLowMagnitude(null as unknown as tfl.layers.Layer)).toThrow(/received null/);
   });
 
-  it('an LSTM (unsupported layer with weights) in a model: NotSupportedError naming it', () => {
+  it('a PReLU (unsupported layer with weights) in a model: NotSupportedError naming it', () => {
     const model = tfl.sequential({layers: [
-      tfl.layers.lstm({inputShape: [5, 3], units: 4, recurrentInitializer: 'glorotUniform', name: 'rnn'}),
+      tfl.layers.prelu({inputShape: [3], name: 'prelu'}),
       tfl.layers.dense({units: 2}),
     ]});
     expect(() => sparsity.pruneLowMagnitude(model)).toThrow(tfmot.NotSupportedError);
     expect(() => sparsity.pruneLowMagnitude(model)).toThrow(
-        /Layer 'rnn' of class LSTM is not supported by pruneLowMagnitude \(prunable: Conv1D, Conv2D, Conv2DTranspose, Dense, Embedding, SeparableConv2D\)/);
+        /Layer 'prelu' of class PReLU is not supported by pruneLowMagnitude \(prunable: Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Dense, Embedding, GRU, LSTM, SeparableConv2D, SimpleRNN\)/);
   });
 
-  it('an LSTM layer on its own: NotSupportedError, no prunable weights', () => {
-    const lstm = tfl.layers.lstm({units: 4, recurrentInitializer: 'glorotUniform', name: 'rnn'});
-    expect(() => sparsity.pruneLowMagnitude(lstm)).toThrow(/Layer 'rnn' \(LSTM\) has no prunable weights/);
+  it('a PReLU layer on its own: NotSupportedError, no prunable weights', () => {
+    const prelu = tfl.layers.prelu({name: 'prelu'});
+    expect(() => sparsity.pruneLowMagnitude(prelu)).toThrow(/Layer 'prelu' \(PReLU\) has no prunable weights/);
   });
 
   it('a custom layer class with weights that is not registered: NotSupportedError', () => {

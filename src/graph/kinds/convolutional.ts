@@ -159,7 +159,3 @@ export const SeparableConv2D: LayerKind = {
     return [applyActivation(ctx, layer, op, activationOf(layer))];
   },
 };
-
-export const Embedding: LayerKind = {
-  weights: [{attr: 'embeddings', outputAxis: 0, inputAxis: 1, prune: true, cluster: true}],
-};

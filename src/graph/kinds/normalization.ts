@@ -48,5 +48,3 @@ export const BatchNormalization: LayerKind = {
     return [rank4 ? y : reshapeTo(ctx, layer.name, layer.name, y, x.shape)];
   },
 };
-
-export const LayerNormalization: LayerKind = {pruningLeavesFloat: true, clusteringLeavesFloat: true};
