@@ -10,6 +10,7 @@ import * as merge from './kinds/merge.js';
 import * as normalization from './kinds/normalization.js';
 import * as pooling from './kinds/pooling.js';
 import * as reshaping from './kinds/reshaping.js';
+import * as twoD from './kinds/two_d.js';
 import type {LayerKind, WeightSpec} from './layer_kind.js';
 
 /** Every export of the kinds modules that is a record, keyed by its name (the class name). */
@@ -25,7 +26,8 @@ function collect(...modules: Array<Record<string, unknown>>): ReadonlyMap<string
   return kinds;
 }
 
-const LAYER_KINDS = collect(activations, convolutional, merge, normalization, pooling, reshaping);
+const LAYER_KINDS = collect(activations, convolutional, merge, normalization, pooling, reshaping,
+    twoD);
 
 /** The record of a layer (or class name), or undefined for a class the library does not know. */
 export function layerKind(layer: tfl.layers.Layer|string): LayerKind|undefined {

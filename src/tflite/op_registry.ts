@@ -5,10 +5,12 @@ import * as elementwise from './ops/elementwise.js';
 import type {OpKind} from './ops/op_kind.js';
 import * as pooling from './ops/pooling.js';
 import * as quantize from './ops/quantize.js';
+import * as resizeAndTransposeConv from './ops/resize_and_transpose_conv.js';
 import * as shape from './ops/shape.js';
 import * as weighted from './ops/weighted.js';
 
-const OP_KINDS: Readonly<Record<string, OpKind>> = {...elementwise, ...pooling, ...quantize, ...shape, ...weighted};
+const OP_KINDS: Readonly<Record<string, OpKind>> = {...elementwise, ...pooling, ...quantize, ...shape, ...weighted,
+  ...resizeAndTransposeConv};
 
 /** The record of an operator; an operator without one is an internal error. */
 export function opKind(type: IrOpType): OpKind {
