@@ -40,6 +40,7 @@ const OPTIONS_TABLES = [
   'Conv2DOptions', 'DepthwiseConv2DOptions', 'Pool2DOptions', 'FullyConnectedOptions', 'SoftmaxOptions',
   'ConcatenationOptions', 'AddOptions', 'ReshapeOptions', 'MulOptions', 'PadOptions', 'TransposeOptions',
   'ReducerOptions', 'SubOptions', 'SqueezeOptions', 'DequantizeOptions', 'QuantizeOptions', 'HardSwishOptions',
+  'TransposeConvOptions', 'ResizeBilinearOptions', 'ResizeNearestNeighborOptions', 'SliceOptions',
 ];  // in union order
 
 /**
@@ -337,8 +338,12 @@ function emitOptionsFields(schema: FbsSchema): string {
     }
     out.push(`  ${table}: [`);
     for (const field of fields) {
-      if (field.deprecated || field.type === 'utype') {
-        throw new Error(`gen_schema: ${table}.${field.name}: deprecated and union fields are not supported in options`);
+      if (field.type === 'utype') {
+        throw new Error(`gen_schema: ${table}.${field.name}: union fields are not supported in options`);
+      }
+      // A deprecated field keeps its slot but is neither written nor read (ResizeBilinearOptions.new_height).
+      if (field.deprecated) {
+        continue;
       }
       const {kind, default: fallback} = fieldKind(schema, table, field);
       out.push(`    {name: '${camelCase(field.name)}', slot: ${field.slot}, kind: '${kind}'` +

@@ -12,6 +12,7 @@ import * as pooling from './kinds/pooling.js';
 import * as recurrent from './kinds/recurrent.js';
 import * as reshaping from './kinds/reshaping.js';
 import * as text from './kinds/text.js';
+import * as twoD from './kinds/two_d.js';
 import type {LayerKind, WeightSpec} from './layer_kind.js';
 
 /** Every export of the kinds modules that is a record, keyed by its name (the class name). */
@@ -20,6 +21,10 @@ function collect(...modules: Array<Record<string, unknown>>): ReadonlyMap<string
   for (const module of modules) {
     for (const [name, value] of Object.entries(module)) {
       if (/^[A-Z]/.test(name) && typeof value === 'object' && value != null) {
+        if (kinds.has(name)) {
+          // A record moved to a new module but left behind in the old one.
+          throw new Error(`Internal: layer class ${name} is described twice.`);
+        }
         kinds.set(name, value as LayerKind);
       }
     }
@@ -28,7 +33,7 @@ function collect(...modules: Array<Record<string, unknown>>): ReadonlyMap<string
 }
 
 const LAYER_KINDS = collect(activations, convolutional, merge, normalization, pooling, reshaping,
-    recurrent, text);
+    recurrent, text, twoD);
 
 /** The record of a layer (or class name), or undefined for a class the library does not know. */
 export function layerKind(layer: tfl.layers.Layer|string): LayerKind|undefined {

@@ -5,12 +5,26 @@ import * as elementwise from './ops/elementwise.js';
 import type {OpKind} from './ops/op_kind.js';
 import * as pooling from './ops/pooling.js';
 import * as quantize from './ops/quantize.js';
+import * as resizeAndTransposeConv from './ops/resize_and_transpose_conv.js';
 import * as shape from './ops/shape.js';
 import * as textAndRecurrent from './ops/text_and_recurrent.js';
 import * as weighted from './ops/weighted.js';
 
-const OP_KINDS: Readonly<Record<string, OpKind>> = {...elementwise, ...pooling, ...quantize, ...shape, ...weighted,
-  ...textAndRecurrent};
+/** The records of all modules by name; a name in two modules is a mistake, not an override. */
+function collect(...modules: Array<Record<string, OpKind>>): Readonly<Record<string, OpKind>> {
+  const kinds: Record<string, OpKind> = {};
+  for (const module of modules) {
+    for (const [name, kind] of Object.entries(module)) {
+      if (name in kinds) {
+        throw new ValueError(`Internal: the TFLite operator ${name} is described twice.`);
+      }
+      kinds[name] = kind;
+    }
+  }
+  return kinds;
+}
+
+const OP_KINDS = collect(elementwise, pooling, quantize, resizeAndTransposeConv, shape, textAndRecurrent, weighted);
 
 /** The record of an operator; an operator without one is an internal error. */
 export function opKind(type: IrOpType): OpKind {

@@ -64,4 +64,8 @@ export const OPTIONS_OF_OPERATOR: Readonly<Partial<Record<BuiltinOperatorName, B
   DEQUANTIZE: 'DequantizeOptions',
   QUANTIZE: 'QuantizeOptions',
   HARD_SWISH: 'HardSwishOptions',
+  TRANSPOSE_CONV: 'TransposeConvOptions',
+  RESIZE_BILINEAR: 'ResizeBilinearOptions',
+  RESIZE_NEAREST_NEIGHBOR: 'ResizeNearestNeighborOptions',
+  SLICE: 'SliceOptions',
 };

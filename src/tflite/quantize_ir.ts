@@ -280,7 +280,7 @@ export function quantizeDynamicRange(graph: IrGraph, minElements = 1024): void {
     // the activations to int8 on the fly for a few bytes per channel.
     // Float32Array only: a weight shared with an op already handled is int8 by now.
     if (axis === undefined || !(w?.data instanceof Float32Array) || w.data.length < minElements ||
-        op.options['batchNorm']) {
+        op.options['batchNorm'] || opKind(op.type).noHybridKernel) {
       continue;
     }
     const data = w.data;

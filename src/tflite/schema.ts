@@ -147,16 +147,37 @@ export interface SqueezeOptions {
   squeezeDims: number[];
 }
 
+export interface TransposeConvOptions {
+  type: 'TransposeConvOptions';
+  padding: PaddingCode;
+  strideW: number;
+  strideH: number;
+  /** Op version 4+ only. */
+  fusedActivationFunction: ActivationFunctionTypeCode;
+  /** Op version 5+ only; FLOAT32 (0) means "not set". */
+  quantizedBiasType: TensorTypeCode;
+}
+
+/** Options of RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR (the deprecated new_height/new_width left out). */
+export interface ResizeOptions {
+  type: 'ResizeBilinearOptions'|'ResizeNearestNeighborOptions';
+  alignCorners: boolean;
+  /** Op version 3+ only. */
+  halfPixelCenters: boolean;
+}
+
 /** Option tables without fields: still written, as the TFLite converter does. */
 export interface EmptyOptions {
-  type: 'PadOptions'|'TransposeOptions'|'DequantizeOptions'|'QuantizeOptions'|'HardSwishOptions';
+  type: 'PadOptions'|'TransposeOptions'|'DequantizeOptions'|'QuantizeOptions'|'HardSwishOptions'|
+      'SliceOptions';
 }
 
 /** The options of one operator: a union discriminated by the table name. */
 export type BuiltinOptions =
     Conv2DOptions|DepthwiseConv2DOptions|Pool2DOptions|FullyConnectedOptions|SoftmaxOptions|
     ConcatenationOptions|AddOptions|SubOptions|MulOptions|ReshapeOptions|ReducerOptions|
-    SqueezeOptions|EmptyOptions;
+    SqueezeOptions|EmptyOptions|
+    TransposeConvOptions|ResizeOptions;
 
 /**
  * Options of a table this model does not describe, kept by `readModel` so

@@ -26,6 +26,24 @@ function arithmetic(op: IrOp): Arithmetic {
   return w?.dtype === 'int8' ? 'hybrid' : 'float';
 }
 
+/**
+ * An op whose fused RELU/RELU6 would need a kernel version older runtimes
+ * lack (TRANSPOSE_CONV 4) as the op and its activation op: the op's output
+ * before the activation takes the output's type and parameters, so the
+ * integer op clamps to them as a fused one would and the activation op
+ * changes nothing a fused one would not.
+ */
+function activationApart(op: IrOp): IrOp[] {
+  if (op.activation === 'NONE' || !opKind(op.type).activationAsOp) {
+    return [op];
+  }
+  const out = op.outputs[0];
+  const pre: IrTensor = {...out, id: -1, name: `${out.name}/before_${op.activation.toLowerCase()}`,
+    shape: [...out.shape], range: undefined};
+  return [{...op, activation: 'NONE', outputs: [pre]},
+    {type: op.activation, inputs: [pre], outputs: op.outputs, options: {}, activation: 'NONE', source: op.source}];
+}
+
 /** Builds the schema Model of a (quantized) IR graph. */
 export function toSchemaModel(graph: IrGraph, description: string): Model {
   const b = new ModelBuilder(description);
@@ -47,9 +65,10 @@ export function toSchemaModel(graph: IrGraph, description: string): Model {
   };
   const inputs = graph.inputs.map(tensorIndex);
   const int16 = graph.tensors.some((t) => t.dtype === 'int16' && t.data == null);
-  for (const op of graph.ops) {
+  for (const op of graph.ops.flatMap(activationApart)) {
     const kind = opKind(op.type);
-    b.operator(op.type, kind.version(op, arithmetic(op)), op.inputs.map((t) => t == null ? -1 : tensorIndex(t)),
+    const inputs = kind.fileInputs?.(op) ?? op.inputs;
+    b.operator(op.type, kind.version(op, arithmetic(op)), inputs.map((t) => t == null ? -1 : tensorIndex(t)),
         op.outputs.map(tensorIndex), kind.options?.(op, int16));
   }
   const outputs = graph.outputs.map(tensorIndex);

@@ -317,7 +317,7 @@ describe('errors', () => {
   it('unsupported layers are named, as a layer and inside a model', () => {
     const lstm = () => tfl.layers.lstm({units: 3, inputShape: [4, 2], recurrentInitializer: 'glorotUniform', name: 'rnn'});
     expect(() => clusterWeights(lstm(), {numberOfClusters: 4})).toThrow(
-        /Layer 'rnn' of class LSTM cannot be clustered \(clusterable: Conv1D, Conv2D, Dense, DepthwiseConv2D, Embedding/);
+        /Layer 'rnn' of class LSTM cannot be clustered \(clusterable: Conv1D, Conv2D, Conv2DTranspose, Dense, DepthwiseConv2D, Embedding/);
     expect(() => clusterWeights(tfl.layers.batchNormalization({name: 'bn'}), {numberOfClusters: 4})).toThrow(
         /Layer 'bn' of class BatchNormalization cannot be clustered/);
     expect(() => clusterWeights(tfl.sequential({layers: [lstm()]}), {numberOfClusters: 4})).toThrow(

@@ -38,6 +38,8 @@ async function bothRuntimes(bytes: Uint8Array, samples: Float32Array[]): Promise
   return {lite, web};
 }
 
+const hasOp = (bytes: Uint8Array, name: string) => tfmot.tflite.inspect(bytes).operators.some((op) => op.opName === name);
+
 describe('every layer in every mode runs in the TFLite Web API too and agrees with LiteRT', () => {
   let digits: tf.Tensor;
   let samples: Float32Array[];
@@ -64,6 +66,11 @@ describe('every layer in every mode runs in the TFLite Web API too and agrees wi
         } else if (mode === 'int16x8') {
           // The int16 kernels' rounding changed between the two runtimes; a step
           // is 1/65536 of the output range (measured: BENCHMARKS.md).
+          expect(worst / step, `${name}: ${mode}`).toBeLessThanOrEqual(2.001);
+        } else if (hasOp(bytes, 'TRANSPOSE_CONV')) {
+          // The two runtimes' int8 TRANSPOSE_CONV kernels round their output
+          // differently (a lone one measured 1 step apart on 0.1% of its
+          // values); a later layer may add a step of its own rounding that.
           expect(worst / step, `${name}: ${mode}`).toBeLessThanOrEqual(2.001);
         } else {
           // int8 arithmetic is the same integer arithmetic in both.

@@ -83,11 +83,6 @@ export const Conv2D: LayerKind = {
   },
 };
 
-export const Conv2DTranspose: LayerKind = {
-  // tfjs stores Conv2DTranspose kernels as [h, w, out, in].
-  weights: [{attr: 'kernel', outputAxis: 2, inputAxis: 3, prune: true}],
-};
-
 /** A depthwise kernel [h, w, in, multiplier] has in * multiplier output channels (TFLite's dimension 3). */
 const depthwiseChannels = (shape: number[]) => [shape[0], shape[1], shape[2] * shape[3]];
 

@@ -70,4 +70,20 @@ export const OPTIONS_FIELDS = {
   DequantizeOptions: [],
   QuantizeOptions: [],
   HardSwishOptions: [],
+  TransposeConvOptions: [
+    {name: 'padding', slot: 0, kind: 'int8', default: 0},
+    {name: 'strideW', slot: 1, kind: 'int32', default: 0},
+    {name: 'strideH', slot: 2, kind: 'int32', default: 0},
+    {name: 'fusedActivationFunction', slot: 3, kind: 'int8', default: 0},
+    {name: 'quantizedBiasType', slot: 4, kind: 'int8', default: 0},
+  ],
+  ResizeBilinearOptions: [
+    {name: 'alignCorners', slot: 2, kind: 'bool', default: false},
+    {name: 'halfPixelCenters', slot: 3, kind: 'bool', default: false},
+  ],
+  ResizeNearestNeighborOptions: [
+    {name: 'alignCorners', slot: 0, kind: 'bool', default: false},
+    {name: 'halfPixelCenters', slot: 1, kind: 'bool', default: false},
+  ],
+  SliceOptions: [],
 } as const;

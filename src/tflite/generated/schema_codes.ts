@@ -303,4 +303,8 @@ export const BuiltinOptionsType = {
   DequantizeOptions: 38,
   QuantizeOptions: 89,
   HardSwishOptions: 91,
+  TransposeConvOptions: 49,
+  ResizeBilinearOptions: 15,
+  ResizeNearestNeighborOptions: 74,
+  SliceOptions: 48,
 } as const;

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type {IrOp, IrQuantization} from '../../graph/ir.js';
+import type {IrOp, IrQuantization, IrTensor} from '../../graph/ir.js';
 import type {BuiltinOptions} from '../schema.js';
 
 /** Kind of arithmetic an op runs: decides its kernel version. */
@@ -24,6 +24,8 @@ export interface OpKind {
   options?(op: IrOp, int16: boolean): BuiltinOptions;
   /** The op in tfjs, on its input values (constants included), batch first. */
   evaluate?(op: IrOp, args: tf.Tensor[]): tf.Tensor;
+  /** Its inputs in the file's order, where TFLite's differs from the IR's (TRANSPOSE_CONV). */
+  fileInputs?(op: IrOp): Array<IrTensor|null>;
   /** The evaluated output takes the IR output's shape with the evaluated batch (FC, RESHAPE). */
   reshapesOutput?: boolean;
   /**
@@ -33,6 +35,16 @@ export interface OpKind {
   weightChannelAxis?: number|null;
   /** RELU/RELU6 after it fuse into it (and a BatchNormalization folds into a weighted one). */
   fusesActivation?: boolean;
+  /**
+   * Dynamic-range mode leaves its weights float: runtimes of 2023 have no
+   * hybrid (float input, int8 weights) kernel for it and refuse the file.
+   */
+  noHybridKernel?: boolean;
+  /**
+   * A RELU/RELU6 fused into it is written as its own op after it (a fused
+   * one needs a kernel version runtimes of 2023 lack).
+   */
+  activationAsOp?: boolean;
   /**
    * The quantized output's parameters: 'input', the input's (the TFLite int8
    * spec, for ops that only move or select values), or fixed ones.

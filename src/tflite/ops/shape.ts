@@ -26,3 +26,15 @@ export const CONCATENATION: OpKind = {
     fusedActivationFunction: ActivationFunctionType[op.activation]}),
   evaluate: (op, args) => tf.concat(args, op.options['axis'] as number),
 };
+
+/**
+ * A block of its input: inputs begin and size (int32; size -1 takes the
+ * rest, as the batch does, so any evaluated batch passes). Timesteps of a
+ * sequence, Cropping2D. No options table: SliceOptions has no fields.
+ */
+export const SLICE: OpKind = {
+  // op_version.cc: the int16 kernel came with version 4.
+  version: (_op, a) => ({float: 1, int8: 2, int16: 4, hybrid: 1}[a]),
+  outputParams: 'input',
+  evaluate: (_op, [x, begin, size]) => tf.slice(x, Array.from(begin.dataSync()), Array.from(size.dataSync())),
+};

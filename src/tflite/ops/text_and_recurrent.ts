@@ -1,6 +1,6 @@
 /**
- * Operators of the text and recurrent lowerings: GATHER (Embedding), SLICE
- * (one timestep of a sequence), SUB and RSQRT (LayerNormalization).
+ * Operators of the text and recurrent lowerings: GATHER (Embedding), SUB and
+ * RSQRT (LayerNormalization); recurrent layers also take timesteps with SLICE.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -8,9 +8,7 @@ import type {IrOp} from '../../graph/ir.js';
 import {ActivationFunctionType} from '../schema.js';
 import {Arithmetic, OpKind, standardVersion} from './op_kind.js';
 
-const ints = (t: tf.Tensor) => Array.from(t.dataSync());
-
-/** Versions of the ops whose int16 kernel came later (op_version.cc: GATHER and SLICE 4). */
+/** op_version.cc: GATHER's int16 kernel came with version 4. */
 const int16At4 = (_op: IrOp, a: Arithmetic) => ({float: 1, int8: 2, int16: 4, hybrid: 1}[a]);
 
 /**
@@ -22,13 +20,6 @@ export const GATHER: OpKind = {
   version: int16At4,
   outputParams: 'input',
   evaluate: (_op, [table, indices]) => tf.gather(table, tf.cast(indices, 'int32'), 0),
-};
-
-/** A block of its input: inputs begin and size (int32; size -1 takes the rest, used for the batch). */
-export const SLICE: OpKind = {
-  version: int16At4,
-  outputParams: 'input',
-  evaluate: (_op, [x, begin, size]) => tf.slice(x, ints(begin), ints(size)),
 };
 
 export const SUB: OpKind = {
