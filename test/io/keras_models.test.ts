@@ -149,11 +149,40 @@ describe('Keras-converted models', () => {
     });
   }
 
+  it('the wrappers keep the regularizers\' penalties in training, on the variables they train', async () => {
+    const model = await load('residual');
+    const penalties = (m: tfl.LayersModel) => tf.tidy(() =>
+      (m as unknown as {calculateLosses(): tf.Scalar[]}).calculateLosses().map((t) => t.dataSync()[0]));
+    // L2(1e-4) on conv2d and dense, L1(1e-5) on conv2d_1: three penalties.
+    const expected = penalties(model);
+    expect(expected.length).toBe(3);
+    const wrapped = {
+      qat: tfmot.quantization.quantizeModel(model),
+      pruned: tfmot.sparsity.pruneLowMagnitude(model),
+      clustered: tfmot.clustering.clusterWeights(model, {numberOfClusters: 4, clusterCentroidsInit: 'LINEAR'}),
+    };
+    for (const [name, m] of Object.entries(wrapped)) {
+      const got = penalties(m);
+      expect(got.length, name).toBe(3);
+      got.forEach((v, i) => expect(v, name).toBeCloseTo(expected[i], 6));
+      // The penalized kernels are the ones training moves: the wrapped model trains them.
+      for (const layerName of ['conv2d', 'conv2d_1', 'dense']) {
+        const inner = m.layers.map((l) => (l as {layer?: tfl.layers.Layer}).layer)
+            .find((l) => l?.name === layerName);
+        const kernelVariable = (inner as unknown as {kernel: tfl.LayerVariable}).kernel;
+        expect(m.trainableWeights.includes(kernelVariable), `${name} ${layerName}`).toBe(true);
+      }
+    }
+  });
+
   it('residual: QAT trains (BatchNorms folded) and its int8 file agrees with it', async () => {
     const qat = tfmot.quantization.quantizeModel(await load('residual'));
     // axis [3] and 3 both fold: no BatchNormalization is left outside a conv wrapper.
     expect(qat.layers.map((l) => l.name).filter((n) => n.includes('batch_normalization'))).toEqual([]);
     await fitFew(qat);
+    // The wrappers save their inner layers' L1/L2 regularizers and load back.
+    await qat.save(tfmot.io.fileSystem(join(root, 'qat')));
+    expect(predict(await load('qat'), probe)).toEqual(predict(qat, probe));
     const c = tfmot.tflite.TFLiteConverter.fromLayersModel(qat);
     c.optimizations = ['DEFAULT'];
     const bytes = await c.convert();
