@@ -2,6 +2,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {checkConfigForms} from '../graph/check_config.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
 import {stripWrappers} from '../graph/wrapper.js';
@@ -53,7 +54,9 @@ export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params:
   if (toCluster instanceof tfl.LayersModel) {
     const model = checkModel(toCluster, 'clusterWeights');
     checkNotClustered(model);
-    for (const node of readGraph(model).nodes) {
+    const graph = readGraph(model);
+    checkConfigForms(graph, 'clusterWeights');
+    for (const node of graph.nodes) {
       if (node.layer.weights.length > 0 && clusterableWeights(node.layer).length === 0 &&
           !layerKind(node.layer)?.clusteringLeavesFloat) {
         throw new NotSupportedError(

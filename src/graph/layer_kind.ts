@@ -112,6 +112,12 @@ export interface LayerKind {
    * pruning stops before it and keeps the channels.
    */
   channelPassage?: 'perChannel'|'pooling'|'averagePooling'|'flatten';
+  /**
+   * Throws (NotSupportedError naming the layer) for a config form the
+   * library cannot train or export, given the shapes of the call's inputs
+   * (batch axis included); run when a model is wrapped (check_config.ts).
+   */
+  checkConfig?: (layer: Layer, inputShapes: Array<Array<number|null>>) => void;
   /** The config with what tfjs-layers' `getConfig` leaves out put back (so copies and saves are whole). */
   completeConfig?: (layer: Layer, config: tf.serialization.ConfigDict) => tf.serialization.ConfigDict;
 }

@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../errors.js';
+// Keras' L1/L2 regularizers, so layers of Keras-converted models copy and rebuild.
+import '../io/keras_regularizers.js';
 import {layerKind} from './layer_registry.js';
 
 /**

@@ -51,6 +51,15 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
     }
   }
 
+  /**
+   * The wrapped layer's losses (its kernel/bias regularizers) count too, as
+   * in Keras, where a wrapper tracks its layer: a model trained wrapped keeps
+   * its L1/L2 penalties (tfjs-layers collects losses from model.layers only).
+   */
+  override calculateLosses(): tf.Scalar[] {
+    return [...super.calculateLosses(), ...this.layer.calculateLosses()];
+  }
+
   /** Builds the inner layer; subclasses add their variables after calling it. */
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
     if (!this.layer.built) {

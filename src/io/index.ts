@@ -11,6 +11,10 @@
  * const restored = await tfl.loadLayersModel(tfmot.io.fileSystem('/tmp/my-model'));
  * ```
  *
+ * Importing the package also registers Keras' `L1` and `L2` regularizers,
+ * so models converted from Keras with them load (tfjs-layers has `L1L2` only).
+ *
  * @packageDocumentation
  */
 export {fileSystem, FileSystemHandler} from './file_system.js';
+export {L1, L2} from './keras_regularizers.js';

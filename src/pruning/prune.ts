@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {describeValue, ValueError} from '../errors.js';
 import {weightVariable} from '../graph/layer_attributes.js';
+import {checkConfigForms} from '../graph/check_config.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
 import {stripWrappers} from '../graph/wrapper.js';
@@ -42,7 +43,9 @@ export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params
   }
   if (toPrune instanceof tfl.LayersModel) {
     const model = toPrune;
-    for (const layer of readGraph(checkModel(model, 'pruneLowMagnitude')).nodes.map((n) => n.layer)) {
+    const graph = readGraph(checkModel(model, 'pruneLowMagnitude'));
+    checkConfigForms(graph, 'pruneLowMagnitude');
+    for (const layer of graph.nodes.map((n) => n.layer)) {
       if (!(layer instanceof PruneLowMagnitude)) {
         checkSupported(layer);
       }

@@ -7,6 +7,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError, ValueError} from '../errors.js';
+import {checkConfigForms} from '../graph/check_config.js';
+import {isLastAxis} from '../graph/config_axis.js';
 import {applySymbolic, checkModel, LayerNode, ModelGraph, readGraph, rebuildModel, soleConsumer} from '../graph/model_graph.js';
 import {fixedOutputKind} from './activations.js';
 import {activationName, isReluLike, layerKind} from '../graph/layer_registry.js';
@@ -122,8 +124,7 @@ function isFoldableBatchNorm(layer: Layer, node: LayerNode): boolean {
   if (rule?.role !== 'output' || !rule.foldsIntoProducer) {
     return false;
   }
-  const axis = layer.getConfig()['axis'] as number;
-  return axis === -1 || axis === node.inputs[0].shape.length - 1;
+  return isLastAxis(layer, 'axis', node.inputs[0].shape.length);
 }
 
 /** Decides BatchNorm folding and where outputs are left to a consumer. */
@@ -225,6 +226,7 @@ export function quantizeApply(
     scheme: Default8BitQuantizeScheme = new Default8BitQuantizeScheme()): tfl.LayersModel {
   const graph = readGraph(checkModel(model, 'quantizeApply'));
   checkNotQuantized(graph);
+  checkConfigForms(graph, 'quantizeApply');
   if (!graph.nodes.some((n) => n.layer instanceof QuantizeAnnotate)) {
     throw new ValueError(
         `quantizeApply: model '${model.name}' has no annotated layers. Use ` +
@@ -377,6 +379,7 @@ function quantizedSeparablePair(separable: Layer, scheme: Default8BitQuantizeSch
 export function quantizeModel(model: tfl.LayersModel): tfl.LayersModel {
   const graph = readGraph(checkModel(model, 'quantizeModel'));
   checkNotQuantized(graph);
+  checkConfigForms(graph, 'quantizeModel');
   for (const node of graph.nodes) {
     const a = annotation(node.layer);
     if (a == null || a.config == null) {

@@ -1,7 +1,7 @@
 /** Activation layers. */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {NotSupportedError} from '../../errors.js';
+import {requireLastAxis} from '../config_axis.js';
 import type {LayerKind, Lowering} from '../layer_kind.js';
 import {activationOf} from '../lowering.js';
 
@@ -41,17 +41,17 @@ export const Activation: LayerKind = {
   channelPassage: 'perChannel',
 };
 
+/** TFLite's SOFTMAX (and its fixed int8 output) normalizes over the last axis only. */
+function checkSoftmaxAxis(layer: Layer, rank: number): void {
+  requireLastAxis(layer, 'axis', rank, "TFLite's SOFTMAX");
+}
+
 export const Softmax: LayerKind = {
   activation: () => 'softmax',
   quantize: {role: 'byActivation'},
+  checkConfig: (layer, [shape]) => checkSoftmaxAxis(layer, shape.length),
   lower: (ctx, layer, inputs) => {
-    // TFLite's SOFTMAX normalizes over the last axis only.
-    const axis = layer.getConfig()['axis'] as number|undefined;
-    const rank = inputs[0].shape.length;
-    if (axis != null && axis !== -1 && axis !== rank - 1) {
-      throw new NotSupportedError(`Layer '${layer.name}': Softmax over axis ${axis} of a rank-${rank} tensor; ` +
-          `TFLite's SOFTMAX takes the last axis only (axis -1 or ${rank - 1}).`);
-    }
+    checkSoftmaxAxis(layer, inputs[0].shape.length);
     return lowerActivationLayer(() => 'softmax')(ctx, layer, inputs);
   },
 };

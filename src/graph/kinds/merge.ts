@@ -1,7 +1,12 @@
 /** Layers that combine several inputs. */
+import * as tfl from '@tensorflow/tfjs-layers';
+
 import {NotSupportedError} from '../../errors.js';
+import {configAxis, singleAxis} from '../config_axis.js';
 import type {LayerKind, Lowering} from '../layer_kind.js';
 import {broadcastShape} from '../lowering.js';
+
+type Layer = tfl.layers.Layer;
 
 function lowerElementwise(type: 'ADD'|'MUL'): Lowering {
   return (ctx, layer, inputs) => {
@@ -20,18 +25,25 @@ function lowerElementwise(type: 'ADD'|'MUL'): Lowering {
 export const Add: LayerKind = {quantize: {role: 'output'}, lower: lowerElementwise('ADD')};
 export const Multiply: LayerKind = {quantize: {role: 'output'}, lower: lowerElementwise('MUL')};
 
+/** The axis a Concatenate joins along, in 0..rank-1 (a number or a one-element list). */
+function concatAxis(layer: Layer, rank: number): number {
+  const given = singleAxis(layer.getConfig()['axis'] ?? -1);
+  if (given != null && given < -1 && given >= -rank) {
+    // tfjs-layers declares the output shape for that axis but computes over the
+    // last one: the file would disagree with the model either way.
+    throw new NotSupportedError(`Layer '${layer.name}': Concatenate axis ${given} is computed ` +
+        `over the last axis by tfjs-layers; give it as ${given + rank} (counting the batch axis) or -1.`);
+  }
+  return configAxis(layer, 'axis', rank);
+}
+
 export const Concatenate: LayerKind = {
   quantize: {role: 'output', sharesInputRanges: true},
+  checkConfig: (layer, [shape]) => {
+    concatAxis(layer, shape.length);
+  },
   lower: (ctx, layer, inputs) => {
-    const rank = inputs[0].shape.length;
-    const axisConfig = (layer.getConfig()['axis'] ?? -1) as number;
-    if (axisConfig < -1) {
-      // tfjs-layers declares the output shape for that axis but computes over the
-      // last one: the file would disagree with the model either way.
-      throw new NotSupportedError(`Layer '${layer.name}': Concatenate axis ${axisConfig} is computed ` +
-          `over the last axis by tfjs-layers; give it as ${axisConfig + rank} (counting the batch axis) or -1.`);
-    }
-    const axis = axisConfig < 0 ? axisConfig + rank : axisConfig;
+    const axis = concatAxis(layer, inputs[0].shape.length);
     const shape = [...inputs[0].shape];
     shape[axis] = inputs.reduce((sum, t) => sum + t.shape[axis], 0);
     const out = ctx.ir.tensor(`${layer.name}/out`, shape);

@@ -2,8 +2,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {NotSupportedError} from '../../errors.js';
 import {batchNormScaleShift} from '../batch_norm.js';
+import {requireLastAxis} from '../config_axis.js';
 import type {LayerKind} from '../layer_kind.js';
 import {floatData, reshapeTo} from '../lowering.js';
 
@@ -17,7 +17,13 @@ export function batchNormScaleShiftData(layer: tfl.layers.Layer): [Float32Array,
   }
 }
 
+/** Folding and the TFLite form scale per channel: the axis must be the last one (-1, 3 or [3] for NHWC). */
+function checkBatchNormAxis(layer: tfl.layers.Layer, rank: number): void {
+  requireLastAxis(layer, 'axis', rank, 'BatchNormalization folding (QAT) and the TFLite converter');
+}
+
 export const BatchNormalization: LayerKind = {
+  checkConfig: (layer, [shape]) => checkBatchNormAxis(layer, shape.length),
   quantize: {role: 'output', foldsIntoProducer: true},
   pruningLeavesFloat: true,
   clusteringLeavesFloat: true,
@@ -29,12 +35,7 @@ export const BatchNormalization: LayerKind = {
    * tensor. Marked so the fold pass can merge it into a conv/dense before it.
    */
   lower: (ctx, layer, [x]) => {
-    const config = layer.getConfig();
-    const axis = config['axis'] as number;
-    if (axis !== -1 && axis !== x.shape.length - 1) {
-      throw new NotSupportedError(`Layer '${layer.name}': BatchNormalization over axis ${axis} ` +
-          `(only the channel axis, -1, is supported).`);
-    }
+    checkBatchNormAxis(layer, x.shape.length);
     const [scale, shift] = batchNormScaleShiftData(layer);
     const channels = scale.length;
     const rank4 = x.shape.length === 4;

@@ -1,0 +1,63 @@
+/**
+ * Keras' `L1` and `L2` regularizer classes, which tfjs-layers lacks (it
+ * registers only `L1L2`): a model converted from Keras with
+ * `kernel_regularizer: {class_name: 'L2', config: {l2: 1e-4}}` fails to load
+ * with `Unknown regularizer: L2` without them. Registered when this package
+ * is imported; they compute as tfjs' L1L2 with the other factor 0 and save
+ * back under their Keras names.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/** tfjs-layers' L1L2 instance: Keras' penalty with both factors. */
+interface L1L2Instance extends tf.serialization.Serializable {
+  l1: number;
+  l2: number;
+  apply(x: tf.Tensor): tf.Scalar;
+}
+type L1L2Constructor = new (args: {l1: number, l2: number}) => L1L2Instance;
+
+// tfjs-layers exports L1L2 only through its factory; its instances give the class.
+const L1L2 = tfl.regularizers.l1l2({l1: 0, l2: 0}).constructor as L1L2Constructor;
+
+/** Keras' default factor for L1() and L2(). */
+const KERAS_DEFAULT = 0.01;
+
+/** Keras' `L1`: l1 * sum(|x|). */
+export class L1 extends L1L2 {
+  static readonly className = 'L1';
+
+  constructor(args: {l1?: number|null} = {}) {
+    super({l1: args?.l1 ?? KERAS_DEFAULT, l2: 0});
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {l1: this.l1};
+  }
+
+  static fromConfig<T extends tf.serialization.Serializable>(
+      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+}
+
+/** Keras' `L2`: l2 * sum(x^2). */
+export class L2 extends L1L2 {
+  static readonly className = 'L2';
+
+  constructor(args: {l2?: number|null} = {}) {
+    super({l1: 0, l2: args?.l2 ?? KERAS_DEFAULT});
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {l2: this.l2};
+  }
+
+  static fromConfig<T extends tf.serialization.Serializable>(
+      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+}
+
+tf.serialization.registerClass(L1);
+tf.serialization.registerClass(L2);
