@@ -109,6 +109,11 @@ export interface LayerKind {
    * pruning stops before it and keeps the channels.
    */
   channelPassage?: 'perChannel'|'pooling'|'averagePooling'|'flatten';
+  /**
+   * Throws NotSupportedError for a configuration of the class no technique
+   * handles (QAT checks it before wrapping; the lowering checks it itself).
+   */
+  checkConfig?: (layer: Layer) => void;
   /** The config with what tfjs-layers' `getConfig` leaves out put back (so copies and saves are whole). */
   completeConfig?: (layer: Layer, config: tf.serialization.ConfigDict) => tf.serialization.ConfigDict;
 }

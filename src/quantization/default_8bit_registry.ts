@@ -36,6 +36,7 @@ export function quantizeRole(layer: Layer): QuantizeRole {
         `quantizeApply, or pass a custom QuantizeConfig for this layer: ` +
         `quantizeAnnotateLayer(layer, config).`);
   }
+  layerKind(layer)?.checkConfig?.(layer);
   if (entry.role === 'weighted') {
     checkActivation(activationName(layer) ?? 'linear', layer);
   }
