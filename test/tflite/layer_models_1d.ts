@@ -21,8 +21,8 @@ function sequence(seed: number, build: (x: ST, k: () => ReturnType<typeof init>)
 }
 
 export const LAYER_MODELS_1D: Record<string, () => tfl.LayersModel> = {
-  'Conv1D (same, strides, relu6), MaxPooling1D': () => sequence(101, (x, k) => {
-    x = apply(tfl.layers.conv1d({filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu6',
+  'Conv1D (same, strides, relu6; hybrid in dynamic mode), MaxPooling1D': () => sequence(101, (x, k) => {
+    x = apply(tfl.layers.conv1d({filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu6',
       kernelInitializer: k()}), x);
     x = apply(tfl.layers.maxPooling1d({poolSize: 2}), x);
     x = apply(tfl.layers.flatten(), x);
