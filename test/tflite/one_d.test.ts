@@ -12,6 +12,7 @@ import * as tfmot from '../../src/index.js';
 import {runLiteRt, sameGraph} from '../helpers/tflite_eval.js';
 import {converterFor, integerSlack, Mode} from './export_modes.js';
 import {LAYER_MODELS_1D} from './layer_models_1d.js';
+import {randomizeBatchNorms} from './models.js';
 
 type ST = tfl.SymbolicTensor;
 const apply = (layer: tfl.layers.Layer, x: ST) => layer.apply(x) as ST;
@@ -55,7 +56,7 @@ const opNames = (bytes: Uint8Array) => tfmot.tflite.inspect(bytes).operators.map
 async function settledQat(model: tfl.LayersModel, targets: tf.Tensor): Promise<tfl.LayersModel> {
   const qat = tfmot.quantization.quantizeModel(model);
   qat.compile({optimizer: tf.train.sgd(0), loss: 'meanSquaredError'});
-  await qat.fit(digits, targets, {epochs: 20, batchSize: 32, verbose: 0});
+  await qat.fit(digits, targets, {epochs: 20, batchSize: 32, shuffle: false, verbose: 0});
   return qat;
 }
 
@@ -86,7 +87,9 @@ describe('Conv1D + BatchNormalization + ReLU', () => {
     const ops = opNames(bytes);
     expect(ops).not.toContain('DEPTHWISE_CONV_2D');
     expect(ops).not.toContain('RELU');
-    expect(await worstError(bytes, predicted(qat, probe))).toBeLessThanOrEqual(TOLERANCE.qat);
+    const error = await worstError(bytes, predicted(qat, probe));
+    console.log(`Conv1D+BN+ReLU folded, QAT int8: ${error.toExponential(2)}`);
+    expect(error).toBeLessThanOrEqual(TOLERANCE.qat);
   });
 });
 
@@ -110,10 +113,14 @@ it('dilated Conv1D (tfjs runs it but has no gradient for it) converts in the pos
   x = apply(tfl.layers.globalMaxPooling1d({}), x);
   const model = tfl.model({inputs: input, outputs: apply(tfl.layers.dense({units: 10, kernelInitializer: init(43)}), x)});
   const expected = predicted(model, probe);
+  const report: string[] = [];
   for (const mode of POST_TRAINING) {
     const bytes = await converterFor(model, mode, digits).convert();
-    expect(await worstError(bytes, expected), mode).toBeLessThanOrEqual(TOLERANCE[mode]);
+    const error = await worstError(bytes, expected);
+    report.push(`${mode} ${error.toExponential(2)}`);
+    expect(error, mode).toBeLessThanOrEqual(TOLERANCE[mode]);
   }
+  console.log(`dilated Conv1D: ${report.join(', ')}`);
 });
 
 describe('pruned and clustered Conv1D kernels', () => {
@@ -130,14 +137,17 @@ describe('pruned and clustered Conv1D kernels', () => {
   }
 
   /** The wrapped model converts to what its stripped form converts to, and both agree with tfjs. */
-  async function exportsAsStripped(wrapped: tfl.LayersModel, stripped: tfl.LayersModel): Promise<void> {
+  async function exportsAsStripped(what: string, wrapped: tfl.LayersModel, stripped: tfl.LayersModel):
+      Promise<void> {
     const fromWrapped = await tfmot.tflite.TFLiteConverter.fromLayersModel(wrapped).convert();
     const fromStripped = await tfmot.tflite.TFLiteConverter.fromLayersModel(stripped).convert();
     expect(sameGraph(fromWrapped, fromStripped)).toBe(true);
     const expected = predicted(stripped, probe);
-    expect(await worstError(fromStripped, expected)).toBeLessThanOrEqual(TOLERANCE.float32);
     const int8 = await converterFor(stripped, 'int8', digits).convert();
-    expect(await worstError(int8, expected)).toBeLessThanOrEqual(TOLERANCE.int8);
+    const errors = [await worstError(fromStripped, expected), await worstError(int8, expected)];
+    console.log(`${what}: float32 ${errors[0].toExponential(2)}, int8 ${errors[1].toExponential(2)}`);
+    expect(errors[0]).toBeLessThanOrEqual(TOLERANCE.float32);
+    expect(errors[1]).toBeLessThanOrEqual(TOLERANCE.int8);
   }
 
   it('pruning zeroes half of each Conv1D kernel; strip and export keep the zeros', async () => {
@@ -146,7 +156,7 @@ describe('pruned and clustered Conv1D kernels', () => {
         {pruningSchedule: new sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0, frequency: 1})});
     pruned.compile({optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError'});
     const targets = tf.randomNormal([digits.shape[0], 10], 0, 1, 'float32', 54);
-    await pruned.fit(digits, targets, {epochs: 1, batchSize: 32, verbose: 0,
+    await pruned.fit(digits, targets, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0,
       callbacks: [new sparsity.UpdatePruningStep()] as unknown as tfl.Callback[]});
     targets.dispose();
     const stripped = sparsity.stripPruning(pruned);
@@ -155,15 +165,53 @@ describe('pruned and clustered Conv1D kernels', () => {
       const zeros = kernel.filter((v) => v === 0).length;
       expect(zeros / kernel.length, name).toBeCloseTo(0.5, 1);
     }
-    await exportsAsStripped(pruned, stripped);
+    await exportsAsStripped('pruned Conv1D', pruned, stripped);
   });
+
+  it("structure 'filters' removes half the Conv1D filters (through BatchNorm, pooling, Flatten); export agrees",
+      async () => {
+        const {sparsity} = tfmot;
+        const input = tfl.input({shape: [28, 28, 1]});
+        let x = apply(tfl.layers.reshape({targetShape: [28, 28]}), input);
+        const prune = (layer: tfl.layers.Layer) => sparsity.pruneLowMagnitude(layer, {structure: 'filters',
+          pruningSchedule: new sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0, frequency: 1})});
+        x = apply(prune(tfl.layers.conv1d({filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(61),
+          name: 'conv_a'})), x);
+        x = apply(tfl.layers.batchNormalization({name: 'bn'}), x);
+        x = apply(tfl.layers.maxPooling1d({poolSize: 2}), x);
+        x = apply(prune(tfl.layers.conv1d({filters: 8, kernelSize: 3, kernelInitializer: init(62), name: 'conv_b'})), x);
+        x = apply(tfl.layers.averagePooling1d({poolSize: 2}), x);
+        x = apply(tfl.layers.flatten(), x);
+        const pruned = tfl.model({inputs: input, outputs: apply(tfl.layers.dense({units: 10,
+          kernelInitializer: init(63), name: 'head'}), x)});
+        randomizeBatchNorms(pruned, 64);
+        pruned.compile({optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError'});
+        const targets = tf.randomNormal([digits.shape[0], 10], 0, 1, 'float32', 65);
+        await pruned.fit(digits, targets, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0,
+          callbacks: [new sparsity.UpdatePruningStep()] as unknown as tfl.Callback[]});
+        targets.dispose();
+        const stripped = sparsity.stripPruning(pruned);
+        expect(stripped.getLayer('conv_a').getWeights()[0].shape).toEqual([3, 28, 4]);
+        expect(stripped.getLayer('bn').getWeights()[0].shape).toEqual([4]);
+        expect(stripped.getLayer('conv_b').getWeights()[0].shape).toEqual([3, 4, 4]);
+        expect(stripped.getLayer('head').getWeights()[0].shape).toEqual([5 * 4, 10]);
+        const expected = predicted(pruned, probe);
+        const own = predicted(stripped, probe);
+        expect(Math.max(...own.map((v, i) => Math.abs(v - expected[i])))).toBeLessThanOrEqual(1e-4);
+        const float32 = await tfmot.tflite.TFLiteConverter.fromLayersModel(stripped).convert();
+        const int8 = await converterFor(stripped, 'int8', digits).convert();
+        const errors = [await worstError(float32, own), await worstError(int8, own)];
+        console.log(`filter-pruned Conv1D: float32 ${errors[0].toExponential(2)}, int8 ${errors[1].toExponential(2)}`);
+        expect(errors[0]).toBeLessThanOrEqual(TOLERANCE.float32);
+        expect(errors[1]).toBeLessThanOrEqual(TOLERANCE.int8);
+      });
 
   it('clustering (per channel) leaves <= 4 values per Conv1D output channel; strip and export keep them', async () => {
     const {clusterWeights, stripClustering} = tfmot.clustering;
     const clustered = clusterWeights(sensorNet(), {numberOfClusters: 4, clusterPerChannel: true});
     clustered.compile({optimizer: tf.train.adam(0.01), loss: 'meanSquaredError'});
     const targets = tf.randomNormal([digits.shape[0], 10], 0, 1, 'float32', 55);
-    await clustered.fit(digits, targets, {epochs: 1, batchSize: 32, verbose: 0});
+    await clustered.fit(digits, targets, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
     targets.dispose();
     const stripped = stripClustering(clustered);
     for (const name of ['conv_a', 'conv_b']) {
@@ -177,6 +225,6 @@ describe('pruned and clustered Conv1D kernels', () => {
       // Per channel, not per tensor: the kernel as a whole keeps more than 4 values.
       expect(new Set(values).size, name).toBeGreaterThan(4);
     }
-    await exportsAsStripped(clustered, stripped);
+    await exportsAsStripped('clustered Conv1D', clustered, stripped);
   });
 });

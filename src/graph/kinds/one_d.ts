@@ -65,6 +65,7 @@ const to3d = (ctx: LowerContext, name: string, y: IrTensor) =>
   reshapeTo(ctx, name, name, y, [y.shape[0], y.shape[2], y.shape[3]]);
 
 export const Conv1D: LayerKind = {
+  outputChannelsKey: 'filters',
   weights: [{attr: 'kernel', outputAxis: 2, inputAxis: 1, prune: true, cluster: true, clusterPerChannel: true}],
   quantize: {role: 'weighted', weightAttr: 'kernel', perAxis: true},
   checkConfig: (layer) => void conv1dConfig(layer),
@@ -111,5 +112,9 @@ function lowerPool1D(type: 'MAX_POOL_2D'|'AVERAGE_POOL_2D'): Lowering {
 }
 
 // As their 2-D forms: a max keeps its input's int8 parameters; an average is requantized.
-export const MaxPooling1D: LayerKind = {quantize: {role: 'passThrough'}, lower: lowerPool1D('MAX_POOL_2D')};
-export const AveragePooling1D: LayerKind = {quantize: {role: 'output'}, lower: lowerPool1D('AVERAGE_POOL_2D')};
+export const MaxPooling1D: LayerKind = {
+  quantize: {role: 'passThrough'}, lower: lowerPool1D('MAX_POOL_2D'), channelPassage: 'pooling',
+};
+export const AveragePooling1D: LayerKind = {
+  quantize: {role: 'output'}, lower: lowerPool1D('AVERAGE_POOL_2D'), channelPassage: 'averagePooling',
+};
