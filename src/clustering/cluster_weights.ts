@@ -55,7 +55,7 @@ export interface ClusterParams {
   clusterCentroidsInit?: CentroidInitializationName;
   /** Keep zero weights at zero (one centroid pinned at 0); needs >= 3 clusters. */
   preserveSparsity?: boolean;
-  /** numberOfClusters per output channel (Conv2D only). */
+  /** numberOfClusters per output channel (Conv1D and Conv2D only). */
   clusterPerChannel?: boolean;
   /** Seed of RANDOM and KMEANS_PLUS_PLUS initialization. */
   seed?: number;
@@ -116,7 +116,7 @@ export class ClusterWeights extends OptimizationWrapper {
    *
    * @throws ValueError if the layer is already clustered or the options are
    *     invalid; NotSupportedError if it has no clusterable weight, or
-   *     `clusterPerChannel` is set on a layer other than Conv2D.
+   *     `clusterPerChannel` is set on a layer other than Conv1D or Conv2D.
    */
   constructor(args: ClusterWeightsArgs) {
     if (args?.layer instanceof ClusterWeights) {

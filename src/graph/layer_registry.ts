@@ -8,6 +8,7 @@ import * as activations from './kinds/activations.js';
 import * as convolutional from './kinds/convolutional.js';
 import * as merge from './kinds/merge.js';
 import * as normalization from './kinds/normalization.js';
+import * as oneD from './kinds/one_d.js';
 import * as pooling from './kinds/pooling.js';
 import * as recurrent from './kinds/recurrent.js';
 import * as reshaping from './kinds/reshaping.js';
@@ -33,7 +34,7 @@ function collect(...modules: Array<Record<string, unknown>>): ReadonlyMap<string
 }
 
 const LAYER_KINDS = collect(activations, convolutional, merge, normalization, pooling, reshaping,
-    recurrent, text, twoD);
+    oneD, recurrent, text, twoD);
 
 /** The record of a layer (or class name), or undefined for a class the library does not know. */
 export function layerKind(layer: tfl.layers.Layer|string): LayerKind|undefined {

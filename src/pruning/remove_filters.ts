@@ -2,8 +2,8 @@
  * Structured strip: a layer whose whole output channels were pruned (kernel
  * and bias zero) is rebuilt with fewer filters/units, and so are the layers
  * its output flows through (BatchNormalization, activations, pooling,
- * Dropout, Flatten) up to the next Conv2D/Dense, whose matching input rows
- * are dropped. A removed channel still carries a constant (activation(0),
+ * Dropout, Flatten) up to the next Conv1D/Conv2D/Dense, whose matching input
+ * rows are dropped. A removed channel still carries a constant (activation(0),
  * then BatchNorm's shift...): that constant's contribution is folded into
  * the consumer's bias, so outputs stay the same.
  */
@@ -75,7 +75,8 @@ function planFor(graph: ModelGraph, node: LayerNode): Plan|null {
     } else if (passage === 'flatten') {
       const shape = current.outputs[0].shape;
       flattenSpatial = (next.inputs[0].shape.slice(1, -1) as number[]).reduce((a, b) => a * b, 1);
-      if (shape.length !== 4) {
+      // [batch, ..., channels] flattens channels fastest (a 1-D [batch, steps, channels] too).
+      if (shape.length < 3) {
         return null;
       }
     } else if (channelsKey(next.layer) != null && (config['padding'] == null || config['padding'] === 'valid' ||

@@ -207,8 +207,8 @@ function checkNotQuantized(graph: ModelGraph): void {
  * `quantizeAnnotateModel`. The input model is not changed. Mirrors
  * tfmot.quantization.keras.quantize_apply: annotated layers become
  * QuantizeWrappers (a channel-last BatchNormalization that is the only
- * reader of a Conv2D, DepthwiseConv2D or Dense without activation is folded
- * into it), float values entering the quantized region pass a
+ * reader of a Conv1D, Conv2D, DepthwiseConv2D or Dense without activation is
+ * folded into it), float values entering the quantized region pass a
  * QuantizeLayer, and weights are copied.
  *
  * @throws ValueError if no layer is annotated or the model is already

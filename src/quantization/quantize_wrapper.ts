@@ -10,7 +10,7 @@ import {describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {ActivationFn, checkActivation, QuantizeAwareActivation} from './activations.js';
 import {batchNormScaleShift} from '../graph/batch_norm.js';
 import {readWeight} from '../graph/layer_attributes.js';
-import {layerKind} from '../graph/layer_registry.js';
+import {layerClasses, layerKind} from '../graph/layer_registry.js';
 import type {Replacement} from '../graph/transform_model.js';
 import {QuantizeConfig} from './quantize_config.js';
 import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
@@ -68,7 +68,7 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
    *
    * @throws ValueError if `quantizeConfig` is not a QuantizeConfig;
    *     NotSupportedError for a folded BatchNorm on a layer other than
-   *     Conv2D, DepthwiseConv2D or Dense.
+   *     Conv1D, Conv2D, DepthwiseConv2D or Dense.
    */
   constructor(args: QuantizeWrapperArgs) {
     super(args, 'QuantizeWrapper', 'quant_');
@@ -82,7 +82,7 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
     if (this.foldedBatchNorm != null && layerKind(this.layer)?.kernel == null) {
       throw new NotSupportedError(
           `Layer '${this.layer.name}' (${this.layer.getClassName()}) cannot absorb a ` +
-          `BatchNormalization; only Conv2D, DepthwiseConv2D and Dense can.`);
+          `BatchNormalization; only ${layerClasses((k) => k.kernel != null).join(', ')} can.`);
     }
   }
 

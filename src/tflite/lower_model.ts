@@ -15,6 +15,8 @@ import {OptimizationWrapper} from '../graph/wrapper.js';
 import {QuantizeLayer} from '../quantization/quantize_layer.js';
 import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
 import {dropFlattenBeforeDense, foldBatchNorms, fuseActivations, shareConcatRanges} from './ir_passes.js';
+import {opKind} from './op_registry.js';
+import {activationsBeforeReshapes, collapseReshapes} from './reshape_passes.js';
 import {IrBuilder, IrGraph, IrOp, IrTensor} from '../graph/ir.js';
 
 /** Layer classes the converter lowers. */
@@ -66,7 +68,9 @@ function lowerWrapper(ir: IrBuilder, wrapper: OptimizationWrapper, inputs: IrTen
     return outputs;
   }
   const ranges = wrapper.exportRanges();
-  const main = ir.ops[firstOp];
+  // The weighted op (a Conv1D's CONV_2D comes after its RESHAPE to 4-D), else the first.
+  const made = ir.ops.slice(firstOp);
+  const main = made.find((op) => opKind(op.type).weightChannelAxis !== undefined) ?? made[0];
   const kernel = main.inputs[1];
   if (ranges.weightScales != null && kernel != null) {
     const scale = ranges.weightScales;
@@ -188,7 +192,10 @@ export function lowerModel(model: tfl.LayersModel): IrGraph {
     inputNames: graph.inputs.map((t) => t.sourceLayer.name),
     outputNames: graph.outputs.map((t) => t.sourceLayer.name),
   };
+  collapseReshapes(result);
   foldBatchNorms(result);
+  activationsBeforeReshapes(result);
+  collapseReshapes(result);  // the RESHAPEs a moved ReLU stood between
   fuseActivations(result);
   dropFlattenBeforeDense(result);
   shareConcatRanges(result);

@@ -334,9 +334,9 @@ describe('errors', () => {
         /Model '.*' is already clustered \(layer 'cluster_m'\); strip it with stripClustering/);
   });
 
-  it('clusterPerChannel is for Conv2D only', () => {
+  it('clusterPerChannel is for Conv1D and Conv2D only', () => {
     expect(() => clusterWeights(dense('fc'), {numberOfClusters: 4, clusterPerChannel: true})).toThrow(
-        /clusterPerChannel is supported for Conv2D only; layer 'fc' is a Dense/);
+        /clusterPerChannel is supported for Conv1D, Conv2D only; layer 'fc' is a Dense/);
     expect(() => clusterWeights(tfl.layers.depthwiseConv2d({kernelSize: 3, name: 'dw'}),
         {numberOfClusters: 4, clusterPerChannel: true})).toThrow(/layer 'dw' is a DepthwiseConv2D/);
   });

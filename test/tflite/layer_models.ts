@@ -4,6 +4,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {LAYER_MODELS_1D} from './layer_models_1d.js';
 import {LAYER_MODELS_2D} from './layer_models_2d.js';
 import {functionalTestModel, randomizeBatchNorms} from './models.js';
 
@@ -110,5 +111,6 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.concatenate(), [averaged, maxed]);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
+  ...LAYER_MODELS_1D,
   ...LAYER_MODELS_2D,
 };

@@ -48,10 +48,6 @@ export const Dense: LayerKind = {
   },
 };
 
-export const Conv1D: LayerKind = {
-  weights: [{attr: 'kernel', outputAxis: 2, inputAxis: 1, prune: true, cluster: true}],
-};
-
 export const Conv2D: LayerKind = {
   outputChannelsKey: 'filters',
   weights: [{attr: 'kernel', outputAxis: 3, inputAxis: 2, prune: true, cluster: true, clusterPerChannel: true}],

@@ -42,7 +42,9 @@ export const GlobalAveragePooling2D: LayerKind = {
 export const GlobalMaxPooling2D: LayerKind = {
   quantize: {role: 'passThrough'}, lower: lowerGlobalPool('REDUCE_MAX'), channelPassage: 'pooling',
 };
-export const MaxPooling1D: LayerKind = {};
-export const AveragePooling1D: LayerKind = {};
-export const GlobalAveragePooling1D: LayerKind = {quantize: {role: 'output'}, lower: lowerGlobalPool('MEAN')};
-export const GlobalMaxPooling1D: LayerKind = {quantize: {role: 'passThrough'}, lower: lowerGlobalPool('REDUCE_MAX')};
+export const GlobalAveragePooling1D: LayerKind = {
+  quantize: {role: 'output'}, lower: lowerGlobalPool('MEAN'), channelPassage: 'pooling',
+};
+export const GlobalMaxPooling1D: LayerKind = {
+  quantize: {role: 'passThrough'}, lower: lowerGlobalPool('REDUCE_MAX'), channelPassage: 'pooling',
+};

@@ -1,0 +1,48 @@
+/**
+ * 1-D models (audio / sensor / text style): digits read as 28 timesteps of
+ * 28 features. Spread into LAYER_MODELS, so every mode runs them in LiteRT.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {randomizeBatchNorms} from './models.js';
+
+type ST = tfl.SymbolicTensor;
+const init = (seed: number) => tfl.initializers.glorotUniform({seed});
+const apply = (layer: tfl.layers.Layer, x: ST|ST[]) => layer.apply(x) as ST;
+
+/** Digits as a sequence [28, 28], then `build`. */
+function sequence(seed: number, build: (x: ST, k: () => ReturnType<typeof init>) => ST): tfl.LayersModel {
+  let s = seed;
+  const input = tfl.input({shape: [28, 28, 1]});
+  const x = apply(tfl.layers.reshape({targetShape: [28, 28]}), input);
+  const model = tfl.model({inputs: input, outputs: build(x, () => init(s++))});
+  randomizeBatchNorms(model, seed);
+  return model;
+}
+
+export const LAYER_MODELS_1D: Record<string, () => tfl.LayersModel> = {
+  'Conv1D (same, strides, relu6; hybrid in dynamic mode), MaxPooling1D': () => sequence(101, (x, k) => {
+    x = apply(tfl.layers.conv1d({filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu6',
+      kernelInitializer: k()}), x);
+    x = apply(tfl.layers.maxPooling1d({poolSize: 2}), x);
+    x = apply(tfl.layers.flatten(), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+  'Conv1D+BatchNormalization+ReLU, AveragePooling1D (same)': () => sequence(102, (x, k) => {
+    x = apply(tfl.layers.conv1d({filters: 6, kernelSize: 3, useBias: false, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.batchNormalization(), x);
+    x = apply(tfl.layers.reLU(), x);
+    // A dilated Conv1D has no gradient in tfjs (neither float nor QAT trains): see one_d.test.ts.
+    x = apply(tfl.layers.conv1d({filters: 4, kernelSize: 5, padding: 'same', kernelInitializer: k()}), x);
+    x = apply(tfl.layers.averagePooling1d({poolSize: 3, strides: 1, padding: 'same'}), x);
+    x = apply(tfl.layers.globalAveragePooling1d({}), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+  'Conv1D (valid, tanh), AveragePooling1D, MaxPooling1D (same, strides)': () => sequence(103, (x, k) => {
+    x = apply(tfl.layers.conv1d({filters: 5, kernelSize: 5, activation: 'tanh', kernelInitializer: k()}), x);
+    x = apply(tfl.layers.averagePooling1d({poolSize: 2}), x);
+    x = apply(tfl.layers.maxPooling1d({poolSize: 3, strides: 2, padding: 'same'}), x);
+    x = apply(tfl.layers.flatten(), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+};
