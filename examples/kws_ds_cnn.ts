@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   train.dispose();
   test.dispose();
   for (const m of [model, pruning, pruned, qat]) {
+    m.optimizer?.dispose();
     m.dispose();
   }
 }
