@@ -16,6 +16,7 @@ export const E2E_TESTS = [
   'test/clustering/pcqat.test.ts',
   'test/tflite/realistic_models.test.ts',
   'test/notebooks/run_notebooks.test.ts',
+  'test/**/*.e2e.test.ts',
 ];
 
 export default defineConfig({

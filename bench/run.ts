@@ -16,6 +16,7 @@ import {qatOverhead} from './qat_overhead.js';
 import {updateReadme} from './readme_summary.js';
 import {BenchSection, machineInfo, renderReport, renderTable} from './report.js';
 import {tfliteExport} from './tflite_export.js';
+import {zooBench} from './zoo.js';
 
 interface Benchmark {
   id: string;
@@ -29,6 +30,7 @@ const BENCHMARKS: Benchmark[] = [
   {id: 'pruning', run: () => pruningBench()},
   {id: 'clustering', run: () => clusteringOverhead('wasm')},
   {id: 'pcqat_sizes', run: () => pcqatSizes()},
+  {id: 'zoo', run: () => zooBench()},
 ];
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

@@ -147,4 +147,26 @@ describe('cloneModel', () => {
     expect(() => tfmot.cloneModel({} as tfl.LayersModel)).toThrow(/cloneModel expects a tf.LayersModel/);
     model.dispose();
   });
+  it('copies DepthwiseConv2D with its regularizer and constraint (tfjs getConfig swaps them)', () => {
+    const make = (constraint: boolean) => {
+      const input = tfl.input({shape: [5, 5, 2]});
+      const out = tfl.layers.depthwiseConv2d({kernelSize: 3, depthwiseRegularizer: tfl.regularizers.l2({l2: 1e-4}),
+        depthwiseConstraint: constraint ? tfl.constraints.maxNorm({maxValue: 2}) : undefined,
+        depthwiseInitializer: tfl.initializers.glorotUniform({seed: 3})}).apply(input) as tfl.SymbolicTensor;
+      return tfl.model({inputs: input, outputs: out});
+    };
+    for (const constraint of [false, true]) {
+      const model = make(constraint);
+      const clone = tfmot.cloneModel(model);
+      // Read the fields: the copy's getConfig has tfjs's swap again.
+      const copied = clone.layers[1] as unknown as Record<string, tf.serialization.Serializable|undefined>;
+      expect(copied['depthwiseRegularizer']?.getConfig()).toEqual({l1: 0, l2: 1e-4});
+      expect(copied['depthwiseConstraint']?.getClassName() ?? null).toBe(constraint ? 'MaxNorm' : null);
+      // tfjs applies a constraint when weights are written: MaxNorm rescales by norm / (norm + 1e-7).
+      const original = kernelOf(model, 'DepthwiseConv2D');
+      kernelOf(clone, 'DepthwiseConv2D').forEach((v, i) => expect(v).toBeCloseTo(original[i], 6));
+      clone.dispose();
+      model.dispose();
+    }
+  });
 });

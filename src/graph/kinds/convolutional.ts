@@ -100,6 +100,14 @@ function depthwise(ctx: LowerContext, layer: Layer, x: IrTensor, kernel: tf.Tens
 
 export const DepthwiseConv2D: LayerKind = {
   pruningLeavesFloat: true,
+  // tfjs-layers' getConfig writes the depthwise REGULARIZER as depthwiseConstraint: a copy would apply
+  // L1L2 as a constraint (a scalar written into the kernel). Write the layer's real constraint.
+  completeConfig: (layer, config) => {
+    const constraint = (layer as unknown as {depthwiseConstraint?: tf.serialization.Serializable})
+        .depthwiseConstraint;
+    return {...config, depthwiseConstraint: constraint == null ? null :
+      {className: constraint.getClassName(), config: constraint.getConfig()}};
+  },
   weights: [{attr: 'depthwiseKernel', outputAxis: 3, inputAxis: 2, cluster: true, channelShape: depthwiseChannels}],
   quantize: {role: 'weighted', weightAttr: 'depthwiseKernel', perAxis: true},
   kernel: {

@@ -1,0 +1,208 @@
+/**
+ * One zoo model through the library, as the zoo tests run it: brief float
+ * training on the entry's seeded data, QAT, prune+strip, cluster+strip, and
+ * the files of each in LiteRT, measured against the tfjs model they came from.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {ByteAccounting, byteAccounting} from '../../examples/zoo/accounting.js';
+import {ZooEntry, zooData} from '../../examples/zoo/models.js';
+import * as tfmot from '../../src/index.js';
+import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
+import {converterFor, Mode} from '../tflite/export_modes.js';
+
+/** Which model a file was converted from. */
+export type Source = 'float'|'qat'|'pruned'|'clustered';
+
+/** One file in LiteRT against its tfjs source, on the probe samples. */
+export interface FileResult {
+  source: Source;
+  mode: Mode;
+  bytes: number;
+  /** Largest |LiteRT - tfjs| over the range (max - min) of the tfjs outputs. */
+  worstOfRange: number;
+  /** Classifiers: share of probe samples with the same argmax. */
+  argmaxAgreement?: number;
+  /** Integer outputs: the output's quantization step, and the share of elements within 1 and 2 steps. */
+  step?: number;
+  within1?: number;
+  within2?: number;
+  maxSteps?: number;
+}
+
+export interface ZooRun {
+  name: string;
+  files: FileResult[];
+  /** Byte accounting of the float model's post-training int8 file and of the QAT int8 file. */
+  accounting: {int8: ByteAccounting, qat: ByteAccounting};
+  /** Share of zeros in the pruned model's prunable kernels after strip, and distinct values per clustered kernel. */
+  prunedSparsity: number;
+  clusteredMaxDistinct: number;
+  /** Classifiers: the trained float model's tfjs accuracy on the probe labels, and how many classes it predicts. */
+  floatAccuracy?: number;
+  predictedClasses?: number;
+  seconds: number;
+}
+
+export interface ZooRunOptions {
+  /** Training samples (float training, QAT, pruning and clustering each fit `epochs` on them). */
+  numTrain: number;
+  epochs: number;
+  /** Probe samples, also the calibration set's second half. */
+  numProbe: number;
+  batchSize: number;
+  /** Modes of the float model's files; the QAT file is always made, pruned and clustered give int8. */
+  modes: Mode[];
+  /** Also prune and cluster. */
+  pruneAndCluster: boolean;
+  seed?: number;
+}
+
+/**
+ * The output step of an int8 file (the input of its final DEQUANTIZE), or 0
+ * otherwise: the issue's step goal is for int8; a 16x8 file's int16 step is
+ * far below its weights' error, so it is compared like a float file.
+ */
+function int8OutputStep(bytes: Uint8Array): number {
+  const info = tfmot.tflite.inspect(bytes);
+  const last = info.operators.find((o) => o.opName === 'DEQUANTIZE' && o.outputs[0] === info.outputs[0]);
+  const out = last == null ? null : info.tensors[last.inputs[0]];
+  return out?.type !== 'INT8' ? 0 : out.quantization?.scale[0] ?? 0;
+}
+
+function compare(entry: ZooEntry, lite: Float32Array, ref: Float32Array, step: number):
+    Omit<FileResult, 'source'|'mode'|'bytes'> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of ref) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const worst = lite.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i])), 0);
+  const result: Omit<FileResult, 'source'|'mode'|'bytes'> = {worstOfRange: worst / Math.max(hi - lo, 1e-12)};
+  if (entry.task === 'classifier') {
+    const a = argmaxRows(lite, entry.outputs);
+    const b = argmaxRows(ref, entry.outputs);
+    result.argmaxAgreement = a.filter((c, i) => c === b[i]).length / a.length;
+  }
+  if (step > 0) {
+    // A hair over k steps still counts as k: dequantized values carry float rounding.
+    const steps = Array.from(lite, (v, i) => Math.abs(v - ref[i]) / step);
+    const share = (k: number) => steps.filter((d) => d <= k + 1e-3).length / steps.length;
+    Object.assign(result, {step, within1: share(1), within2: share(2), maxSteps: Math.max(...steps)});
+  }
+  return result;
+}
+
+const compileFor = (entry: ZooEntry, model: tfl.LayersModel, learningRate: number) => model.compile({
+  optimizer: tf.train.adam(learningRate),
+  loss: entry.task === 'classifier' ? 'categoricalCrossentropy' : 'meanSquaredError'});
+
+/** Runs `entry` through training, QAT, pruning, clustering and export; every file runs in LiteRT. */
+export async function runZooModel(entry: ZooEntry, options: ZooRunOptions): Promise<ZooRun> {
+  const t0 = performance.now();
+  const seed = options.seed ?? 1;
+  const train = zooData(entry, options.numTrain, seed);
+  const probe = zooData(entry, options.numProbe, seed + 100);
+  const targets = train.ys == null ? train.xs : tf.oneHot(train.ys, entry.outputs);
+  // Calibration covers the probe samples too: this measures the conversion, not range coverage.
+  const calibration = tf.concat([train.xs, probe.xs]);
+  const made: tfl.LayersModel[] = [];
+  const keep = (m: tfl.LayersModel) => (made.push(m), m);
+  const fit = async (m: tfl.LayersModel, learningRate: number, callbacks: tfl.Callback[] = []) => {
+    compileFor(entry, m, learningRate);
+    await m.fit(train.xs, targets, {epochs: options.epochs, batchSize: options.batchSize, shuffle: false, verbose: 0, callbacks});
+  };
+  const files: FileResult[] = [];
+  const check = async (source: Source, mode: Mode, model: tfl.LayersModel) => {
+    const bytes = await converterFor(model, mode, calibration).convert();
+    const lite = await runLiteRt(bytes, probe.xs);  // fails on any LiteRT ERROR line
+    const ref = tf.tidy(() => (model.predict(probe.xs, {batchSize: 32}) as tf.Tensor).dataSync() as Float32Array);
+    files.push({source, mode, bytes: bytes.length, ...compare(entry, lite, ref, int8OutputStep(bytes))});
+    return bytes;
+  };
+  try {
+    // Momentum 0.5: the moving statistics follow the data within a few steps.
+    const model = keep(entry.build(seed, {batchNormMomentum: 0.5}));
+    await fit(model, 3e-3);
+    const learned: Partial<ZooRun> = {};
+    if (probe.ys != null) {
+      const predicted = tf.tidy(() => argmaxRows(
+          (model.predict(probe.xs, {batchSize: 32}) as tf.Tensor).dataSync() as Float32Array, entry.outputs));
+      const truth = probe.ys.dataSync();
+      learned.floatAccuracy = predicted.filter((c, i) => c === truth[i]).length / predicted.length;
+      learned.predictedClasses = new Set(predicted).size;
+    }
+    let int8Bytes: Uint8Array|undefined;
+    for (const mode of options.modes) {
+      const bytes = await check('float', mode, model);
+      if (mode === 'int8') {
+        int8Bytes = bytes;
+      }
+    }
+    const qat = keep(tfmot.quantization.quantizeModel(model));
+    await fit(qat, 1e-4);
+    const qatBytes = await check('qat', 'qat', qat);
+    int8Bytes ??= await converterFor(model, 'int8', calibration).convert();
+    let prunedSparsity = NaN;
+    let clusteredMaxDistinct = NaN;
+    if (options.pruneAndCluster) {
+      const pruning = keep(tfmot.sparsity.pruneLowMagnitude(model, {
+        pruningSchedule: new tfmot.sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0})}));
+      await fit(pruning, 1e-4, [new tfmot.sparsity.UpdatePruningStep()]);
+      const pruned = keep(tfmot.sparsity.stripPruning(pruning));
+      prunedSparsity = zeroShare(pruned, ['Conv2D', 'Dense']);
+      await check('pruned', 'int8', pruned);
+      const clustering = keep(tfmot.clustering.clusterWeights(model,
+          {numberOfClusters: 16, clusterCentroidsInit: 'KMEANS_PLUS_PLUS', seed}));
+      await fit(clustering, 1e-4);
+      const clustered = keep(tfmot.clustering.stripClustering(clustering));
+      clusteredMaxDistinct = maxDistinct(clustered, ['Conv2D', 'DepthwiseConv2D', 'Dense']);
+      await check('clustered', 'int8', clustered);
+    }
+    return {name: entry.name, files, ...learned, prunedSparsity, clusteredMaxDistinct,
+      accounting: {int8: byteAccounting(tfmot.tflite.inspect(int8Bytes)),
+        qat: byteAccounting(tfmot.tflite.inspect(qatBytes))},
+      seconds: (performance.now() - t0) / 1000};
+  } finally {
+    for (const m of made) {
+      m.optimizer?.dispose();
+      m.dispose();
+    }
+    train.dispose();
+    probe.dispose();
+    tf.dispose([calibration, ...(train.ys == null ? [] : [targets])]);
+  }
+}
+
+const kernels = (model: tfl.LayersModel, classes: string[]) => model.layers
+    .filter((l) => classes.includes(l.getClassName()))
+    .map((l) => l.getWeights()[0]);
+
+function zeroShare(model: tfl.LayersModel, classes: string[]): number {
+  let zeros = 0;
+  let total = 0;
+  for (const k of kernels(model, classes)) {
+    const v = k.dataSync();
+    zeros += v.filter((x) => x === 0).length;
+    total += v.length;
+  }
+  return zeros / total;
+}
+
+function maxDistinct(model: tfl.LayersModel, classes: string[]): number {
+  return Math.max(...kernels(model, classes).map((k) => new Set(k.dataSync()).size));
+}
+
+/** One line per file, for the test log and the report. */
+export function formatRun(run: ZooRun): string {
+  const pct = (x?: number) => x == null ? '-' : `${(100 * x).toFixed(1)}%`;
+  const lines = run.files.map((f) => `  ${f.source}/${f.mode}: ${f.bytes} B, worst ${f.worstOfRange.toExponential(2)} ` +
+      `of range, argmax ${pct(f.argmaxAgreement)}, within 1/2 steps ${pct(f.within1)}/${pct(f.within2)}` +
+      (f.maxSteps == null ? '' : `, max ${f.maxSteps.toFixed(1)} steps`));
+  const learned = run.floatAccuracy == null ? '' :
+    `float accuracy ${pct(run.floatAccuracy)} (${run.predictedClasses} classes predicted), `;
+  return [`${run.name} (${run.seconds.toFixed(1)} s): ${learned}pruned sparsity ${pct(run.prunedSparsity)}, ` +
+      `clustered max distinct ${run.clusteredMaxDistinct}`, ...lines].join('\n');
+}
