@@ -40,6 +40,8 @@ const OPTIONS_TABLES = [
   'Conv2DOptions', 'DepthwiseConv2DOptions', 'Pool2DOptions', 'FullyConnectedOptions', 'SoftmaxOptions',
   'ConcatenationOptions', 'AddOptions', 'ReshapeOptions', 'MulOptions', 'PadOptions', 'TransposeOptions',
   'ReducerOptions', 'SubOptions', 'SqueezeOptions', 'DequantizeOptions', 'QuantizeOptions', 'HardSwishOptions',
+  'LeakyReluOptions', 'GeluOptions',
+  'DivOptions',
 ];  // in union order
 
 /**

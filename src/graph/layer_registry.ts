@@ -4,12 +4,14 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import * as activationLayers from './kinds/activation_layers.js';
 import * as activations from './kinds/activations.js';
 import * as convolutional from './kinds/convolutional.js';
 import * as merge from './kinds/merge.js';
 import * as normalization from './kinds/normalization.js';
 import * as pooling from './kinds/pooling.js';
 import * as reshaping from './kinds/reshaping.js';
+import * as structure from './kinds/structure.js';
 import type {LayerKind, WeightSpec} from './layer_kind.js';
 
 /** Every export of the kinds modules that is a record, keyed by its name (the class name). */
@@ -25,7 +27,8 @@ function collect(...modules: Array<Record<string, unknown>>): ReadonlyMap<string
   return kinds;
 }
 
-const LAYER_KINDS = collect(activations, convolutional, merge, normalization, pooling, reshaping);
+const LAYER_KINDS = collect(activations, convolutional, merge, normalization, pooling, reshaping,
+    activationLayers, structure);
 
 /** The record of a layer (or class name), or undefined for a class the library does not know. */
 export function layerKind(layer: tfl.layers.Layer|string): LayerKind|undefined {

@@ -14,6 +14,7 @@ import {layerClasses, layerKind} from '../graph/layer_registry.js';
 import {OptimizationWrapper} from '../graph/wrapper.js';
 import {QuantizeLayer} from '../quantization/quantize_layer.js';
 import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
+import {gridRanges} from './grid_ranges.js';
 import {dropFlattenBeforeDense, foldBatchNorms, fuseActivations, shareConcatRanges} from './ir_passes.js';
 import {IrBuilder, IrGraph, IrOp, IrTensor} from '../graph/ir.js';
 
@@ -82,6 +83,7 @@ function lowerWrapper(ir: IrBuilder, wrapper: OptimizationWrapper, inputs: IrTen
       rangeThroughReshapes(ir.ops.slice(firstOp), t, ranges.output);
     }
   }
+  gridRanges(ir.ops.slice(firstOp), inputs);
   return outputs;
 }
 

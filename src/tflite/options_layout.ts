@@ -64,4 +64,7 @@ export const OPTIONS_OF_OPERATOR: Readonly<Partial<Record<BuiltinOperatorName, B
   DEQUANTIZE: 'DequantizeOptions',
   QUANTIZE: 'QuantizeOptions',
   HARD_SWISH: 'HardSwishOptions',
+  LEAKY_RELU: 'LeakyReluOptions',
+  GELU: 'GeluOptions',
+  DIV: 'DivOptions',
 };

@@ -4,6 +4,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {LAYER_MODELS_ACTS} from './layer_models_acts.js';
 import {functionalTestModel, randomizeBatchNorms} from './models.js';
 
 type ST = tfl.SymbolicTensor;
@@ -109,4 +110,5 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.concatenate(), [averaged, maxed]);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
+  ...LAYER_MODELS_ACTS,
 };

@@ -41,8 +41,5 @@ export const ZeroPadding2D: LayerKind = {
 };
 
 export const Dropout: LayerKind = {quantize: {role: 'passThrough'}, lower: identity, channelPassage: 'perChannel'};
-export const SpatialDropout1D: LayerKind = {lower: identity, channelPassage: 'perChannel'};
 export const Cropping2D: LayerKind = {quantize: {role: 'passThrough'}};
-export const Permute: LayerKind = {quantize: {role: 'passThrough'}};
 export const UpSampling2D: LayerKind = {quantize: {role: 'output'}};
-export const RepeatVector: LayerKind = {};

@@ -70,4 +70,13 @@ export const OPTIONS_FIELDS = {
   DequantizeOptions: [],
   QuantizeOptions: [],
   HardSwishOptions: [],
+  LeakyReluOptions: [
+    {name: 'alpha', slot: 0, kind: 'float32', default: 0},
+  ],
+  GeluOptions: [
+    {name: 'approximate', slot: 0, kind: 'bool', default: false},
+  ],
+  DivOptions: [
+    {name: 'fusedActivationFunction', slot: 0, kind: 'int8', default: 0},
+  ],
 } as const;

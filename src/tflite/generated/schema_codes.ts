@@ -303,4 +303,7 @@ export const BuiltinOptionsType = {
   DequantizeOptions: 38,
   QuantizeOptions: 89,
   HardSwishOptions: 91,
+  LeakyReluOptions: 75,
+  GeluOptions: 116,
+  DivOptions: 29,
 } as const;
