@@ -15,7 +15,7 @@ export const TFLITE_OPERATORS = [
   'FULLY_CONNECTED', 'LOGISTIC', 'MAX_POOL_2D', 'MEAN', 'MUL', 'PAD', 'QUANTIZE', 'REDUCE_MAX',
   'RELU', 'RELU6', 'RESHAPE', 'SOFTMAX', 'TANH',
   'ABS', 'DIV', 'ELU', 'EXP', 'GELU', 'LEAKY_RELU', 'LOG', 'MAXIMUM', 'MINIMUM', 'PRELU',
-  'TILE', 'TRANSPOSE',
+  'TRANSPOSE',
 ] as const;
 
 /** One of {@link TFLITE_OPERATORS}. */

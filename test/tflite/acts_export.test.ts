@@ -1,7 +1,7 @@
 /**
- * The activation and structure models that do not convert in every mode:
- * run in LiteRT in the modes they do and compared with tfjs, with the
- * early error of the others (ELU, PRELU, GELU in 16x8, TimeDistributed in QAT) checked.
+ * The activation and structure models that do not convert in every mode,
+ * or need kernels only recent TFLite has: run in LiteRT in the modes they
+ * convert in and compared with tfjs, with the early error of the others (ELU, PRELU, GELU in 16x8, TimeDistributed in QAT) checked.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -10,7 +10,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import * as tfmot from '../../src/index.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
 import {converterFor, integerSlack, Mode} from './export_modes.js';
-import {NO_INT16_MODELS, NO_QAT_MODELS} from './layer_models_acts.js';
+import {NO_INT16_MODELS, NO_QAT_MODELS, LITERT_ONLY_MODELS} from './layer_models_acts.js';
 
 /** As in layers_export.test.ts. */
 const TOLERANCE: Record<Mode, number> = {
@@ -47,6 +47,16 @@ describe('activation and structure layers in the modes TFLite runs them in', () 
     const worst = lite.reduce((m, v, i) => Math.max(m, Math.max(0, Math.abs(v - ref[i]) - step)), 0) / scale;
     expect(worst, `${name}: ${mode}`).toBeLessThanOrEqual(TOLERANCE[mode]);
     return `${mode} ${worst.toExponential(2)}`;
+  }
+
+  for (const [name, build] of Object.entries(LITERT_ONLY_MODELS)) {
+    it(`${name}: every mode (LiteRT only)`, async () => {
+      const report: string[] = [];
+      for (const mode of ['float32', 'float16', 'dynamic', 'int8', 'int16x8', 'qat'] as Mode[]) {
+        report.push(await agreement(name, build(), mode));
+      }
+      console.log(`${name}: ${report.join(', ')}`);
+    });
   }
 
   for (const [name, build] of Object.entries(NO_INT16_MODELS)) {

@@ -36,25 +36,16 @@ export const LAYER_MODELS_ACTS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'Dense(swish), Activation(hardSigmoid), Dense(softsign)': () => chain(22, (x, k) => {
+  'Dense(swish), Activation(hardSigmoid)': () => chain(22, (x, k) => {
     x = apply(tfl.layers.flatten(), x);
     x = apply(tfl.layers.dense({units: 16, activation: 'swish', kernelInitializer: k()}), x);
-    x = apply(tfl.layers.dense({units: 16, activation: 'softsign', kernelInitializer: k()}), x);
     x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
     x = apply(tfl.layers.activation({activation: 'hardSigmoid'}), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'Dense(softplus), Activation(mish)': () => chain(23, (x, k) => {
-    x = apply(tfl.layers.flatten(), x);
-    x = apply(tfl.layers.dense({units: 16, activation: 'softplus', kernelInitializer: k()}), x);
-    x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
-    x = apply(tfl.layers.activation({activation: 'mish'}), x);
-    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
-  }),
-  'Permute, RepeatVector, SpatialDropout1D, Average, Maximum, Minimum': () => chain(24, (x, k) => {
+  'RepeatVector, SpatialDropout1D, Average, Maximum, Minimum': () => chain(24, (x, k) => {
     x = apply(tfl.layers.conv2d({filters: 3, kernelSize: 4, strides: 4, kernelInitializer: k()}), x);
     x = apply(tfl.layers.reshape({targetShape: [49, 3]}), x);
-    x = apply(tfl.layers.permute({dims: [2, 1]}), x);
     x = apply(tfl.layers.spatialDropout1d({rate: 0.2}), x);
     x = apply(tfl.layers.flatten(), x);
     // Wide weights: values fill the [-6, 6] a briefly settled QAT range starts from, so
@@ -70,6 +61,34 @@ export const LAYER_MODELS_ACTS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.repeatVector({n: 3}), x);
     x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: wide(4)}), x);
+  }),
+};
+
+/**
+ * Every mode in LiteRT, but not in LAYER_MODELS: the TFLite Web API of
+ * second_runtime.test.ts predates the int8/int16 EXP and LOG (version 2)
+ * and DIV kernels, and its XNNPACK delegate claims an int16 TRANSPOSE it
+ * cannot prepare (logging errors before falling back).
+ */
+export const LITERT_ONLY_MODELS: Record<string, () => tfl.LayersModel> = {
+  'Dense(softsign)': () => chain(27, (x, k) => {
+    x = apply(tfl.layers.flatten(), x);
+    x = apply(tfl.layers.dense({units: 16, activation: 'softsign', kernelInitializer: k()}), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+  'Permute': () => chain(26, (x, k) => {
+    x = apply(tfl.layers.conv2d({filters: 3, kernelSize: 4, strides: 4, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.reshape({targetShape: [49, 3]}), x);
+    x = apply(tfl.layers.permute({dims: [2, 1]}), x);
+    x = apply(tfl.layers.flatten(), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+  'Dense(softplus), Activation(mish)': () => chain(23, (x, k) => {
+    x = apply(tfl.layers.flatten(), x);
+    x = apply(tfl.layers.dense({units: 16, activation: 'softplus', kernelInitializer: k()}), x);
+    x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.activation({activation: 'mish'}), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
 };
 
@@ -108,5 +127,5 @@ export const NO_QAT_MODELS: Record<string, () => tfl.LayersModel> = {
   }),
 };
 
-/** The models not in every mode, for the test that every convertible layer is used. */
-export const PARTIAL_MODE_MODELS = {...NO_INT16_MODELS, ...NO_QAT_MODELS};
+/** The models not in LAYER_MODELS, for the test that every convertible layer is used. */
+export const PARTIAL_MODE_MODELS = {...LITERT_ONLY_MODELS, ...NO_INT16_MODELS, ...NO_QAT_MODELS};

@@ -55,15 +55,18 @@ export const Permute: LayerKind = {
   },
 };
 
-/** [batch, n] -> RESHAPE [batch, 1, n] -> TILE [1, times, 1]; values unchanged, so int8 keeps its grid. */
+/**
+ * [batch, n] -> RESHAPE [batch, 1, n] -> CONCATENATION of `n` copies: values
+ * unchanged, so int8 keeps its grid (TILE would do, but older TFLite
+ * runtimes have no int16 TILE).
+ */
 export const RepeatVector: LayerKind = {
   quantize: {role: 'passThrough'},
   lower: (ctx, layer, [x]) => {
     const times = layer.getConfig()['n'] as number;
     const row = reshapeTo(ctx, `${layer.name}/row`, layer.name, x, [x.shape[0], 1, x.shape[1]]);
-    const multiples = ctx.ir.constant(`${layer.name}/multiples`, [3], Int32Array.of(1, times, 1), 'shape');
     const out = ctx.ir.tensor(`${layer.name}/out`, [x.shape[0], times, x.shape[1]]);
-    ctx.ir.op('TILE', [row, multiples], [out], layer.name);
+    ctx.ir.op('CONCATENATION', new Array(times).fill(row), [out], layer.name, {axis: 1});
     return [out];
   },
 };

@@ -1,4 +1,4 @@
-/** Operators that rearrange or repeat values: transpose, tile. */
+/** Operators that rearrange values: transpose. */
 import * as tf from '@tensorflow/tfjs-core';
 
 import type {OpKind} from './op_kind.js';
@@ -11,11 +11,4 @@ export const TRANSPOSE: OpKind = {
   outputParams: 'input',
   options: () => ({type: 'TransposeOptions'}),
   evaluate: (_op, [x, perm]) => tf.transpose(x, ints(perm)),
-};
-
-/** Input 1: the multiples (int32), batch axis included. */
-export const TILE: OpKind = {
-  version: (_op, a) => a === 'int8' ? 3 : 1,
-  outputParams: 'input',
-  evaluate: (_op, [x, multiples]) => tf.tile(x, ints(multiples)),
 };
