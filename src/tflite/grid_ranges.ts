@@ -48,14 +48,16 @@ function rangesBackThroughScale(ops: IrOp[]): void {
 }
 
 /**
- * Sets the range of every output of `ops` (one layer's) that needs one and
- * has none, from the latest tensor with a range that they are computed from
- * (with constants) alone. Outputs that keep their input's parameters need none.
+ * Sets the range of every inner tensor of one layer's `ops` that needs one
+ * and has none, from the latest tensor with a range that it is computed from
+ * (with constants) alone. Tensors with set parameters (their input's, or
+ * fixed ones as LOGISTIC's) need none; the layer's `outputs` are left to the
+ * layers after it (a Concatenate that takes them over).
  */
-export function gridRanges(ops: IrOp[], inputs: IrTensor[]): void {
+export function gridRanges(ops: IrOp[], inputs: IrTensor[], outputs: IrTensor[]): void {
   rangesBackThroughScale(ops);
-  const targets = ops.filter((op) => opKind(op.type).outputParams !== 'input' && op.outputs[0].range == null)
-      .map((op) => op.outputs[0]);
+  const targets = ops.map((op) => op.outputs[0]).filter((t) => !outputs.includes(t) && t.range == null &&
+      opKind(ops.find((op) => op.outputs[0] === t)!.type).outputParams == null);
   const seeds = [...inputs, ...ops.map((op) => op.outputs[0])].filter((t) => t.range != null).reverse();
   for (const seed of seeds) {
     if (targets.every((t) => t.range != null)) {

@@ -83,7 +83,7 @@ function lowerWrapper(ir: IrBuilder, wrapper: OptimizationWrapper, inputs: IrTen
       rangeThroughReshapes(ir.ops.slice(firstOp), t, ranges.output);
     }
   }
-  gridRanges(ir.ops.slice(firstOp), inputs);
+  gridRanges(ir.ops.slice(firstOp), inputs, outputs);
   return outputs;
 }
 

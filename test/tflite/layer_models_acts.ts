@@ -5,13 +5,17 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {randomizeBatchNorms} from './models.js';
+
 type ST = tfl.SymbolicTensor;
 const init = (seed: number) => tfl.initializers.glorotUniform({seed});
 
 function chain(seed: number, build: (x: ST, s: () => ReturnType<typeof init>) => ST): tfl.LayersModel {
   let s = seed;
   const input = tfl.input({shape: [28, 28, 1]});
-  return tfl.model({inputs: input, outputs: build(input, () => init(s++))});
+  const model = tfl.model({inputs: input, outputs: build(input, () => init(s++))});
+  randomizeBatchNorms(model, seed);
+  return model;
 }
 
 const apply = (layer: tfl.layers.Layer, x: ST|ST[]) => layer.apply(x) as ST;
@@ -41,6 +45,15 @@ export const LAYER_MODELS_ACTS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.dense({units: 16, activation: 'swish', kernelInitializer: k()}), x);
     x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
     x = apply(tfl.layers.activation({activation: 'hardSigmoid'}), x);
+    return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
+  }),
+  'BatchNormalization on 3-D (folded into a Dense and standalone)': () => chain(28, (x, k) => {
+    x = apply(tfl.layers.reshape({targetShape: [28, 28]}), x);
+    x = apply(tfl.layers.dense({units: 6, kernelInitializer: k()}), x);
+    x = apply(tfl.layers.batchNormalization(), x);
+    x = apply(tfl.layers.leakyReLU({alpha: 0.1}), x);
+    x = apply(tfl.layers.batchNormalization(), x);
+    x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
   'RepeatVector, SpatialDropout1D, Average, Maximum, Minimum': () => chain(24, (x, k) => {
