@@ -1,7 +1,8 @@
 /**
  * The activation and structure models that do not convert in every mode,
  * or need kernels only recent TFLite has: run in LiteRT in the modes they
- * convert in and compared with tfjs, with the early error of the others (ELU, PRELU, GELU in 16x8, TimeDistributed in QAT) checked.
+ * convert in and compared with tfjs, with the early error of the others
+ * (ELU, PRELU, GELU in 16x8, TimeDistributed in QAT) checked.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -82,4 +83,12 @@ describe('activation and structure layers in the modes TFLite runs them in', () 
       console.log(`${name}: ${report.join(', ')}`);
     });
   }
+
+  it('rejects a ReLU maxValue of 0 or less, naming the layer', async () => {
+    const input = tfl.input({shape: [4]});
+    const output = tfl.layers.reLU({maxValue: 0, name: 'flat'}).apply(input) as tfl.SymbolicTensor;
+    const model = tfl.model({inputs: input, outputs: output});
+    await expect(converterFor(model, 'float32', digits).convert()).rejects.toThrow(
+        /Layer 'flat': ReLU maxValue 0 .*maxValue > 0/);
+  });
 });
