@@ -41,6 +41,8 @@ const OPTIONS_TABLES = [
   'ConcatenationOptions', 'AddOptions', 'ReshapeOptions', 'MulOptions', 'PadOptions', 'TransposeOptions',
   'ReducerOptions', 'SubOptions', 'SqueezeOptions', 'DequantizeOptions', 'QuantizeOptions', 'HardSwishOptions',
   'TransposeConvOptions', 'ResizeBilinearOptions', 'ResizeNearestNeighborOptions', 'SliceOptions',
+  'LeakyReluOptions', 'GeluOptions',
+  'DivOptions',
 ];  // in union order
 
 /**

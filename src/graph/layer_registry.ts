@@ -4,6 +4,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import * as activationLayers from './kinds/activation_layers.js';
 import * as activations from './kinds/activations.js';
 import * as convolutional from './kinds/convolutional.js';
 import * as merge from './kinds/merge.js';
@@ -12,6 +13,7 @@ import * as oneD from './kinds/one_d.js';
 import * as pooling from './kinds/pooling.js';
 import * as recurrent from './kinds/recurrent.js';
 import * as reshaping from './kinds/reshaping.js';
+import * as structure from './kinds/structure.js';
 import * as text from './kinds/text.js';
 import * as twoD from './kinds/two_d.js';
 import type {LayerKind, WeightSpec} from './layer_kind.js';
@@ -34,7 +36,7 @@ function collect(...modules: Array<Record<string, unknown>>): ReadonlyMap<string
 }
 
 const LAYER_KINDS = collect(activations, convolutional, merge, normalization, pooling, reshaping,
-    oneD, recurrent, text, twoD);
+    activationLayers, oneD, recurrent, structure, text, twoD);
 
 /** The record of a layer (or class name), or undefined for a class the library does not know. */
 export function layerKind(layer: tfl.layers.Layer|string): LayerKind|undefined {

@@ -9,13 +9,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError, ValueError} from '../errors.js';
+import {COMPOSED_ACTIVATIONS, COMPOSED_ACTIVATION_NAMES} from './activation_functions.js';
 import {FusedActivation, IrOp, IrTensor} from './ir.js';
 import {readWeight} from './layer_attributes.js';
 import type {LowerContext} from './layer_kind.js';
 
 type Layer = tfl.layers.Layer;
 export type Config = tf.serialization.ConfigDict;
-export type TfliteActivation = FusedActivation|'SOFTMAX'|'LOGISTIC'|'TANH';
+/** A tfjs activation TFLite has no fused form of, by its tfjs name (see activation_functions.ts). */
+export interface ComposedActivation {
+  composed: string;
+}
+export type TfliteActivation = FusedActivation|'SOFTMAX'|'LOGISTIC'|'TANH'|ComposedActivation;
 
 const ACTIVATIONS: Record<string, TfliteActivation> = {
   linear: 'NONE', relu: 'RELU', relu6: 'RELU6', softmax: 'SOFTMAX', sigmoid: 'LOGISTIC',
@@ -27,13 +32,27 @@ export function activationOf(layer: Layer, name?: string|null): TfliteActivation
   const act = name ??
       (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName() ??
       'linear';
-  const mapped = ACTIVATIONS[act];
+  const mapped = ACTIVATIONS[act] ?? (act in COMPOSED_ACTIVATIONS ? {composed: act} : undefined);
   if (mapped == null) {
     throw new NotSupportedError(
         `Layer '${layer.name}' (${layer.getClassName()}) uses activation '${act}', which the ` +
-        `TFLite converter does not support; supported: ${Object.keys(ACTIVATIONS).join(', ')}.`);
+        `TFLite converter does not support; supported: ` +
+        `${[...Object.keys(ACTIVATIONS), ...COMPOSED_ACTIVATION_NAMES].sort().join(', ')}.`);
   }
   return mapped;
+}
+
+/** `act` applied to `x` as its own op(s) (nothing for NONE). */
+export function emitActivation(ctx: LowerContext, source: string, x: IrTensor, act: TfliteActivation): IrTensor {
+  if (act === 'NONE') {
+    return x;
+  }
+  if (typeof act === 'object') {
+    return COMPOSED_ACTIVATIONS[act.composed](ctx.ir, source, x);
+  }
+  const out = ctx.ir.tensor(`${source}/${act.toLowerCase()}`, x.shape);
+  ctx.ir.op(act, [x], [out], source, act === 'SOFTMAX' ? {beta: 1} : {});
+  return out;
 }
 
 /** Fuses relu/relu6 into `op`, or applies a softmax/sigmoid/tanh as its own op after it. */
@@ -42,10 +61,7 @@ export function applyActivation(ctx: LowerContext, layer: Layer, op: IrOp, act: 
     op.activation = act;
     return op.outputs[0];
   }
-  const input = op.outputs[0];
-  const out = ctx.ir.tensor(`${layer.name}/${act.toLowerCase()}`, input.shape);
-  ctx.ir.op(act, [input], [out], layer.name, act === 'SOFTMAX' ? {beta: 1} : {});
-  return out;
+  return emitActivation(ctx, layer.name, op.outputs[0], act);
 }
 
 /** The weight `attr` the lowering computes with: the context's replacement, else the layer's own. */

@@ -3,11 +3,15 @@
  * relu/relu6 into the op before them, so those quantize after the function;
  * softmax/sigmoid/tanh are separate int8 ops with fixed output parameters,
  * so their input is quantized and their output snapped to the fixed grid.
+ * The composed ones (elu, gelu, swish...) are separate ops too: their input
+ * is quantized here and their output by the layer's output quantizer (as
+ * TFMOT quantizes swish's output), both being tensors of the int8 file.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {NotSupportedError} from '../errors.js';
+import {COMPOSED_ACTIVATION_NAMES} from '../graph/activation_functions.js';
 import {FIXED_OUTPUT_RANGES, FixedOutputKind} from './quantize_config.js';
 import {FixedQuantizer, Quantizer, QuantizerVars} from './quantizers.js';
 
@@ -15,6 +19,11 @@ import {FixedQuantizer, Quantizer, QuantizerVars} from './quantizers.js';
 export const QUANTIZE_AFTER_ACTIVATIONS = ['linear', 'relu', 'relu6'] as const;
 /** Activations quantized before the function, with fixed int8 outputs. */
 export const FIXED_OUTPUT_ACTIVATIONS = ['softmax', 'sigmoid', 'tanh'] as const;
+/** Activations lowered to their own ops: input and output quantized. */
+export const COMPOSED_QAT_ACTIVATIONS: readonly string[] = COMPOSED_ACTIVATION_NAMES;
+
+/** True for an activation quantized on both sides (see COMPOSED_QAT_ACTIVATIONS). */
+export const isComposedActivation = (name: string) => COMPOSED_QAT_ACTIVATIONS.includes(name);
 
 /** The tfjs-layers activation object (`layer.activation`). */
 export interface ActivationFn {
@@ -24,7 +33,8 @@ export interface ActivationFn {
 
 /** Throws unless QAT and the int8 export support the activation `name` of `layer`. */
 export function checkActivation(name: string, layer: tfl.layers.Layer): void {
-  const known: readonly string[] = [...QUANTIZE_AFTER_ACTIVATIONS, ...FIXED_OUTPUT_ACTIVATIONS];
+  const known: readonly string[] =
+      [...QUANTIZE_AFTER_ACTIVATIONS, ...FIXED_OUTPUT_ACTIVATIONS, ...COMPOSED_QAT_ACTIVATIONS].sort();
   if (!known.includes(name)) {
     throw new NotSupportedError(
         `Layer '${layer.name}' of class ${layer.getClassName()} uses activation '${name}', ` +
@@ -61,7 +71,12 @@ export class QuantizeAwareActivation implements ActivationFn {
     if (this.quantizer == null) {
       return this.inner.apply(y);
     }
-    const fixedKind = fixedOutputKind(this.inner.getClassName());
+    const name = this.inner.getClassName();
+    if (isComposedActivation(name)) {
+      // The output quantizer of the wrapper follows (defaultQuantizeConfig adds it).
+      return this.inner.apply(this.quantizer.call(y, this.training, this.vars));
+    }
+    const fixedKind = fixedOutputKind(name);
     if (fixedKind == null) {
       return this.quantizer.call(this.inner.apply(y), this.training, this.vars);
     }

@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {NotSupportedError} from '../errors.js';
 import type {QuantizeRule} from '../graph/layer_kind.js';
 import {activationName, layerClasses, layerKind} from '../graph/layer_registry.js';
-import {checkActivation, fixedOutputKind} from './activations.js';
+import {checkActivation, fixedOutputKind, isComposedActivation} from './activations.js';
 import {Preserve} from './preserving_quantizers.js';
 import {Default8BitQuantizeConfig, FixedOutputQuantizeConfig, QuantizeConfig} from './quantize_config.js';
 
@@ -61,10 +61,12 @@ export function defaultQuantizeConfig(layer: Layer, quantizeActivation: boolean,
   switch (role) {
     case 'weighted': {
       const {weightAttr, perAxis, weightsOnly} = entry as Extract<QuantizeRule, {role: 'weighted'}>;
+      // A composed activation's input is a tensor of the int8 file too: always quantized.
+      const composed = isComposedActivation(activationName(layer) ?? 'linear');
       return new Default8BitQuantizeConfig({
         weightAttrs: [weightAttr],
-        activationAttrs: quantizeActivation && weightsOnly !== true ? ['activation'] : [],
-        quantizeOutput: false,
+        activationAttrs: weightsOnly !== true && (quantizeActivation || composed) ? ['activation'] : [],
+        quantizeOutput: weightsOnly !== true && composed && quantizeActivation,
         perAxisWeights: perAxis,
         preserve,
       });

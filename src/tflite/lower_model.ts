@@ -14,6 +14,7 @@ import {layerClasses, layerKind} from '../graph/layer_registry.js';
 import {OptimizationWrapper} from '../graph/wrapper.js';
 import {QuantizeLayer} from '../quantization/quantize_layer.js';
 import {QuantizeWrapper} from '../quantization/quantize_wrapper.js';
+import {gridRanges} from './grid_ranges.js';
 import {dropFlattenBeforeDense, foldBatchNorms, fuseActivations, shareConcatRanges} from './ir_passes.js';
 import {opKind} from './op_registry.js';
 import {activationsBeforeReshapes, collapseReshapes} from './reshape_passes.js';
@@ -86,6 +87,7 @@ function lowerWrapper(ir: IrBuilder, wrapper: OptimizationWrapper, inputs: IrTen
       rangeThroughReshapes(ir.ops.slice(firstOp), t, ranges.output);
     }
   }
+  gridRanges(ir.ops.slice(firstOp), inputs, outputs);
   return outputs;
 }
 

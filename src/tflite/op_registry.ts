@@ -1,12 +1,14 @@
 /** The operator kinds by TFLite builtin name (see ops/op_kind.ts). */
 import {ValueError} from '../errors.js';
 import type {IrOpType} from '../graph/ir.js';
+import * as activationOps from './ops/activation_ops.js';
 import * as elementwise from './ops/elementwise.js';
 import type {OpKind} from './ops/op_kind.js';
 import * as pooling from './ops/pooling.js';
 import * as quantize from './ops/quantize.js';
 import * as resizeAndTransposeConv from './ops/resize_and_transpose_conv.js';
 import * as shape from './ops/shape.js';
+import * as structureOps from './ops/structure_ops.js';
 import * as textAndRecurrent from './ops/text_and_recurrent.js';
 import * as weighted from './ops/weighted.js';
 
@@ -24,7 +26,8 @@ function collect(...modules: Array<Record<string, OpKind>>): Readonly<Record<str
   return kinds;
 }
 
-const OP_KINDS = collect(elementwise, pooling, quantize, resizeAndTransposeConv, shape, textAndRecurrent, weighted);
+const OP_KINDS = collect(activationOps, elementwise, pooling, quantize, resizeAndTransposeConv, shape, structureOps,
+    textAndRecurrent, weighted);
 
 /** The record of an operator; an operator without one is an internal error. */
 export function opKind(type: IrOpType): OpKind {

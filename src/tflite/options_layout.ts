@@ -68,4 +68,7 @@ export const OPTIONS_OF_OPERATOR: Readonly<Partial<Record<BuiltinOperatorName, B
   RESIZE_BILINEAR: 'ResizeBilinearOptions',
   RESIZE_NEAREST_NEIGHBOR: 'ResizeNearestNeighborOptions',
   SLICE: 'SliceOptions',
+  LEAKY_RELU: 'LeakyReluOptions',
+  GELU: 'GeluOptions',
+  DIV: 'DivOptions',
 };

@@ -255,12 +255,27 @@ function wrapIo(graph: IrGraph, inputType: IoType, outputType: IoType, activatio
   graph.outputs = graph.outputs.map((t) => convert(t, outputType, false));
 }
 
+/** Fails, naming the layer, for an op TFLite has no `activation` kernel for. */
+function checkIntegerKernels(graph: IrGraph, activation: ActivationType): void {
+  for (const op of graph.ops) {
+    const kernels = opKind(op.type).integerKernels;
+    if (kernels != null && !kernels.includes(activation)) {
+      const mode = activation === 'int16' ? '16x8' : 'int8';
+      throw new NotSupportedError(
+          `Layer '${op.source}' lowers to ${op.type}, which TFLite runs in float32 and ` +
+          `${kernels.join(', ')} only: ${mode} export cannot hold it; no file was written. Export this ` +
+          `model in float32, float16, dynamic range${kernels.includes('int8') ? ' or int8' : ''}.`);
+    }
+  }
+}
+
 /**
  * Full-integer quantization in place: all activations `activation`, weights
  * int8. Every activation tensor needs a range (QAT or calibration).
  */
 export function quantizeFullInteger(graph: IrGraph, activation: ActivationType,
     inputType: IoType, outputType: IoType): void {
+  checkIntegerKernels(graph, activation);
   quantizeActivations(graph, activation);
   quantizeConstants(graph, activation);
   wrapIo(graph, inputType, outputType, activation);

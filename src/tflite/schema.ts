@@ -166,6 +166,22 @@ export interface ResizeOptions {
   halfPixelCenters: boolean;
 }
 
+export interface LeakyReluOptions {
+  type: 'LeakyReluOptions';
+  alpha: number;
+}
+
+export interface DivOptions {
+  type: 'DivOptions';
+  fusedActivationFunction: ActivationFunctionTypeCode;
+}
+
+export interface GeluOptions {
+  type: 'GeluOptions';
+  /** The tanh approximation instead of the exact erf form. */
+  approximate: boolean;
+}
+
 /** Option tables without fields: still written, as the TFLite converter does. */
 export interface EmptyOptions {
   type: 'PadOptions'|'TransposeOptions'|'DequantizeOptions'|'QuantizeOptions'|'HardSwishOptions'|
@@ -177,7 +193,8 @@ export type BuiltinOptions =
     Conv2DOptions|DepthwiseConv2DOptions|Pool2DOptions|FullyConnectedOptions|SoftmaxOptions|
     ConcatenationOptions|AddOptions|SubOptions|MulOptions|ReshapeOptions|ReducerOptions|
     SqueezeOptions|EmptyOptions|
-    TransposeConvOptions|ResizeOptions;
+    TransposeConvOptions|ResizeOptions|LeakyReluOptions|GeluOptions|
+    DivOptions;
 
 /**
  * Options of a table this model does not describe, kept by `readModel` so

@@ -41,7 +41,8 @@ describe('unsupported layers', () => {
     // (The default orthogonal initializer needs tfjs' chained ops, which tfjs-core alone lacks.)
     ['an LSTM', () => tfl.layers.lstm({units: 4, returnSequences: true, name: 'my_lstm',
       recurrentInitializer: 'glorotUniform'}), 'LSTM', 'my_lstm'],
-    ['a LeakyReLU', () => tfl.layers.leakyReLU({name: 'leaky_one'}), 'LeakyReLU', 'leaky_one'],
+    ['a ThresholdedReLU', () => tfl.layers.thresholdedReLU({name: 'thresholded_one'}), 'ThresholdedReLU',
+      'thresholded_one'],
   ])('%s is named, with its class and the ways forward', (_what, make, className, name) => {
     const model = modelWith(make());
     const error = thrown(() => q.quantizeModel(model));
@@ -55,17 +56,17 @@ describe('unsupported layers', () => {
   });
 
   it.each([
-    ['an Activation(elu) layer', () => tfl.layers.activation({activation: 'elu', name: 'act_elu'}),
-      'Activation', 'act_elu'],
-    ['a Dense with activation elu', () => tfl.layers.dense({units: 3, activation: 'elu', name: 'dense_elu'}),
-      'Dense', 'dense_elu'],
+    ['an Activation(logSoftmax) layer', () => tfl.layers.activation({activation: 'logSoftmax' as 'softmax', name: 'act_ls'}),
+      'Activation', 'act_ls'],
+    ['a Dense with activation logSoftmax', () => tfl.layers.dense({units: 3, activation: 'logSoftmax' as 'softmax',
+      name: 'dense_ls'}), 'Dense', 'dense_ls'],
   ])('%s names the layer, its class and the activation', (_what, make, className, name) => {
     const model = modelWith(make());
     const error = thrown(() => q.quantizeModel(model));
     expect(error).toBeInstanceOf(tfmot.NotSupportedError);
     expect(error.message).toContain(`'${name}'`);
     expect(error.message).toMatch(new RegExp(`\\b${className}\\b`));
-    expect(error.message).toMatch(/'elu'/);
+    expect(error.message).toMatch(/'logSoftmax'/);
     expect(error.message).toMatch(/relu/);  // lists what is supported
     expect(error.message).toMatch(/quantizeAnnotateLayer/);
     expect(error.message).toMatch(/QuantizeConfig/);
@@ -73,9 +74,9 @@ describe('unsupported layers', () => {
 
   it('is also rejected when annotated without a custom config', () => {
     const input = tfl.input({shape: [5, 3]});
-    const x = call(q.quantizeAnnotateLayer(tfl.layers.leakyReLU({name: 'ann_leaky'})), input);
+    const x = call(q.quantizeAnnotateLayer(tfl.layers.thresholdedReLU({name: 'ann_thresholded'})), input);
     const error = thrown(() => q.quantizeApply(tfl.model({inputs: input, outputs: x})));
-    expect(error.message).toMatch(/'ann_leaky'.*LeakyReLU/);
+    expect(error.message).toMatch(/'ann_thresholded'.*ThresholdedReLU/);
   });
 });
 

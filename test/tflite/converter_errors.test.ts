@@ -50,15 +50,15 @@ describe('TFLiteConverter errors', () => {
   it('names an unsupported layer and its class', async () => {
     const model = tfl.sequential({layers: [
       tfl.layers.dense({units: 4, inputShape: [8], name: 'first'}),
-      tfl.layers.leakyReLU({name: 'leaky'}),
+      tfl.layers.thresholdedReLU({name: 'thresholded'}),
     ]});
     await expect(TFLiteConverter.fromLayersModel(model).convert())
-        .rejects.toThrow(/lowering.*'leaky'.*LeakyReLU.*supported: .*Dense.*no file/);
+        .rejects.toThrow(/lowering.*'thresholded'.*ThresholdedReLU.*supported: .*Dense.*no file/);
   });
 
   it('names an unsupported activation', async () => {
-    await expect(TFLiteConverter.fromLayersModel(dense('elu')).convert())
-        .rejects.toThrow(/activation 'elu'.*supported: linear, relu, relu6, softmax, sigmoid, tanh/);
+    await expect(TFLiteConverter.fromLayersModel(dense('logSoftmax')).convert())
+        .rejects.toThrow(/activation 'logSoftmax'.*supported: elu, gelu, gelu_new, hardSigmoid, linear, mish, relu, relu6, selu, sigmoid, softmax, softplus, softsign, swish, tanh\./);
   });
 
   it('wants a representativeDataset for strict full-integer conversion of a float model', () => {

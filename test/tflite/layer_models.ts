@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {LAYER_MODELS_1D} from './layer_models_1d.js';
 import {LAYER_MODELS_2D} from './layer_models_2d.js';
+import {LAYER_MODELS_ACTS} from './layer_models_acts.js';
 import {functionalTestModel, randomizeBatchNorms} from './models.js';
 
 type ST = tfl.SymbolicTensor;
@@ -113,4 +114,5 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
   }),
   ...LAYER_MODELS_1D,
   ...LAYER_MODELS_2D,
+  ...LAYER_MODELS_ACTS,
 };

@@ -10,6 +10,7 @@ import {runLiteRt} from '../helpers/tflite_eval.js';
 import {filesInEveryMode, integerSlack, Mode} from './export_modes.js';
 import {LAYER_MODELS} from './layer_models.js';
 import {COVERED_BY_TEXT_AND_RECURRENT} from './text_and_recurrent_models.js';
+import {PARTIAL_MODE_MODELS} from './layer_models_acts.js';
 
 /** Allowed error as a fraction of the largest reference output. */
 const TOLERANCE: Record<Mode, number> = {
@@ -45,7 +46,7 @@ describe('every layer in every mode runs in LiteRT and agrees with tfjs', () => 
 
   it('covers every convertible layer', () => {
     const used = new Set<string>();
-    for (const build of Object.values(LAYER_MODELS)) {
+    for (const build of Object.values({...LAYER_MODELS, ...PARTIAL_MODE_MODELS})) {
       for (const layer of build().layers) {
         used.add(layer.getClassName());
       }

@@ -3,35 +3,14 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {requireLastAxis} from '../config_axis.js';
 import type {LayerKind, Lowering} from '../layer_kind.js';
-import {activationOf} from '../lowering.js';
+import {activationOf, emitActivation} from '../lowering.js';
 
 type Layer = tfl.layers.Layer;
 
-/** A standalone activation: its TFLite op, or nothing for a linear one. */
-function lowerActivationLayer(activation: (layer: Layer) => string): Lowering {
-  return (ctx, layer, [x]) => {
-    const act = activationOf(layer, activation(layer));
-    if (act === 'NONE') {
-      return [x];
-    }
-    const out = ctx.ir.tensor(`${layer.name}/out`, x.shape);
-    ctx.ir.op(act, [x], [out], layer.name, act === 'SOFTMAX' ? {beta: 1} : {});
-    return [out];
-  };
+/** A standalone activation: its TFLite op(s), or nothing for a linear one. */
+export function lowerActivationLayer(activation: (layer: Layer) => string): Lowering {
+  return (ctx, layer, [x]) => [emitActivation(ctx, layer.name, x, activationOf(layer, activation(layer)))];
 }
-
-/** A ReLU layer's activation; a maxValue other than 6 has no TFLite or int8 form. */
-function reluName(layer: Layer): string {
-  const maxValue = (layer.getConfig()['maxValue'] ?? null) as number|null;
-  return maxValue == null ? 'relu' : maxValue === 6 ? 'relu6' : `relu(maxValue=${maxValue})`;
-}
-
-export const ReLU: LayerKind = {
-  activation: reluName,
-  quantize: {role: 'output'},
-  lower: lowerActivationLayer(reluName),
-  channelPassage: 'perChannel',
-};
 
 const configured = (layer: Layer) => layer.getConfig()['activation'] as string;
 
@@ -55,7 +34,3 @@ export const Softmax: LayerKind = {
     return lowerActivationLayer(() => 'softmax')(ctx, layer, inputs);
   },
 };
-
-export const LeakyReLU: LayerKind = {};
-export const ELU: LayerKind = {};
-export const PReLU: LayerKind = {clusteringLeavesFloat: true};

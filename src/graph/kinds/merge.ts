@@ -52,7 +52,4 @@ export const Concatenate: LayerKind = {
   },
 };
 
-export const Average: LayerKind = {};
-export const Maximum: LayerKind = {};
-export const Minimum: LayerKind = {};
 export const Subtract: LayerKind = {};

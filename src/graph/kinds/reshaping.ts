@@ -41,6 +41,3 @@ export const ZeroPadding2D: LayerKind = {
 };
 
 export const Dropout: LayerKind = {quantize: {role: 'passThrough'}, lower: identity, channelPassage: 'perChannel'};
-export const SpatialDropout1D: LayerKind = {lower: identity, channelPassage: 'perChannel'};
-export const Permute: LayerKind = {quantize: {role: 'passThrough'}};
-export const RepeatVector: LayerKind = {};

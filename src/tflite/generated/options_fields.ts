@@ -86,4 +86,13 @@ export const OPTIONS_FIELDS = {
     {name: 'halfPixelCenters', slot: 1, kind: 'bool', default: false},
   ],
   SliceOptions: [],
+  LeakyReluOptions: [
+    {name: 'alpha', slot: 0, kind: 'float32', default: 0},
+  ],
+  GeluOptions: [
+    {name: 'approximate', slot: 0, kind: 'bool', default: false},
+  ],
+  DivOptions: [
+    {name: 'fusedActivationFunction', slot: 0, kind: 'int8', default: 0},
+  ],
 } as const;

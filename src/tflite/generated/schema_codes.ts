@@ -307,4 +307,7 @@ export const BuiltinOptionsType = {
   ResizeBilinearOptions: 15,
   ResizeNearestNeighborOptions: 74,
   SliceOptions: 48,
+  LeakyReluOptions: 75,
+  GeluOptions: 116,
+  DivOptions: 29,
 } as const;

@@ -52,6 +52,11 @@ export interface OpKind {
   outputParams?: 'input'|((type: ActivationType) => IrQuantization);
   /** Its inputs are requantized to the output's parameters (CONCATENATION). */
   inputsTakeOutputParams?: boolean;
+  /**
+   * The integer activation types TFLite has kernels for, where not both
+   * (ELU: int8 only); full-integer export in another fails naming the layer.
+   */
+  integerKernels?: readonly ActivationType[];
   /** The output's ends from one end of each input, for a range no data gave (ADD, MUL). */
   combineEnds?: (a: [number, number], b: [number, number]) => number[];
 }

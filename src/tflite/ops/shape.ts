@@ -25,6 +25,8 @@ export const CONCATENATION: OpKind = {
   options: (op) => ({type: 'ConcatenationOptions', axis: op.options['axis'] as number,
     fusedActivationFunction: ActivationFunctionType[op.activation]}),
   evaluate: (op, args) => tf.concat(args, op.options['axis'] as number),
+  // A range no data gave (RepeatVector's copies after QAT): the union of the inputs'.
+  combineEnds: ([lo1, hi1], [lo2, hi2]) => [Math.min(lo1, lo2), Math.max(hi1, hi2)],
 };
 
 /**
