@@ -197,4 +197,12 @@ describe('README snippets', () => {
     // When this fails, update the list in README.md ("Export to TFLite").
     expect(block?.[1].split(/,\s*/)).toEqual(tfmot.tflite.CONVERTIBLE_LAYERS);
   });
+
+  it('has every convertible layer in its layer-by-mode table', () => {
+    const table = README.match(/<!-- layer-table -->\n([\s\S]*?)\n<!-- \/layer-table -->/)?.[1] ?? '';
+    // `MaxPooling1D/2D` stands for both dimensions.
+    const named = new Set([...table.matchAll(/`(\w+?)(\d)D\/(\d)D`|`(\w+)`/g)].flatMap((m) =>
+      m[4] != null ? [m[4]] : [`${m[1]}${m[2]}D`, `${m[1]}${m[3]}D`]));
+    expect(tfmot.tflite.CONVERTIBLE_LAYERS.filter((c) => !named.has(c))).toEqual([]);
+  });
 });

@@ -52,4 +52,3 @@ export const Concatenate: LayerKind = {
   },
 };
 
-export const Subtract: LayerKind = {};
