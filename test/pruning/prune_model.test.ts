@@ -166,14 +166,25 @@ describe('argument and layer errors', () => {
     expect(() => sparsity.pruneLowMagnitude(null as unknown as tfl.layers.Layer)).toThrow(/received null/);
   });
 
-  it('a PReLU (unsupported layer with weights) in a model: NotSupportedError naming it', () => {
+  it('a layer with weights the library does not know (Conv3D) in a model: NotSupportedError naming it', () => {
     const model = tfl.sequential({layers: [
-      tfl.layers.prelu({inputShape: [3], name: 'prelu'}),
+      tfl.layers.conv3d({inputShape: [2, 2, 2, 1], filters: 2, kernelSize: 1, name: 'conv3d'}),
+      tfl.layers.flatten(),
       tfl.layers.dense({units: 2}),
     ]});
     expect(() => sparsity.pruneLowMagnitude(model)).toThrow(tfmot.NotSupportedError);
     expect(() => sparsity.pruneLowMagnitude(model)).toThrow(
-        /Layer 'prelu' of class PReLU is not supported by pruneLowMagnitude \(prunable: Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Dense, Embedding, GRU, LSTM, SeparableConv2D, SimpleRNN\)/);
+        /Layer 'conv3d' of class Conv3D is not supported by pruneLowMagnitude \(prunable: Bidirectional, Conv1D, Conv2D, Conv2DTranspose, Dense, Embedding, GRU, LSTM, SeparableConv2D, SimpleRNN\)/);
+  });
+
+  it('a PReLU in a model is left float, as TFMOT leaves it', () => {
+    const model = tfl.sequential({layers: [
+      tfl.layers.prelu({inputShape: [3], name: 'prelu'}),
+      tfl.layers.dense({units: 2}),
+    ]});
+    const pruned = sparsity.pruneLowMagnitude(model);
+    expect(pruned.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'PReLU', 'PruneLowMagnitude']);
+    pruned.dispose();
   });
 
   it('a PReLU layer on its own: NotSupportedError, no prunable weights', () => {
