@@ -19,5 +19,6 @@ export * as summary from './summary/index.js';
 export * as tflite from './tflite/index.js';
 export {NotSupportedError, ValueError} from './errors.js';
 export {cloneModel} from './graph/clone_model.js';
+export type {Replacement} from './graph/transform_model.js';
 export {report, formatReport} from './report/index.js';
 export type {LayerReport, ModelReport, WeightReport} from './report/index.js';

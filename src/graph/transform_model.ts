@@ -17,7 +17,9 @@ type Layer = tfl.layers.Layer;
  * replacement already holds its weights.
  */
 export interface Replacement {
+  /** The layer standing in the new model. */
   layer: Layer;
+  /** The weights to copy, in `weightsInto.weights` order (called once the new model is built). */
   weightsFrom?: () => tf.Tensor[];
   /** Where `weightsFrom` goes; required with it. */
   weightsInto?: Layer;

@@ -11,8 +11,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 /** tfjs-layers' L1L2 instance: Keras' penalty with both factors. */
 interface L1L2Instance extends tf.serialization.Serializable {
+  /** The L1 factor (0 for L2). */
   l1: number;
+  /** The L2 factor (0 for L1). */
   l2: number;
+  /** The penalty of a weight tensor. */
   apply(x: tf.Tensor): tf.Scalar;
 }
 type L1L2Constructor = new (args: {l1: number, l2: number}) => L1L2Instance;
@@ -25,16 +28,24 @@ const KERAS_DEFAULT = 0.01;
 
 /** Keras' `L1`: l1 * sum(|x|). */
 export class L1 extends L1L2 {
+  /** Registered under Keras' class name, so Keras-converted models load and save back. */
   static readonly className = 'L1';
 
+  /**
+   * Keras' `L1(l1=...)`.
+   *
+   * @param args.l1 The factor; default 0.01, as in Keras.
+   */
   constructor(args: {l1?: number|null} = {}) {
     super({l1: args?.l1 ?? KERAS_DEFAULT, l2: 0});
   }
 
+  /** `{l1}`, as Keras writes it. */
   override getConfig(): tf.serialization.ConfigDict {
     return {l1: this.l1};
   }
 
+  /** Builds one from its config. */
   static fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     return new cls(config);
@@ -43,16 +54,24 @@ export class L1 extends L1L2 {
 
 /** Keras' `L2`: l2 * sum(x^2). */
 export class L2 extends L1L2 {
+  /** Registered under Keras' class name, so Keras-converted models load and save back. */
   static readonly className = 'L2';
 
+  /**
+   * Keras' `L2(l2=...)`.
+   *
+   * @param args.l2 The factor; default 0.01, as in Keras.
+   */
   constructor(args: {l2?: number|null} = {}) {
     super({l1: 0, l2: args?.l2 ?? KERAS_DEFAULT});
   }
 
+  /** `{l2}`, as Keras writes it. */
   override getConfig(): tf.serialization.ConfigDict {
     return {l2: this.l2};
   }
 
+  /** Builds one from its config. */
   static fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     return new cls(config);

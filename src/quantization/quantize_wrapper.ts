@@ -306,7 +306,14 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
    * activation and output ranges; a range still at [0, 0] (no data seen)
    * is left out.
    */
-  exportRanges(): {weightScales?: number[], activation?: [number, number], output?: [number, number]} {
+  exportRanges(): {
+    /** Per-channel (or one) scales of the kernel's symmetric int8 grid. */
+    weightScales?: number[],
+    /** The range of the activation's output. */
+    activation?: [number, number],
+    /** The range of the layer's output. */
+    output?: [number, number],
+  } {
     const layout = layerKind(this.layer)?.kernel;
     const weightVars = this.weightSlots.find((s) => s.attr === layout?.kernelAttr)?.vars;
     return {
