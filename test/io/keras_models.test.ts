@@ -15,13 +15,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {filesInEveryMode, integerSlack, Mode} from '../tflite/export_modes.js';
+import {filesInEveryMode, TOLERANCE, worstError} from '../tflite/export_modes.js';
 import * as k from './keras_models.js';
 
-/** Allowed error as a fraction of the largest reference output (as layers_export.test.ts). */
-const TOLERANCE: Record<Mode, number> = {
-  float32: 1e-5, float16: 3e-3, dynamic: 0.03, int8: 0.06, int16x8: 0.01, qat: 0.03,
-};
 
 /** Conv2D+BN+ReLU, a residual Conv2D+BN, Add, Concatenate, global pooling, Dense (Keras 2 forms). */
 const RESIDUAL = k.functional('residual', [
@@ -100,9 +96,7 @@ async function expectEveryModeAgrees(name: string, model: tfl.LayersModel, withQ
     }
     const lite = await runLiteRt(bytes, probe);
     const ref = predict(source, probe);
-    const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
-    const step = integerSlack(bytes);
-    const worst = lite.reduce((m, v, i) => Math.max(m, Math.max(0, Math.abs(v - ref[i]) - step)), 0) / scale;
+    const worst = worstError(bytes, lite, ref);
     report.push(`${mode} ${worst.toExponential(2)}`);
     expect(worst, `${name}: ${mode}`).toBeLessThanOrEqual(TOLERANCE[mode]);
   }
@@ -188,9 +182,7 @@ describe('Keras-converted models', () => {
     const bytes = await c.convert();
     const lite = await runLiteRt(bytes, probe);
     const ref = predict(qat, probe);
-    const step = integerSlack(bytes);
-    const worst = lite.reduce((m, v, i) => Math.max(m, Math.max(0, Math.abs(v - ref[i]) - step)), 0) /
-        ref.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
+    const worst = worstError(bytes, lite, ref);
     console.log(`residual QAT after training: int8 ${worst.toExponential(2)}`);
     expect(worst).toBeLessThanOrEqual(TOLERANCE.qat);
   });

@@ -10,22 +10,9 @@ import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {converterFor, integerSlack, Mode} from './export_modes.js';
+import {converterFor, Mode, settledQat, TOLERANCE, worstError} from './export_modes.js';
 import {NO_INT16_MODELS, NO_QAT_MODELS, LITERT_ONLY_MODELS} from './layer_models_acts.js';
 
-/** As in layers_export.test.ts. */
-const TOLERANCE: Record<Mode, number> = {
-  float32: 1e-5, float16: 3e-3, dynamic: 0.03, int8: 0.06, int16x8: 0.01, qat: 0.03,
-};
-
-async function qatOf(model: tfl.LayersModel, digits: tf.Tensor): Promise<tfl.LayersModel> {
-  const qat = tfmot.quantization.quantizeModel(model);
-  qat.compile({optimizer: tf.train.sgd(0), loss: 'meanSquaredError'});
-  const targets = model.predict(digits) as tf.Tensor;
-  await qat.fit(digits, targets, {epochs: 20, batchSize: 32, verbose: 0});
-  targets.dispose();
-  return qat;
-}
 
 describe('activation and structure layers in the modes TFLite runs them in', () => {
   let digits: tf.Tensor;
@@ -39,13 +26,11 @@ describe('activation and structure layers in the modes TFLite runs them in', () 
   });
 
   async function agreement(name: string, model: tfl.LayersModel, mode: Mode): Promise<string> {
-    const source = mode === 'qat' ? await qatOf(model, digits) : model;
+    const source = mode === 'qat' ? await settledQat(model, digits) : model;
     const bytes = await converterFor(source, mode, digits).convert();
     const lite = await runLiteRt(bytes, probe);
     const ref = tf.tidy(() => (source.predict(probe) as tf.Tensor).dataSync() as Float32Array);
-    const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
-    const step = integerSlack(bytes);
-    const worst = lite.reduce((m, v, i) => Math.max(m, Math.max(0, Math.abs(v - ref[i]) - step)), 0) / scale;
+    const worst = worstError(bytes, lite, ref);
     expect(worst, `${name}: ${mode}`).toBeLessThanOrEqual(TOLERANCE[mode]);
     return `${mode} ${worst.toExponential(2)}`;
   }

@@ -39,6 +39,21 @@ export function outputStep(bytes: Uint8Array): number {
 
 export type Mode = 'float32'|'float16'|'dynamic'|'int8'|'int16x8'|'qat';
 
+/** Allowed LiteRT-vs-tfjs error per mode, beyond one integer step, as a fraction of the largest reference output. */
+export const TOLERANCE: Record<Mode, number> = {
+  float32: 1e-5, float16: 3e-3, dynamic: 0.03, int8: 0.06, int16x8: 0.01, qat: 0.03,
+};
+
+/** The largest error of a file's outputs beyond its integer slack, relative to the reference's largest magnitude. */
+export function worstError(bytes: Uint8Array, lite: Float32Array, ref: Float32Array): number {
+  if (lite.length !== ref.length) {
+    throw new Error(`${lite.length} outputs from the file, ${ref.length} from the reference`);
+  }
+  const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
+  const step = integerSlack(bytes);
+  return lite.reduce((m, v, i) => Math.max(m, Math.max(0, Math.abs(v - ref[i]) - step)), 0) / scale;
+}
+
 const MODES: readonly Mode[] = ['float32', 'float16', 'dynamic', 'int8', 'int16x8', 'qat'];
 
 /**
@@ -67,7 +82,7 @@ export function converterFor(model: tfl.LayersModel, mode: Mode, digits: tf.Tens
 }
 
 /** A QAT copy whose ranges have seen the digits but whose weights did not move. */
-async function settledQat(model: tfl.LayersModel, digits: tf.Tensor): Promise<tfl.LayersModel> {
+export async function settledQat(model: tfl.LayersModel, digits: tf.Tensor): Promise<tfl.LayersModel> {
   const qat = tfmot.quantization.quantizeModel(model);
   qat.compile({optimizer: tf.train.sgd(0), loss: 'meanSquaredError'});
   const targets = model.predict(digits) as tf.Tensor;

@@ -7,30 +7,18 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {LAYER_MODELS_1D} from './layer_models_1d.js';
 import {LAYER_MODELS_2D} from './layer_models_2d.js';
 import {LAYER_MODELS_ACTS} from './layer_models_acts.js';
-import {functionalTestModel, randomizeBatchNorms} from './models.js';
+import {apply, digitsModel, functionalTestModel} from './models.js';
 
-type ST = tfl.SymbolicTensor;
-const init = (seed: number) => tfl.initializers.glorotUniform({seed});
-
-function chain(seed: number, build: (x: ST, s: () => ReturnType<typeof init>) => ST): tfl.LayersModel {
-  let s = seed;
-  const input = tfl.input({shape: [28, 28, 1]});
-  const model = tfl.model({inputs: input, outputs: build(input, () => init(s++))});
-  randomizeBatchNorms(model, seed);
-  return model;
-}
-
-const apply = (layer: tfl.layers.Layer, x: ST|ST[]) => layer.apply(x) as ST;
 
 /** name -> model factory. */
 export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
-  'Dense, Flatten, Dropout': () => chain(1, (x, k) => {
+  'Dense, Flatten, Dropout': () => digitsModel(1, (x, k) => {
     x = apply(tfl.layers.flatten(), x);
     x = apply(tfl.layers.dense({units: 16, activation: 'relu', kernelInitializer: k()}), x);
     x = apply(tfl.layers.dropout({rate: 0.3}), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'Conv2D (strides, relu6), ZeroPadding2D': () => chain(2, (x, k) => {
+  'Conv2D (strides, relu6), ZeroPadding2D': () => digitsModel(2, (x, k) => {
     x = apply(tfl.layers.zeroPadding2d({padding: [[1, 2], [0, 1]]}), x);
     x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 3, strides: 2, padding: 'same',
       activation: 'relu6', kernelInitializer: k()}), x);
@@ -39,27 +27,27 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'DepthwiseConv2D, GlobalAveragePooling2D': () => chain(3, (x, k) => {
+  'DepthwiseConv2D, GlobalAveragePooling2D': () => digitsModel(3, (x, k) => {
     x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 1, kernelInitializer: k()}), x);
     x = apply(tfl.layers.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, strides: 2,
       activation: 'relu', depthwiseInitializer: k()}), x);
     x = apply(tfl.layers.globalAveragePooling2d({}), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'SeparableConv2D, GlobalMaxPooling2D, sigmoid': () => chain(4, (x, k) => {
+  'SeparableConv2D, GlobalMaxPooling2D, sigmoid': () => digitsModel(4, (x, k) => {
     x = apply(tfl.layers.separableConv2d({filters: 6, kernelSize: 3, padding: 'same',
       activation: 'relu', depthwiseInitializer: k(), pointwiseInitializer: k()}), x);
     x = apply(tfl.layers.globalMaxPooling2d({}), x);
     return apply(tfl.layers.dense({units: 10, activation: 'sigmoid', kernelInitializer: k()}), x);
   }),
-  'MaxPooling2D, AveragePooling2D, tanh': () => chain(5, (x, k) => {
+  'MaxPooling2D, AveragePooling2D, tanh': () => digitsModel(5, (x, k) => {
     x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 3, kernelInitializer: k()}), x);
     x = apply(tfl.layers.maxPooling2d({poolSize: 2}), x);
     x = apply(tfl.layers.averagePooling2d({poolSize: 3, strides: 1, padding: 'same'}), x);
     x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, activation: 'tanh', kernelInitializer: k()}), x);
   }),
-  'Reshape, ReLU, ReLU6 and Activation layers, Softmax': () => chain(6, (x, k) => {
+  'Reshape, ReLU, ReLU6 and Activation layers, Softmax': () => digitsModel(6, (x, k) => {
     x = apply(tfl.layers.reshape({targetShape: [784]}), x);
     x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
     x = apply(tfl.layers.reLU({maxValue: 6}), x);
@@ -70,7 +58,7 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
     return apply(tfl.layers.softmax(), x);
   }),
-  'BatchNormalization (folded and standalone), Multiply, Activation(tanh)': () => chain(7, (x, k) => {
+  'BatchNormalization (folded and standalone), Multiply, Activation(tanh)': () => digitsModel(7, (x, k) => {
     x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 3, strides: 2, useBias: false,
       kernelInitializer: k()}), x);
     x = apply(tfl.layers.batchNormalization(), x);
@@ -83,7 +71,7 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     return apply(tfl.layers.activation({activation: 'tanh'}), x);
   }),
   'Conv+BN+ReLU, DepthwiseConv2D, Add, Concatenate, GlobalAveragePooling2D': () => functionalTestModel(8),
-  'Reshape with -1, BatchNormalization on 2-D': () => chain(9, (x, k) => {
+  'Reshape with -1, BatchNormalization on 2-D': () => digitsModel(9, (x, k) => {
     // tfjs leaves the -1 dimension unknown, so only a Dense or a full Reshape may follow.
     x = apply(tfl.layers.reshape({targetShape: [-1, 28]}), x);
     x = apply(tfl.layers.dense({units: 4, activation: 'relu', kernelInitializer: k()}), x);
@@ -93,7 +81,7 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
     return apply(tfl.layers.batchNormalization(), x);
   }),
-  'Dense(tanh) and Conv2D(sigmoid) into Concatenate': () => chain(10, (x, k) => {
+  'Dense(tanh) and Conv2D(sigmoid) into Concatenate': () => digitsModel(10, (x, k) => {
     const gated = apply(tfl.layers.conv2d({filters: 2, kernelSize: 5, strides: 4, activation: 'sigmoid',
       kernelInitializer: k()}), x);
     const plain = apply(tfl.layers.conv2d({filters: 2, kernelSize: 5, strides: 4, kernelInitializer: k()}), x);
@@ -104,7 +92,7 @@ export const LAYER_MODELS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.concatenate(), [squashed, linear]);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'GlobalAveragePooling1D, GlobalMaxPooling1D': () => chain(11, (x, k) => {
+  'GlobalAveragePooling1D, GlobalMaxPooling1D': () => digitsModel(11, (x, k) => {
     x = apply(tfl.layers.reshape({targetShape: [28, 28]}), x);
     x = apply(tfl.layers.dense({units: 8, activation: 'relu', kernelInitializer: k()}), x);
     const averaged = apply(tfl.layers.globalAveragePooling1d({}), x);

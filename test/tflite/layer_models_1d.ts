@@ -4,20 +4,11 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {randomizeBatchNorms} from './models.js';
-
-type ST = tfl.SymbolicTensor;
-const init = (seed: number) => tfl.initializers.glorotUniform({seed});
-const apply = (layer: tfl.layers.Layer, x: ST|ST[]) => layer.apply(x) as ST;
+import {apply, digitsModel, NextInit, ST} from './models.js';
 
 /** Digits as a sequence [28, 28], then `build`. */
-function sequence(seed: number, build: (x: ST, k: () => ReturnType<typeof init>) => ST): tfl.LayersModel {
-  let s = seed;
-  const input = tfl.input({shape: [28, 28, 1]});
-  const x = apply(tfl.layers.reshape({targetShape: [28, 28]}), input);
-  const model = tfl.model({inputs: input, outputs: build(x, () => init(s++))});
-  randomizeBatchNorms(model, seed);
-  return model;
+function sequence(seed: number, build: (x: ST, k: NextInit) => ST): tfl.LayersModel {
+  return digitsModel(seed, (x, k) => build(apply(tfl.layers.reshape({targetShape: [28, 28]}), x), k));
 }
 
 export const LAYER_MODELS_1D: Record<string, () => tfl.LayersModel> = {

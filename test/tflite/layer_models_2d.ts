@@ -4,19 +4,8 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {randomizeBatchNorms} from './models.js';
+import {apply, digitsModel} from './models.js';
 
-type ST = tfl.SymbolicTensor;
-const init = (seed: number) => tfl.initializers.glorotUniform({seed});
-const apply = (layer: tfl.layers.Layer, x: ST|ST[]) => layer.apply(x) as ST;
-
-function build(seed: number, body: (x: ST, k: () => ReturnType<typeof init>) => ST): tfl.LayersModel {
-  let s = seed;
-  const input = tfl.input({shape: [28, 28, 1]});
-  const model = tfl.model({inputs: input, outputs: body(input, () => init(s++))});
-  randomizeBatchNorms(model, seed);
-  return model;
-}
 
 /**
  * A small U-Net: down by a strided Conv2D and MaxPooling2D, up by
@@ -24,7 +13,7 @@ function build(seed: number, body: (x: ST, k: () => ReturnType<typeof init>) => 
  * input itself), cropped; kept at 14x14 mostly so QAT trains fast.
  */
 export function smallUnet(seed = 21): tfl.LayersModel {
-  return build(seed, (x, k) => {
+  return digitsModel(seed, (x, k) => {
     const c1 = apply(tfl.layers.conv2d({filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu',
       kernelInitializer: k()}), x);
     const c2 = apply(tfl.layers.conv2d({filters: 4, kernelSize: 3, padding: 'same', activation: 'relu',
@@ -43,7 +32,7 @@ export function smallUnet(seed = 21): tfl.LayersModel {
 
 export const LAYER_MODELS_2D: Record<string, () => tfl.LayersModel> = {
   'U-Net: Conv2DTranspose (same, relu), UpSampling2D, Concatenate skips, Cropping2D': () => smallUnet(),
-  'Conv2DTranspose (valid, uneven strides) + BatchNormalization, UpSampling2D bilinear': () => build(22, (x, k) => {
+  'Conv2DTranspose (valid, uneven strides) + BatchNormalization, UpSampling2D bilinear': () => digitsModel(22, (x, k) => {
     x = apply(tfl.layers.conv2d({filters: 16, kernelSize: 3, strides: 2, activation: 'relu',
       kernelInitializer: k()}), x);
     // 13x13 -> 27x15: valid padding adds max(kernel - stride, 0). 1152 weights: enough for dynamic

@@ -5,24 +5,12 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {randomizeBatchNorms} from './models.js';
+import {apply, digitsModel, NextInit, ST} from './models.js';
 
-type ST = tfl.SymbolicTensor;
-const init = (seed: number) => tfl.initializers.glorotUniform({seed});
-
-function chain(seed: number, build: (x: ST, s: () => ReturnType<typeof init>) => ST): tfl.LayersModel {
-  let s = seed;
-  const input = tfl.input({shape: [28, 28, 1]});
-  const model = tfl.model({inputs: input, outputs: build(input, () => init(s++))});
-  randomizeBatchNorms(model, seed);
-  return model;
-}
-
-const apply = (layer: tfl.layers.Layer, x: ST|ST[]) => layer.apply(x) as ST;
 
 /** A small conv front end to [7, 7, 4] (values both signs), then `tail`. */
-function convThen(seed: number, tail: (x: ST, k: () => ReturnType<typeof init>) => ST): tfl.LayersModel {
-  return chain(seed, (x, k) => {
+function convThen(seed: number, tail: (x: ST, k: NextInit) => ST): tfl.LayersModel {
+  return digitsModel(seed, (x, k) => {
     x = apply(tfl.layers.conv2d({filters: 4, kernelSize: 4, strides: 4, kernelInitializer: k()}), x);
     return tail(x, k);
   });
@@ -40,14 +28,14 @@ export const LAYER_MODELS_ACTS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'Dense(swish), Activation(hardSigmoid)': () => chain(22, (x, k) => {
+  'Dense(swish), Activation(hardSigmoid)': () => digitsModel(22, (x, k) => {
     x = apply(tfl.layers.flatten(), x);
     x = apply(tfl.layers.dense({units: 16, activation: 'swish', kernelInitializer: k()}), x);
     x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
     x = apply(tfl.layers.activation({activation: 'hardSigmoid'}), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'BatchNormalization on 3-D (folded into a Dense and standalone)': () => chain(28, (x, k) => {
+  'BatchNormalization on 3-D (folded into a Dense and standalone)': () => digitsModel(28, (x, k) => {
     x = apply(tfl.layers.reshape({targetShape: [28, 28]}), x);
     x = apply(tfl.layers.dense({units: 6, kernelInitializer: k()}), x);
     x = apply(tfl.layers.batchNormalization(), x);
@@ -56,7 +44,7 @@ export const LAYER_MODELS_ACTS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'RepeatVector, SpatialDropout1D, Average, Maximum, Minimum': () => chain(24, (x, k) => {
+  'RepeatVector, SpatialDropout1D, Average, Maximum, Minimum': () => digitsModel(24, (x, k) => {
     x = apply(tfl.layers.conv2d({filters: 3, kernelSize: 4, strides: 4, kernelInitializer: k()}), x);
     x = apply(tfl.layers.reshape({targetShape: [49, 3]}), x);
     x = apply(tfl.layers.spatialDropout1d({rate: 0.2}), x);
@@ -84,19 +72,19 @@ export const LAYER_MODELS_ACTS: Record<string, () => tfl.LayersModel> = {
  * cannot prepare (logging errors before falling back).
  */
 export const LITERT_ONLY_MODELS: Record<string, () => tfl.LayersModel> = {
-  'Dense(softsign)': () => chain(27, (x, k) => {
+  'Dense(softsign)': () => digitsModel(27, (x, k) => {
     x = apply(tfl.layers.flatten(), x);
     x = apply(tfl.layers.dense({units: 16, activation: 'softsign', kernelInitializer: k()}), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'Permute': () => chain(26, (x, k) => {
+  'Permute': () => digitsModel(26, (x, k) => {
     x = apply(tfl.layers.conv2d({filters: 3, kernelSize: 4, strides: 4, kernelInitializer: k()}), x);
     x = apply(tfl.layers.reshape({targetShape: [49, 3]}), x);
     x = apply(tfl.layers.permute({dims: [2, 1]}), x);
     x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'Dense(softplus), Activation(mish)': () => chain(23, (x, k) => {
+  'Dense(softplus), Activation(mish)': () => digitsModel(23, (x, k) => {
     x = apply(tfl.layers.flatten(), x);
     x = apply(tfl.layers.dense({units: 16, activation: 'softplus', kernelInitializer: k()}), x);
     x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
@@ -120,7 +108,7 @@ export const NO_INT16_MODELS: Record<string, () => tfl.LayersModel> = {
     x = apply(tfl.layers.flatten(), x);
     return apply(tfl.layers.dense({units: 10, kernelInitializer: k()}), x);
   }),
-  'Dense(elu), Activation(selu)': () => chain(32, (x, k) => {
+  'Dense(elu), Activation(selu)': () => digitsModel(32, (x, k) => {
     x = apply(tfl.layers.flatten(), x);
     x = apply(tfl.layers.dense({units: 16, activation: 'elu', kernelInitializer: k()}), x);
     x = apply(tfl.layers.dense({units: 12, kernelInitializer: k()}), x);
@@ -131,7 +119,7 @@ export const NO_INT16_MODELS: Record<string, () => tfl.LayersModel> = {
 
 /** TimeDistributed(Dense): every mode but QAT, which rejects it as TFMOT does. */
 export const NO_QAT_MODELS: Record<string, () => tfl.LayersModel> = {
-  'TimeDistributed(Dense), BatchNormalization on 3-D': () => chain(51, (x, k) => {
+  'TimeDistributed(Dense), BatchNormalization on 3-D': () => digitsModel(51, (x, k) => {
     x = apply(tfl.layers.reshape({targetShape: [28, 28]}), x);
     x = apply(tfl.layers.timeDistributed({layer: tfl.layers.dense({units: 6, kernelInitializer: k()})}), x);
     x = apply(tfl.layers.batchNormalization(), x);

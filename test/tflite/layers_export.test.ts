@@ -7,15 +7,11 @@ import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {filesInEveryMode, integerSlack, Mode} from './export_modes.js';
+import {filesInEveryMode, TOLERANCE, worstError} from './export_modes.js';
 import {LAYER_MODELS} from './layer_models.js';
 import {COVERED_BY_TEXT_AND_RECURRENT} from './text_and_recurrent_models.js';
 import {PARTIAL_MODE_MODELS} from './layer_models_acts.js';
 
-/** Allowed error as a fraction of the largest reference output. */
-const TOLERANCE: Record<Mode, number> = {
-  float32: 1e-5, float16: 3e-3, dynamic: 0.03, int8: 0.06, int16x8: 0.01, qat: 0.03,
-};
 
 describe('every layer in every mode runs in LiteRT and agrees with tfjs', () => {
   let digits: tf.Tensor;
@@ -34,9 +30,7 @@ describe('every layer in every mode runs in LiteRT and agrees with tfjs', () => 
       for await (const {mode, source, bytes} of filesInEveryMode(build(), digits)) {
         const lite = await runLiteRt(bytes, probe);
         const ref = tf.tidy(() => (source.predict(probe) as tf.Tensor).dataSync() as Float32Array);
-        const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
-        const step = integerSlack(bytes);
-        const worst = lite.reduce((m, v, i) => Math.max(m, Math.max(0, Math.abs(v - ref[i]) - step)), 0) / scale;
+        const worst = worstError(bytes, lite, ref);
         report.push(`${mode} ${worst.toExponential(2)}`);
         expect(worst, `${name}: ${mode}`).toBeLessThanOrEqual(TOLERANCE[mode]);
       }

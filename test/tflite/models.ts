@@ -20,6 +20,25 @@ export function randomizeBatchNorms(model: tfl.LayersModel, seed: number): void 
   }
 }
 
+export type ST = tfl.SymbolicTensor;
+/** Seeded Glorot initializers, one seed after another. */
+export type NextInit = () => ReturnType<typeof tfl.initializers.glorotUniform>;
+
+/** `layer` applied to symbolic inputs, as one tensor. */
+export const apply = (layer: tfl.layers.Layer, x: ST|ST[]) => layer.apply(x) as ST;
+
+/**
+ * A model on 28x28x1 digits whose body `build` makes, its layers drawing
+ * seeded initializers from `k()`; BatchNorm statistics randomized.
+ */
+export function digitsModel(seed: number, build: (x: ST, k: NextInit) => ST): tfl.LayersModel {
+  let s = seed;
+  const input = tfl.input({shape: [28, 28, 1]});
+  const model = tfl.model({inputs: input, outputs: build(input, () => tfl.initializers.glorotUniform({seed: s++}))});
+  randomizeBatchNorms(model, seed);
+  return model;
+}
+
 /**
  * Conv+BN+ReLU, DepthwiseConv2D, Add, Concatenate, GlobalAveragePooling2D and
  * a softmax head on 28x28x1 inputs.

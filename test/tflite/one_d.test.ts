@@ -10,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {runLiteRt, sameGraph} from '../helpers/tflite_eval.js';
-import {converterFor, integerSlack, Mode} from './export_modes.js';
+import {converterFor, Mode, TOLERANCE, worstError} from './export_modes.js';
 import {LAYER_MODELS_1D} from './layer_models_1d.js';
 import {randomizeBatchNorms} from './models.js';
 
@@ -18,10 +18,6 @@ type ST = tfl.SymbolicTensor;
 const apply = (layer: tfl.layers.Layer, x: ST) => layer.apply(x) as ST;
 const init = (seed: number) => tfl.initializers.glorotUniform({seed});
 
-/** As layers_export.test.ts: allowed error as a fraction of the largest reference output. */
-const TOLERANCE: Record<Mode, number> = {
-  float32: 1e-5, float16: 3e-3, dynamic: 0.03, int8: 0.06, int16x8: 0.01, qat: 0.03,
-};
 const POST_TRAINING: Mode[] = ['float32', 'float16', 'dynamic', 'int8', 'int16x8'];
 
 let digits: tf.Tensor;
@@ -39,12 +35,8 @@ beforeAll(async () => {
 afterAll(() => tf.dispose([digits, probe]));
 
 /** Largest LiteRT-vs-reference error beyond the file's rounding slack, relative to the reference. */
-async function worstError(bytes: Uint8Array, ref: Float32Array): Promise<number> {
-  const lite = await runLiteRt(bytes, probe);
-  expect(lite.length).toBe(ref.length);
-  const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
-  const step = integerSlack(bytes);
-  return lite.reduce((m, v, i) => Math.max(m, Math.max(0, Math.abs(v - ref[i]) - step)), 0) / scale;
+async function liteError(bytes: Uint8Array, ref: Float32Array): Promise<number> {
+  return worstError(bytes, await runLiteRt(bytes, probe), ref);
 }
 
 const predicted = (model: tfl.LayersModel, xs: tf.Tensor) =>
@@ -87,7 +79,7 @@ describe('Conv1D + BatchNormalization + ReLU', () => {
     const ops = opNames(bytes);
     expect(ops).not.toContain('DEPTHWISE_CONV_2D');
     expect(ops).not.toContain('RELU');
-    const error = await worstError(bytes, predicted(qat, probe));
+    const error = await liteError(bytes, predicted(qat, probe));
     console.log(`Conv1D+BN+ReLU folded, QAT int8: ${error.toExponential(2)}`);
     expect(error).toBeLessThanOrEqual(TOLERANCE.qat);
   });
@@ -116,7 +108,7 @@ it('dilated Conv1D (tfjs runs it but has no gradient for it) converts in the pos
   const report: string[] = [];
   for (const mode of POST_TRAINING) {
     const bytes = await converterFor(model, mode, digits).convert();
-    const error = await worstError(bytes, expected);
+    const error = await liteError(bytes, expected);
     report.push(`${mode} ${error.toExponential(2)}`);
     expect(error, mode).toBeLessThanOrEqual(TOLERANCE[mode]);
   }
@@ -144,7 +136,7 @@ describe('pruned and clustered Conv1D kernels', () => {
     expect(sameGraph(fromWrapped, fromStripped)).toBe(true);
     const expected = predicted(stripped, probe);
     const int8 = await converterFor(stripped, 'int8', digits).convert();
-    const errors = [await worstError(fromStripped, expected), await worstError(int8, expected)];
+    const errors = [await liteError(fromStripped, expected), await liteError(int8, expected)];
     console.log(`${what}: float32 ${errors[0].toExponential(2)}, int8 ${errors[1].toExponential(2)}`);
     expect(errors[0]).toBeLessThanOrEqual(TOLERANCE.float32);
     expect(errors[1]).toBeLessThanOrEqual(TOLERANCE.int8);
@@ -200,7 +192,7 @@ describe('pruned and clustered Conv1D kernels', () => {
         expect(Math.max(...own.map((v, i) => Math.abs(v - expected[i])))).toBeLessThanOrEqual(1e-4);
         const float32 = await tfmot.tflite.TFLiteConverter.fromLayersModel(stripped).convert();
         const int8 = await converterFor(stripped, 'int8', digits).convert();
-        const errors = [await worstError(float32, own), await worstError(int8, own)];
+        const errors = [await liteError(float32, own), await liteError(int8, own)];
         console.log(`filter-pruned Conv1D: float32 ${errors[0].toExponential(2)}, int8 ${errors[1].toExponential(2)}`);
         expect(errors[0]).toBeLessThanOrEqual(TOLERANCE.float32);
         expect(errors[1]).toBeLessThanOrEqual(TOLERANCE.int8);
