@@ -39,11 +39,14 @@ async function main(): Promise<void> {
   compile(model, 3e-3);
   await fit(model, 4);
 
-  const pruning = tfmot.sparsity.pruneLowMagnitude(model, {pruningSchedule:
-    new tfmot.sparsity.PolynomialDecay({initialSparsity: 0, finalSparsity: 0.5, beginStep: 0, endStep: 48})});
+  // Masks update every `frequency` steps up to endStep (a multiple of it, so 50% is reached at step 48 of
+  // 64); with the default frequency of 100 they would update only at step 0, to 0%.
+  const pruning = tfmot.sparsity.pruneLowMagnitude(model, {pruningSchedule: new tfmot.sparsity.PolynomialDecay(
+    {initialSparsity: 0, finalSparsity: 0.5, beginStep: 0, endStep: 48, frequency: 8})});
   compile(pruning, 1e-3);
   await fit(pruning, 2, [new tfmot.sparsity.UpdatePruningStep()]);
   const pruned = tfmot.sparsity.stripPruning(pruning);
+  console.log(`Pruned kernels: ${(100 * tfmot.sparsity.getSparsity(pruned).overall).toFixed(1)}% zeros`);
 
   const qat = tfmot.quantization.quantizeApply(tfmot.quantization.quantizeAnnotateModel(pruned),
       new tfmot.quantization.Default8BitPrunePreserveQuantizeScheme());

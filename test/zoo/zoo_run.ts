@@ -6,9 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {ByteAccounting, byteAccounting} from '../../examples/zoo/accounting.js';
+import {ByteAccounting, byteAccounting, nonDefaultFields} from '../../examples/zoo/accounting.js';
 import {ZooEntry, zooData} from '../../examples/zoo/models.js';
 import * as tfmot from '../../src/index.js';
+import {OPTIONS_LAYOUT} from '../../src/tflite/options_layout.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 import {converterFor, Mode} from '../tflite/export_modes.js';
 
@@ -34,8 +35,12 @@ export interface FileResult {
 export interface ZooRun {
   name: string;
   files: FileResult[];
-  /** Byte accounting of the float model's post-training int8 file and of the QAT int8 file. */
-  accounting: {int8: ByteAccounting, qat: ByteAccounting};
+  /** Byte accounting of the float model's post-training int8 file and of the QAT int8 file (if QAT applies). */
+  accounting: {int8: ByteAccounting, qat?: ByteAccounting};
+  /** The error quantizeModel gave for an entry with `noQat`. */
+  qatError?: string;
+  /** The error clusterWeights gave for the whole model, if any (its clusterable layers were then clustered alone). */
+  clusterError?: string;
   /** Share of zeros in the pruned model's prunable kernels after strip, and distinct values per clustered kernel. */
   prunedSparsity: number;
   clusteredMaxDistinct: number;
@@ -51,6 +56,8 @@ export interface ZooRunOptions {
   epochs: number;
   /** Probe samples, also the calibration set's second half. */
   numProbe: number;
+  /** Epochs of the fine-tuning runs (QAT, pruning, clustering); `epochs` unless set. */
+  fineTuneEpochs?: number;
   batchSize: number;
   /** Modes of the float model's files; the QAT file is always made, pruned and clustered give int8. */
   modes: Mode[];
@@ -90,7 +97,7 @@ function compare(entry: ZooEntry, lite: Float32Array, ref: Float32Array, step: n
     // A hair over k steps still counts as k: dequantized values carry float rounding.
     const steps = Array.from(lite, (v, i) => Math.abs(v - ref[i]) / step);
     const share = (k: number) => steps.filter((d) => d <= k + 1e-3).length / steps.length;
-    Object.assign(result, {step, within1: share(1), within2: share(2), maxSteps: Math.max(...steps)});
+    Object.assign(result, {step, within1: share(1), within2: share(2), maxSteps: steps.reduce((m, d) => Math.max(m, d), 0)});
   }
   return result;
 }
@@ -105,15 +112,16 @@ export async function runZooModel(entry: ZooEntry, options: ZooRunOptions): Prom
   const seed = options.seed ?? 1;
   const train = zooData(entry, options.numTrain, seed);
   const probe = zooData(entry, options.numProbe, seed + 100);
-  const targets = train.ys == null ? train.xs : tf.oneHot(train.ys, entry.outputs);
+  const targets = entry.task === 'classifier' ? tf.oneHot(train.ys, entry.outputs) : train.ys;
   // Calibration covers the probe samples too: this measures the conversion, not range coverage.
-  const calibration = tf.concat([train.xs, probe.xs]);
+  const calibration = tf.tidy(() => tf.concat([tf.slice(train.xs, 0, Math.min(64, options.numTrain)), probe.xs]));
   const made: tfl.LayersModel[] = [];
   const keep = (m: tfl.LayersModel) => (made.push(m), m);
-  const fit = async (m: tfl.LayersModel, learningRate: number, callbacks: tfl.Callback[] = []) => {
+  const fit = async (m: tfl.LayersModel, learningRate: number, epochs: number, callbacks: tfl.Callback[] = []) => {
     compileFor(entry, m, learningRate);
-    await m.fit(train.xs, targets, {epochs: options.epochs, batchSize: options.batchSize, shuffle: false, verbose: 0, callbacks});
+    await m.fit(train.xs, targets, {epochs, batchSize: options.batchSize, shuffle: false, verbose: 0, callbacks});
   };
+  const fineTune = options.fineTuneEpochs ?? options.epochs;
   const files: FileResult[] = [];
   const check = async (source: Source, mode: Mode, model: tfl.LayersModel) => {
     const bytes = await converterFor(model, mode, calibration).convert();
@@ -125,9 +133,9 @@ export async function runZooModel(entry: ZooEntry, options: ZooRunOptions): Prom
   try {
     // Momentum 0.5: the moving statistics follow the data within a few steps.
     const model = keep(entry.build(seed, {batchNormMomentum: 0.5}));
-    await fit(model, 3e-3);
+    await fit(model, 3e-3, options.epochs);
     const learned: Partial<ZooRun> = {};
-    if (probe.ys != null) {
+    if (entry.task === 'classifier') {
       const predicted = tf.tidy(() => argmaxRows(
           (model.predict(probe.xs, {batchSize: 32}) as tf.Tensor).dataSync() as Float32Array, entry.outputs));
       const truth = probe.ys.dataSync();
@@ -141,29 +149,46 @@ export async function runZooModel(entry: ZooEntry, options: ZooRunOptions): Prom
         int8Bytes = bytes;
       }
     }
-    const qat = keep(tfmot.quantization.quantizeModel(model));
-    await fit(qat, 1e-4);
-    const qatBytes = await check('qat', 'qat', qat);
+    let qatBytes: Uint8Array|undefined;
+    if (entry.noQat == null) {
+      const qat = keep(tfmot.quantization.quantizeModel(model));
+      await fit(qat, 1e-4, fineTune);
+      qatBytes = await check('qat', 'qat', qat);
+    } else {
+      try {
+        tfmot.quantization.quantizeModel(model);
+      } catch (e) {
+        learned.qatError = (e as Error).message;
+      }
+    }
     int8Bytes ??= await converterFor(model, 'int8', calibration).convert();
     let prunedSparsity = NaN;
     let clusteredMaxDistinct = NaN;
     if (options.pruneAndCluster) {
       const pruning = keep(tfmot.sparsity.pruneLowMagnitude(model, {
         pruningSchedule: new tfmot.sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0})}));
-      await fit(pruning, 1e-4, [new tfmot.sparsity.UpdatePruningStep()]);
+      await fit(pruning, 1e-4, fineTune, [new tfmot.sparsity.UpdatePruningStep()]);
       const pruned = keep(tfmot.sparsity.stripPruning(pruning));
-      prunedSparsity = zeroShare(pruned, ['Conv2D', 'Dense']);
+      prunedSparsity = tfmot.sparsity.getSparsity(pruned).overall;
       await check('pruned', 'int8', pruned);
-      const clustering = keep(tfmot.clustering.clusterWeights(model,
-          {numberOfClusters: 16, clusterCentroidsInit: 'KMEANS_PLUS_PLUS', seed}));
-      await fit(clustering, 1e-4);
+      const params = {numberOfClusters: 16, clusterCentroidsInit: 'KMEANS_PLUS_PLUS', seed} as const;
+      let clustering: tfl.LayersModel;
+      try {
+        clustering = keep(tfmot.clustering.clusterWeights(model, params));
+      } catch (e) {
+        // A layer clustering cannot take (LSTM, or a kernel of no more values than clusters, as the U-Net's
+        // last 1x1 conv) stays as it is: cluster the others one by one, as the error says.
+        learned.clusterError = (e as Error).message;
+        clustering = keep(tfmot.cloneModel(model, (layer) => CLUSTERED.includes(layer.getClassName()) &&
+          layer.getWeights()[0].size > params.numberOfClusters ? tfmot.clustering.clusterWeights(layer, params) : layer));
+      }
+      await fit(clustering, 1e-4, fineTune);
       const clustered = keep(tfmot.clustering.stripClustering(clustering));
-      clusteredMaxDistinct = maxDistinct(clustered, ['Conv2D', 'DepthwiseConv2D', 'Dense']);
+      clusteredMaxDistinct = maxDistinct(clustered, CLUSTERED);
       await check('clustered', 'int8', clustered);
     }
     return {name: entry.name, files, ...learned, prunedSparsity, clusteredMaxDistinct,
-      accounting: {int8: byteAccounting(tfmot.tflite.inspect(int8Bytes)),
-        qat: byteAccounting(tfmot.tflite.inspect(qatBytes))},
+      accounting: {int8: accountingOf(int8Bytes), ...(qatBytes == null ? {} : {qat: accountingOf(qatBytes)})},
       seconds: (performance.now() - t0) / 1000};
   } finally {
     for (const m of made) {
@@ -172,24 +197,20 @@ export async function runZooModel(entry: ZooEntry, options: ZooRunOptions): Prom
     }
     train.dispose();
     probe.dispose();
-    tf.dispose([calibration, ...(train.ys == null ? [] : [targets])]);
+    tf.dispose([calibration, ...(entry.task === 'classifier' ? [targets] : [])]);
   }
 }
+
+/** The file's byte accounting, options tables counted by their non-default fields. */
+export const accountingOf = (bytes: Uint8Array): ByteAccounting =>
+  byteAccounting(tfmot.tflite.readModel(bytes), bytes.length, nonDefaultFields(OPTIONS_LAYOUT));
+
+/** Layers whose first weight (kernel, embeddings) clustering clusters. */
+const CLUSTERED = ['Conv1D', 'Conv2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'Dense', 'Embedding'];
 
 const kernels = (model: tfl.LayersModel, classes: string[]) => model.layers
     .filter((l) => classes.includes(l.getClassName()))
     .map((l) => l.getWeights()[0]);
-
-function zeroShare(model: tfl.LayersModel, classes: string[]): number {
-  let zeros = 0;
-  let total = 0;
-  for (const k of kernels(model, classes)) {
-    const v = k.dataSync();
-    zeros += v.filter((x) => x === 0).length;
-    total += v.length;
-  }
-  return zeros / total;
-}
 
 function maxDistinct(model: tfl.LayersModel, classes: string[]): number {
   return Math.max(...kernels(model, classes).map((k) => new Set(k.dataSync()).size));
