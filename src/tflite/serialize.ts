@@ -6,8 +6,9 @@
 import {IrDType, IrGraph, IrOp, IrTensor} from '../graph/ir.js';
 import {bytesOf, ModelBuilder} from './model_builder.js';
 import {opKind} from './op_registry.js';
-import type {Arithmetic} from './ops/op_kind.js';
-import {Model, TensorType, TensorTypeCode} from './schema.js';
+import {FieldLayout, OPTIONS_LAYOUT} from './options_layout.js';
+import type {Arithmetic, OpKind} from './ops/op_kind.js';
+import {BuiltinOptions, Model, TensorType, TensorTypeCode} from './schema.js';
 
 const TYPE_CODES: Record<IrDType, TensorTypeCode> = {
   float32: TensorType.FLOAT32, float16: TensorType.FLOAT16, int32: TensorType.INT32,
@@ -44,6 +45,23 @@ function activationApart(op: IrOp): IrOp[] {
     {type: op.activation, inputs: [pre], outputs: op.outputs, options: {}, activation: 'NONE', source: op.source}];
 }
 
+/** Every field at its schema default (vectors: absent), as a reader of no table would see it. */
+function allDefault(options: BuiltinOptions): boolean {
+  const layout = OPTIONS_LAYOUT[options.type] as ReadonlyArray<FieldLayout<Record<string, unknown>>>;
+  const values = options as unknown as Record<string, unknown>;
+  return layout.every((field) => field.kind === 'int32[]' ? values[field.name] === undefined :
+    Number(values[field.name]) === Number(field.default ?? 0));
+}
+
+/**
+ * The op's options table, left out where its fields are all defaults and
+ * the runtime reads no table as those defaults (saves ~12 bytes an op).
+ */
+function optionsOf(kind: OpKind, op: IrOp, int16: boolean): BuiltinOptions|undefined {
+  const options = kind.options?.(op, int16);
+  return options != null && kind.defaultOptionsMayBeOmitted && allDefault(options) ? undefined : options;
+}
+
 /** Builds the schema Model of a (quantized) IR graph. */
 export function toSchemaModel(graph: IrGraph, description: string): Model {
   const b = new ModelBuilder(description);
@@ -69,7 +87,7 @@ export function toSchemaModel(graph: IrGraph, description: string): Model {
     const kind = opKind(op.type);
     const inputs = kind.fileInputs?.(op) ?? op.inputs;
     b.operator(op.type, kind.version(op, arithmetic(op)), inputs.map((t) => t == null ? -1 : tensorIndex(t)),
-        op.outputs.map(tensorIndex), kind.options?.(op, int16));
+        op.outputs.map(tensorIndex), optionsOf(kind, op, int16));
   }
   const outputs = graph.outputs.map(tensorIndex);
   const model = b.build(inputs, outputs);

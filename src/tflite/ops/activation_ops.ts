@@ -15,6 +15,7 @@ const quantizedIs2 = (_op: IrOp, a: Arithmetic) => (a === 'int8' || a === 'int16
 
 export const LEAKY_RELU: OpKind = {
   version: (_op, a) => (a === 'int16' ? 2 : 1),
+  defaultOptionsMayBeOmitted: true,
   options: (op) => ({type: 'LeakyReluOptions', alpha: op.options['alpha'] as number}),
   evaluate: (op, [x]) => tf.leakyRelu(x, op.options['alpha'] as number),
 };
@@ -36,6 +37,7 @@ export const ELU: OpKind = {version: () => 1, integerKernels: ['int8'], evaluate
 export const GELU: OpKind = {
   version: (_op, a) => (a === 'int8' ? 2 : 1),
   integerKernels: ['int8'],
+  defaultOptionsMayBeOmitted: true,
   options: (op) => ({type: 'GeluOptions', approximate: Boolean(op.options['approximate'])}),
   evaluate: (op, [x]) => op.options['approximate'] ?
     tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI),
@@ -55,6 +57,7 @@ export const ABS: OpKind = {
 export const DIV: OpKind = {
   fusesActivation: true,
   version: () => 1,
+  defaultOptionsMayBeOmitted: true,
   options: (op) => ({type: 'DivOptions', fusedActivationFunction: act(op)}),
   evaluate: (_op, [a, b]) => tf.div(a, b),
 };

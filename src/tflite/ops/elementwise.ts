@@ -27,6 +27,7 @@ export const MUL: OpKind = {
   fusesActivation: true,
   // Version 3: an int8 rescale in1 x in2 / out of 1 or more.
   version: (op, a) => ({float: 1, int8: mulRescale(op) >= 1 ? 3 : 2, int16: 4, hybrid: 1}[a]),
+  defaultOptionsMayBeOmitted: true,
   options: (op) => ({type: 'MulOptions', fusedActivationFunction: act(op)}),
   evaluate: (_op, [a, b]) => tf.mul(a, b),
   combineEnds: ([lo1, hi1], [lo2, hi2]) => [lo1 * lo2, lo1 * hi2, hi1 * lo2, hi1 * hi2],
@@ -43,6 +44,7 @@ const unitInterval = fixed({scale: [1 / 256], zeroPoint: [-128], quantizedDimens
 export const SOFTMAX: OpKind = {
   version: standardVersion,
   outputParams: unitInterval,
+  defaultOptionsMayBeOmitted: true,
   options: () => ({type: 'SoftmaxOptions', beta: 1}),
   evaluate: (_op, [x]) => tf.softmax(x),
 };

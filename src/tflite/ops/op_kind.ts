@@ -22,6 +22,15 @@ export interface OpKind {
   version(op: IrOp, arithmetic: Arithmetic): number;
   /** Its options table; none where the table has no fields (runtimes read nothing from it). */
   options?(op: IrOp, int16: boolean): BuiltinOptions;
+  /**
+   * A table whose fields all hold their schema defaults is left out: the
+   * runtime's parser (core/api/flatbuffer_conversions.cc), given no table,
+   * uses those same values. Not for ops whose parser then leaves a field zero
+   * where the schema default is not (ADD/SUB pot_scale_int16 true, CONV_2D's
+   * dilation 1 and padding SAME, FULLY_CONNECTED's quantized_bias_type
+   * FLOAT32, which int16 kernels check).
+   */
+  defaultOptionsMayBeOmitted?: boolean;
   /** The op in tfjs, on its input values (constants included), batch first. */
   evaluate?(op: IrOp, args: tf.Tensor[]): tf.Tensor;
   /** Its inputs in the file's order, where TFLite's differs from the IR's (TRANSPOSE_CONV). */

@@ -27,6 +27,7 @@ const axes = (t: tf.Tensor) => Array.from(t.dataSync());
 
 export const MEAN: OpKind = {
   version: standardVersion,
+  defaultOptionsMayBeOmitted: true,
   options: reducerOptions,
   evaluate: (op, [x, a]) => tf.mean(x, axes(a), op.options['keepDims'] as boolean),
 };
@@ -34,6 +35,7 @@ export const MEAN: OpKind = {
 export const REDUCE_MAX: OpKind = {
   version: standardVersion,
   outputParams: 'input',
+  defaultOptionsMayBeOmitted: true,
   options: reducerOptions,
   evaluate: (op, [x, a]) => tf.max(x, axes(a), op.options['keepDims'] as boolean),
 };

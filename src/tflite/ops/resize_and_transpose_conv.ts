@@ -51,6 +51,7 @@ export const RESIZE_NEAREST_NEIGHBOR: OpKind = {
   version: resizeVersion,
   // Selects input values: the int8 kernel copies them, so the output keeps the input's parameters.
   outputParams: 'input',
+  defaultOptionsMayBeOmitted: true,
   options: () => ({type: 'ResizeNearestNeighborOptions', alignCorners: false, halfPixelCenters: false}),
   evaluate: (op, [x]) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, size(op), false, false),
 };
@@ -59,6 +60,7 @@ export const RESIZE_BILINEAR: OpKind = {
   version: resizeVersion,
   // The int8 kernel interpolates on the input's grid without rescaling (the int8 spec: same parameters).
   outputParams: 'input',
+  defaultOptionsMayBeOmitted: true,
   options: () => ({type: 'ResizeBilinearOptions', alignCorners: false, halfPixelCenters: false}),
   evaluate: (op, [x]) => tf.image.resizeBilinear(x as tf.Tensor4D, size(op), false, false),
 };

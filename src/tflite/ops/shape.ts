@@ -8,6 +8,7 @@ export const RESHAPE: OpKind = {
   version: () => 1,
   outputParams: 'input',
   reshapesOutput: true,
+  defaultOptionsMayBeOmitted: true,
   options: (op) => ({type: 'ReshapeOptions', newShape: op.options['newShape'] as number[]}),
   evaluate: (_op, [x]) => x,
 };
@@ -22,6 +23,7 @@ export const PAD: OpKind = {
 export const CONCATENATION: OpKind = {
   version: standardVersion,
   inputsTakeOutputParams: true,
+  defaultOptionsMayBeOmitted: true,
   options: (op) => ({type: 'ConcatenationOptions', axis: op.options['axis'] as number,
     fusedActivationFunction: ActivationFunctionType[op.activation]}),
   evaluate: (op, args) => tf.concat(args, op.options['axis'] as number),

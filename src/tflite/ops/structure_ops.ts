@@ -9,6 +9,7 @@ const ints = (t: tf.Tensor) => Array.from(t.dataSync());
 export const TRANSPOSE: OpKind = {
   version: (op, a) => a === 'int16' ? 5 : op.inputs[0]!.shape.length > 4 ? 4 : a === 'int8' ? 2 : 1,
   outputParams: 'input',
+  defaultOptionsMayBeOmitted: true,
   options: () => ({type: 'TransposeOptions'}),
   evaluate: (_op, [x, perm]) => tf.transpose(x, ints(perm)),
 };
