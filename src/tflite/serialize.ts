@@ -59,7 +59,8 @@ function allDefault(options: BuiltinOptions): boolean {
  */
 function optionsOf(kind: OpKind, op: IrOp, int16: boolean): BuiltinOptions|undefined {
   const options = kind.options?.(op, int16);
-  return options != null && kind.defaultOptionsMayBeOmitted && allDefault(options) ? undefined : options;
+  const omit = kind.defaultOptionsMayBeOmitted === true || (kind.defaultOptionsMayBeOmitted === 'withoutInt16' && !int16);
+  return options != null && omit && allDefault(options) ? undefined : options;
 }
 
 /** Builds the schema Model of a (quantized) IR graph. */

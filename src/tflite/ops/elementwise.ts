@@ -16,6 +16,7 @@ function mulRescale(op: IrOp): number {
 
 export const ADD: OpKind = {
   fusesActivation: true,
+  defaultOptionsMayBeOmitted: 'withoutInt16',
   version: (_op, a) => ({float: 1, int8: 2, int16: 3, hybrid: 1}[a]),
   // int16 ADD with arbitrary scales needs pot_scale_int16 off.
   options: (op, int16) => ({type: 'AddOptions', fusedActivationFunction: act(op), potScaleInt16: !int16}),

@@ -28,9 +28,12 @@ export interface OpKind {
    * uses those same values. Not for ops whose parser then leaves a field zero
    * where the schema default is not (ADD/SUB pot_scale_int16 true, CONV_2D's
    * dilation 1 and padding SAME, FULLY_CONNECTED's quantized_bias_type
-   * FLOAT32, which int16 kernels check).
+   * FLOAT32, which int16 kernels check). 'withoutInt16': left out only in
+   * files with no int16 tensor, for ops whose differing field only int16
+   * kernels read (ADD's pot_scale_int16). FULLY_CONNECTED keeps its table:
+   * the 2023 TFLite runtime computed a different int8 result without it.
    */
-  defaultOptionsMayBeOmitted?: boolean;
+  defaultOptionsMayBeOmitted?: boolean|'withoutInt16';
   /** The op in tfjs, on its input values (constants included), batch first. */
   evaluate?(op: IrOp, args: tf.Tensor[]): tf.Tensor;
   /** Its inputs in the file's order, where TFLite's differs from the IR's (TRANSPOSE_CONV). */
