@@ -38,13 +38,13 @@ describe('model zoo (smoke)', () => {
       modes: ['int8'], pruneAndCluster: false});
     console.log(`${formatRun(run)}\n  int8 ${formatAccounting(run.accounting.int8)}`);
     expect(run.floatAccuracy).toBeGreaterThanOrEqual(0.9);
-    expectGoals(run);
+    expect(expectGoals(run)).toBe(true);
   });
 
   it('Dense autoencoder: float32, int8 and QAT int8 in LiteRT', async () => {
     const run = await runZooModel(ZOO.dense_autoencoder, {numTrain: 64, epochs: 1, numProbe: 32, batchSize: 16,
       modes: ['float32', 'int8'], pruneAndCluster: false});
     console.log(`${formatRun(run)}\n  int8 ${formatAccounting(run.accounting.int8)}`);
-    expectGoals(run);
+    expect(expectGoals(run)).toBe(true);
   });
 });

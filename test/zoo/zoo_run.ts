@@ -10,6 +10,7 @@ import {ByteAccounting, byteAccounting, nonDefaultFields} from '../../examples/z
 import {ZooEntry, zooData} from '../../examples/zoo/models.js';
 import * as tfmot from '../../src/index.js';
 import {OPTIONS_LAYOUT} from '../../src/tflite/options_layout.js';
+import {fromFloat16Bits, toFloat16Bits} from '../../src/tflite/quant_params.js';
 import {argmaxRows, runLiteRt} from '../helpers/tflite_eval.js';
 import {converterFor, Mode} from '../tflite/export_modes.js';
 
@@ -44,6 +45,12 @@ export interface ZooRun {
   /** Share of zeros in the pruned model's prunable kernels after strip, and distinct values per clustered kernel. */
   prunedSparsity: number;
   clusteredMaxDistinct: number;
+  /**
+   * The trained float model's own sensitivity: worst change of its tfjs
+   * outputs over their range when every weight is rounded to float16 in
+   * tfjs (no converter involved), the least error any float16 file can have.
+   */
+  float16RoundingFloor: number;
   /** Classifiers: the trained float model's tfjs accuracy on the probe labels, and how many classes it predicts. */
   floatAccuracy?: number;
   predictedClasses?: number;
@@ -102,6 +109,23 @@ function compare(entry: ZooEntry, lite: Float32Array, ref: Float32Array, step: n
   return result;
 }
 
+/** See ZooRun.float16RoundingFloor. */
+function float16RoundingFloor(entry: ZooEntry, model: tfl.LayersModel, xs: tf.Tensor): number {
+  const predict = () => tf.tidy(() => (model.predict(xs, {batchSize: 32}) as tf.Tensor).dataSync() as Float32Array);
+  // Copies: getWeights gives the variables themselves, which setWeights overwrites.
+  const exact = model.getWeights().map((w) => w.clone());
+  const rounded = exact.map((w) => w.dtype !== 'float32' ? w.clone() :
+    tf.tensor(Float32Array.from(w.dataSync(), (v) => fromFloat16Bits(toFloat16Bits(v))), w.shape));
+  const ref = predict();
+  try {
+    model.setWeights(rounded);
+    return compare(entry, predict(), ref, 0).worstOfRange;
+  } finally {
+    model.setWeights(exact);
+    tf.dispose([...exact, ...rounded]);
+  }
+}
+
 const compileFor = (entry: ZooEntry, model: tfl.LayersModel, learningRate: number) => model.compile({
   optimizer: tf.train.adam(learningRate),
   loss: entry.task === 'classifier' ? 'categoricalCrossentropy' : 'meanSquaredError'});
@@ -134,7 +158,7 @@ export async function runZooModel(entry: ZooEntry, options: ZooRunOptions): Prom
     // Momentum 0.5: the moving statistics follow the data within a few steps.
     const model = keep(entry.build(seed, {batchNormMomentum: 0.5}));
     await fit(model, 3e-3, options.epochs);
-    const learned: Partial<ZooRun> = {};
+    const learned: Partial<ZooRun> = {float16RoundingFloor: float16RoundingFloor(entry, model, probe.xs)};
     if (entry.task === 'classifier') {
       const predicted = tf.tidy(() => argmaxRows(
           (model.predict(probe.xs, {batchSize: 32}) as tf.Tensor).dataSync() as Float32Array, entry.outputs));
@@ -187,7 +211,7 @@ export async function runZooModel(entry: ZooEntry, options: ZooRunOptions): Prom
       clusteredMaxDistinct = maxDistinct(clustered, CLUSTERED);
       await check('clustered', 'int8', clustered);
     }
-    return {name: entry.name, files, ...learned, prunedSparsity, clusteredMaxDistinct,
+    return {name: entry.name, files, float16RoundingFloor: learned.float16RoundingFloor!, ...learned, prunedSparsity, clusteredMaxDistinct,
       accounting: {int8: accountingOf(int8Bytes), ...(qatBytes == null ? {} : {qat: accountingOf(qatBytes)})},
       seconds: (performance.now() - t0) / 1000};
   } finally {
