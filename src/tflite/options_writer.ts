@@ -20,14 +20,21 @@ export function createInt32Vector(builder: flatbuffers.Builder, values: readonly
 /**
  * Writes `options` as its table and returns the union type code and table
  * offset for the operator. Must be called before the operator's `startObject`.
+ * `reuse` may hand back a table written before instead of calling `create`.
  */
 export function writeBuiltinOptions(builder: flatbuffers.Builder, options: BuiltinOptions|UnknownOptions,
-    where: string): {typeCode: number, offset: flatbuffers.Offset} {
+    where: string, reuse = (create: () => flatbuffers.Offset) => create()): {typeCode: number, offset: flatbuffers.Offset} {
   if (options.type === 'UnknownOptions') {
     throw new ValueError(`writeModel: ${where}: options of union type ${options.typeCode} ` +
         'are not modelled and cannot be written');
   }
   const name: BuiltinOptionsName = options.type;
+  return {typeCode: BuiltinOptionsType[name], offset: reuse(() => writeTable(builder, options, name, where))};
+}
+
+/** The options table itself. */
+function writeTable(builder: flatbuffers.Builder, options: BuiltinOptions, name: BuiltinOptionsName,
+    where: string): flatbuffers.Offset {
   const layout = OPTIONS_LAYOUT[name] as ReadonlyArray<FieldLayout<Record<string, unknown>>>;
   const values = options as unknown as Record<string, unknown>;
   // Vectors are children: they must exist before the table starts.
@@ -67,5 +74,5 @@ export function writeBuiltinOptions(builder: flatbuffers.Builder, options: Built
         break;
     }
   }
-  return {typeCode: BuiltinOptionsType[name], offset: builder.endObject()};
+  return builder.endObject();
 }

@@ -275,7 +275,10 @@ function writeDimensionMetadata(builder: Builder, dim: DimensionMetadata): Offse
 function writeOperator(builder: Builder, op: Operator, where: string): Offset {
   const inputs = sharedInt32Vector(builder, op.inputs);
   const outputs = sharedInt32Vector(builder, op.outputs);
-  const options = op.builtinOptions == null ? null : writeBuiltinOptions(builder, op.builtinOptions, where);
+  // Identical options tables (the many FULLY_CONNECTEDs of an unrolled LSTM) are written once.
+  const spec = op.builtinOptions;
+  const options = spec == null ? null : writeBuiltinOptions(builder, spec, where,
+      (create) => shared(builder, `options:${JSON.stringify(spec)}`, create));
   const slots = SLOTS.Operator;
   builder.startObject(fieldCount(slots));
   builder.addFieldInt32(slots.opcode_index, op.opcodeIndex, 0);
