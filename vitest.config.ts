@@ -15,8 +15,12 @@ export const E2E_TESTS = [
   'test/clustering/mnist_clustering.test.ts',
   'test/clustering/pcqat.test.ts',
   'test/tflite/realistic_models.test.ts',
+  'test/tflite/export_mnist.test.ts',
   'test/notebooks/run_notebooks.test.ts',
   'test/**/*.e2e.test.ts',
+  // The slowest layer-family runs (recurrent layers unrolled in every mode, Keras models through every technique).
+  'test/tflite/text_and_recurrent.test.ts',
+  'test/io/keras_models.test.ts',
 ];
 
 export default defineConfig({
