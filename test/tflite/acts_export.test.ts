@@ -10,7 +10,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {converterFor, Mode, settledQat, TOLERANCE, worstError} from './export_modes.js';
+import {converterFor, digitsAndProbe, Mode, settledQat, TOLERANCE, worstError} from './export_modes.js';
 import {NO_INT16_MODELS, NO_QAT_MODELS, LITERT_ONLY_MODELS} from './layer_models_acts.js';
 
 
@@ -19,10 +19,7 @@ describe('activation and structure layers in the modes TFLite runs them in', () 
   let probe: tf.Tensor;
 
   beforeAll(async () => {
-    await tfmot.backend.init();
-    const data = tfmot.data.loadMnist({numTrain: 64, numTest: 16, seed: 13});
-    probe = data.test.xs;
-    digits = tf.concat([data.train.xs, probe]);
+    ({digits, probe} = await digitsAndProbe(64, 16, 13));
   });
 
   async function agreement(name: string, model: tfl.LayersModel, mode: Mode): Promise<string> {

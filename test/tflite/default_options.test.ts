@@ -5,11 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {beforeAll, describe, expect, it} from 'vitest';
 
-import * as tfmot from '../../src/index.js';
 import {inspect} from '../../src/tflite/inspect.js';
 import {opKind} from '../../src/tflite/op_registry.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {filesInEveryMode, TOLERANCE, worstError} from './export_modes.js';
+import {digitsAndProbe, filesInEveryMode, TOLERANCE, worstError} from './export_modes.js';
 import {LAYER_MODELS} from './layer_models.js';
 
 describe('all-default options tables', () => {
@@ -17,10 +16,7 @@ describe('all-default options tables', () => {
   let probe: tf.Tensor;
 
   beforeAll(async () => {
-    await tfmot.backend.init();
-    const data = tfmot.data.loadMnist({numTrain: 32, numTest: 8, seed: 5});
-    probe = data.test.xs;
-    digits = tf.concat([data.train.xs, probe]);
+    ({digits, probe} = await digitsAndProbe(32, 8, 5));
   });
 
   it('are left out only where the parser agrees (ADD only in files without int16)', async () => {

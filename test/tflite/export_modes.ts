@@ -81,6 +81,20 @@ export function converterFor(model: tfl.LayersModel, mode: Mode, digits: tf.Tens
   return c;
 }
 
+/**
+ * Digits for these tests, after the backend is up: `probe` (held-out samples
+ * the files are compared on) and `digits` (training samples then the probe,
+ * for calibration and QAT).
+ */
+export async function digitsAndProbe(numTrain: number, numTest: number, seed: number):
+    Promise<{digits: tf.Tensor, probe: tf.Tensor}> {
+  await tfmot.backend.init();
+  const data = tfmot.data.loadMnist({numTrain, numTest, seed});
+  const digits = tf.concat([data.train.xs, data.test.xs]);
+  tf.dispose([data.train.xs, data.train.ys, data.test.ys]);
+  return {digits, probe: data.test.xs};
+}
+
 /** A QAT copy whose ranges have seen the digits but whose weights did not move. */
 export async function settledQat(model: tfl.LayersModel, digits: tf.Tensor): Promise<tfl.LayersModel> {
   const qat = tfmot.quantization.quantizeModel(model);

@@ -7,7 +7,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {runLiteRt} from '../helpers/tflite_eval.js';
-import {filesInEveryMode, TOLERANCE, worstError} from './export_modes.js';
+import {digitsAndProbe, filesInEveryMode, TOLERANCE, worstError} from './export_modes.js';
 import {LAYER_MODELS} from './layer_models.js';
 import {COVERED_BY_TEXT_AND_RECURRENT} from './text_and_recurrent_models.js';
 import {PARTIAL_MODE_MODELS} from './layer_models_acts.js';
@@ -18,10 +18,7 @@ describe('every layer in every mode runs in LiteRT and agrees with tfjs', () => 
   let probe: tf.Tensor;
 
   beforeAll(async () => {
-    await tfmot.backend.init();
-    const data = tfmot.data.loadMnist({numTrain: 64, numTest: 16, seed: 13});
-    probe = data.test.xs;
-    digits = tf.concat([data.train.xs, probe]);
+    ({digits, probe} = await digitsAndProbe(64, 16, 13));
   });
 
   for (const [name, build] of Object.entries(LAYER_MODELS)) {
