@@ -15,12 +15,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {checkInteger, describeValue, NotSupportedError, ValueError} from '../errors.js';
-import {exclusive, liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS} from './litert_loader.js';
+import {DEFAULT_TIMEOUT_MS, exclusive, liteRtErrors, logLength, logSince, openSession, LiteRtCrash, TYPED_ARRAYS}
+  from './litert_loader.js';
 import type {LiteRtSession, SessionTensor, TfliteDType, TfliteTypedArray} from './litert_loader.js';
 
 export type {TfliteDType, TfliteTypedArray} from './litert_loader.js';
+export {LiteRtCrash} from './litert_loader.js';
 import {readModel} from './reader.js';
-import type {SignatureDef, Tensor} from './schema.js';
+import type {Model, SignatureDef, Tensor} from './schema.js';
 
 /** One input or output tensor, as Python's `get_input_details()` describes it. */
 export interface TensorDetails {
@@ -54,6 +56,11 @@ export interface TensorDetails {
 export interface InterpreterOptions {
   /** CPU threads for XNNPACK (Python's `num_threads`); default 1. */
   numThreads?: number;
+  /**
+   * How long loading, compiling or one run may take, in ms (default 120,000).
+   * A call that overruns it is stopped with an error, and LiteRT restarts.
+   */
+  timeoutMs?: number;
 }
 
 /** LiteRT printed ERROR lines: it reports models that fail to prepare or run this way instead of throwing. */
@@ -100,10 +107,12 @@ export class Interpreter {
    * Loads LiteRT.js (once per process) and compiles `modelContent`.
    *
    * @param modelContent The .tflite file's bytes (Python's `model_content`).
-   * @throws ValueError when `modelContent` is not a non-empty Uint8Array;
-   *     Error saying to `npm install @litertjs/core` when it is missing;
-   *     Error with LiteRT's log when it cannot load the model; LiteRtError
-   *     when it logged ERROR lines.
+   * @throws ValueError when `modelContent` is not a non-empty Uint8Array or
+   *     not a well-formed TFLite file (the message names the bad field; such
+   *     bytes never reach LiteRT); Error saying to `npm install @litertjs/core`
+   *     when it is missing; Error with LiteRT's log when it cannot load the
+   *     model; LiteRtError when it logged ERROR lines; LiteRtCrash when LiteRT
+   *     trapped or overran `timeoutMs` (it restarts for the next call).
    */
   static async create(modelContent: Uint8Array, options: InterpreterOptions = {}): Promise<Interpreter> {
     if (!(modelContent instanceof Uint8Array)) {
@@ -111,20 +120,30 @@ export class Interpreter {
           `received ${describeValue(modelContent)}.`);
     }
     const numThreads = checkInteger(options.numThreads ?? 1, 'Interpreter.create: options.numThreads');
+    const timeoutMs = checkInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'Interpreter.create: options.timeoutMs');
     if (modelContent.length === 0) {
       throw new ValueError('Interpreter.create: modelContent is empty; pass the .tflite file\'s bytes.');
+    }
+    // LiteRT sees only files our reader accepts: it names the bad field where LiteRT says "Failed to load", and
+    // some corrupt files trap LiteRT's WebAssembly instead.
+    let model: Model;
+    try {
+      model = readModel(modelContent);
+    } catch (e) {
+      throw new ValueError(`Interpreter.create: modelContent is not a valid TFLite file: ` +
+          `${e instanceof Error ? e.message : String(e)}`);
     }
     const {session, log} = await exclusive(async () => {
       const start = logLength();
       try {
-        return {session: await openSession(modelContent, numThreads), log: logSince(start)};
+        return {session: await openSession(modelContent, numThreads, timeoutMs), log: logSince(start)};
       } catch (e) {
-        throw new Error(`Interpreter.create: ${e instanceof Error ? e.message : String(e)}`);
+        const message = `Interpreter.create: ${e instanceof Error ? e.message : String(e)}`;
+        throw e instanceof LiteRtCrash ? new LiteRtCrash(message) : new Error(message);
       }
     });
     try {
       throwOnErrors('Interpreter.create', log);
-      const model = readModel(modelContent);
       const signature = model.signatureDefs.find((s) => s.signatureKey === session.signatureKey);
       const graph = model.subgraphs[signature?.subgraphIndex ?? 0];
       const inputOrder = tensorIndices(session.inputs, graph.inputs, signature?.inputs, graph.tensors);

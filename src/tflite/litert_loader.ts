@@ -1,52 +1,32 @@
 /**
- * Loads Google's LiteRT.js (`@litertjs/core`, the WebAssembly build of
- * LiteRT with XNNPACK) in Node and opens compiled models with it: the runtime
- * under `Interpreter`. Internal: its types name LiteRT.js, an optional peer
+ * Runs Google's LiteRT.js (`@litertjs/core`) for `Interpreter`, in a worker
+ * thread (litert_worker.ts) that this module replaces when it fails. A corrupt
+ * or hostile file can trap LiteRT's WebAssembly instance ("memory access out
+ * of bounds", "null function or function signature mismatch", "Aborted()"),
+ * after which every later call on that instance spins at 100% CPU; here the
+ * trapped worker is discarded and the next call starts a fresh one, and a
+ * call that does not answer within its time limit is stopped the same way.
+ * Models compiled on a discarded worker are compiled again on the new one
+ * when next run. Internal: its types name LiteRT.js, an optional peer
  * dependency, so it is not exported from the package.
- *
- * LiteRT.js is browser-first: its loader fetches its Emscripten glue with
- * `importScripts`. We provide that global (evaluating the glue as CommonJS via
- * node:vm), capture the runtime's print/printErr output in one log, and use
- * the low-level `liteRtWasm` bindings rather than the high-level `Tensor`
- * API, which only takes float32/int32/uint8 tensors (int8 I/O fails there).
  */
-import fs from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
-import vm from 'node:vm';
+import {pathToFileURL} from 'node:url';
+import {Worker} from 'node:worker_threads';
 
-import type {LiteRt} from '@litertjs/core';
+import type {OpenedModel, SessionTensor, TfliteTypedArray, WorkerCall, WorkerReply} from './litert_protocol.js';
 
-/** Element types of input and output tensors, as LiteRT names them. */
-export type TfliteDType = 'float32'|'int32'|'uint8'|'int64'|'bool'|'int16'|'int8'|'float16'|'float64'|'uint32'|
-    'uint16';
+import {TYPED_ARRAYS} from './litert_protocol.js';
 
-/** The typed arrays tensors are exchanged in (`bool` as Uint8Array, `float16` as its raw bits in Uint16Array). */
-export type TfliteTypedArray = Float32Array|Int32Array|Uint8Array|BigInt64Array|Int16Array|Int8Array|Uint16Array|
-    Float64Array|Uint32Array;
+export {TYPED_ARRAYS};
+export type {SessionTensor, TfliteDType, TfliteTypedArray, TypedArrayClass} from './litert_protocol.js';
 
-/** LiteRT `ElementType` codes (litert_model_types.h; they differ from TFLite's TensorType codes). */
-const ELEMENT_TYPES: ReadonlyMap<number, TfliteDType> = new Map([
-  [1, 'float32'], [2, 'int32'], [3, 'uint8'], [4, 'int64'], [6, 'bool'], [7, 'int16'], [9, 'int8'],
-  [10, 'float16'], [11, 'float64'], [16, 'uint32'], [17, 'uint16'],
-]);
-
-/** A typed array constructor: by length, or over bytes. */
-export interface TypedArrayClass {
-  new (length: number): TfliteTypedArray;
-  new (buffer: ArrayBuffer): TfliteTypedArray;
-}
-
-/** The typed array class that holds each dtype's elements (float16 as raw bits: Node 20 has no Float16Array). */
-export const TYPED_ARRAYS: Readonly<Record<TfliteDType, TypedArrayClass>> = {
-  float32: Float32Array, int32: Int32Array, uint8: Uint8Array, int64: BigInt64Array, bool: Uint8Array,
-  int16: Int16Array, int8: Int8Array, float16: Uint16Array, float64: Float64Array, uint32: Uint32Array,
-  uint16: Uint16Array,
-};
+/** How long one load, compile or run may take before its worker is stopped (ms), unless the caller says. */
+export const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** Every line the runtime printed in this process, in order. */
 const runtimeLog: string[] = [];
-let loading: Promise<LiteRt>|undefined;
 
 /** Lines the runtime printed since `start` (a previous `logLength()`). */
 export function logSince(start: number): string[] {
@@ -79,64 +59,130 @@ export function liteRtErrors(log: readonly string[]): string[] {
 }
 
 /**
- * Loads LiteRT.js once per process and returns it (the non-relaxed-SIMD
- * "compat" wasm on Node 20, by its own feature detection). A failed load is
- * retried on the next call.
- *
- * @throws Error saying to `npm install @litertjs/core` when it is missing.
+ * LiteRT trapped, crashed or overran its time limit. Its WebAssembly instance
+ * was discarded: the next call starts a new one, and interpreters created
+ * before compile their model again when next run.
  */
-export function loadLiteRtOnce(): Promise<LiteRt> {
-  loading ??= loadLiteRtForNode().catch((e: unknown) => {
-    loading = undefined;
-    throw e;
-  });
-  return loading;
-}
-
-async function loadLiteRtForNode(): Promise<LiteRt> {
-  const require = createRequire(import.meta.url);
-  let packageJson: string;
-  try {
-    packageJson = require.resolve('@litertjs/core/package.json');
-  } catch {
-    throw new Error('tfmot.tflite.Interpreter runs models in LiteRT.js, an optional peer dependency that is not ' +
-        'installed: npm install @litertjs/core');
-  }
-  const wasmDir = path.join(path.dirname(packageJson), 'wasm') + path.sep;
-  const global = globalThis as Record<string, unknown>;
-  global.self ??= globalThis;
-  // What the browser loader calls to run the glue script: evaluate it as the CommonJS module it also is.
-  global.importScripts = (file: string) => {
-    const module = {exports: {} as unknown};
-    const glue = vm.compileFunction(fs.readFileSync(file, 'utf8'),
-        ['require', '__dirname', '__filename', 'module', 'exports'], {filename: file});
-    glue(require, path.dirname(file), file, module, module.exports);
-    global.ModuleFactory = module.exports;
-  };
-  // Read by the loader as the Emscripten module's settings: route the runtime's output to our log.
-  global.Module = {
-    print: (line: string) => runtimeLog.push(line),
-    printErr: (line: string) => runtimeLog.push(line),
-  };
-  // Environment.create() probes WebGPU and warns once that `navigator` is missing: keep that in the log.
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => runtimeLog.push(args.map(String).join(' '));
-  try {
-    const {loadLiteRt} = await import('@litertjs/core');
-    return await loadLiteRt(wasmDir);
-  } finally {
-    console.warn = warn;
+export class LiteRtCrash extends Error {
+  /** @param message What happened, and that the runtime was restarted. */
+  constructor(message: string) {
+    super(message);
+    this.name = 'LiteRtCrash';
   }
 }
 
-/** One input or output of a compiled model's signature 0, as LiteRT sees it. */
-export interface SessionTensor {
-  /** The signature's name for it (LiteRT 2.5 lists them in the subgraph's order). */
-  name: string;
-  dtype: TfliteDType;
-  shape: number[];
-  /** Bytes of data. */
-  bytes: number;
+/** The worker thread for this module's source form: compiled JavaScript, or TypeScript run through tsx. */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) {
+    return new Worker(new URL('./litert_worker.js', here));
+  }
+  // From the TypeScript sources (tests, tsx scripts): the worker imports its TypeScript through tsx's API.
+  const tsxPackage = createRequire(here).resolve('tsx/package.json');
+  const tsxApi = pathToFileURL(path.join(path.dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
+  const entry = new URL('./litert_worker.ts', here).href;
+  return new Worker(`import(${JSON.stringify(tsxApi)}).then((api) => api.tsImport(` +
+      `${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`, {eval: true});
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** One LiteRT worker; once `failure` is set it takes no more calls. */
+class RuntimeWorker {
+  private readonly worker = startWorker();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  failure: string|undefined;
+
+  constructor() {
+    this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    this.worker.on('error', (e: Error) => this.retire(`LiteRT's worker failed: ${e.message}`));
+    this.worker.on('exit', (code: number) => this.retire(`LiteRT's worker exited with code ${code}`));
+    // An idle worker must not keep the process alive.
+    this.worker.unref();
+  }
+
+  /** Sends `request` and settles with its value, or rejects after `timeoutMs` (stopping this worker). */
+  call(request: WorkerCall, timeoutMs: number): Promise<unknown> {
+    if (this.failure != null) {
+      return Promise.reject(new LiteRtCrash(this.failure));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.retire(`LiteRT did not finish a ${request.op} call within ` +
+          `${timeoutMs} ms; its worker was stopped and the next call starts a new one`), timeoutMs);
+      this.pending.set(id, {resolve, reject, timer});
+      this.worker.ref();
+      this.worker.postMessage({...request, id});
+    });
+  }
+
+  private settle(reply: WorkerReply): void {
+    runtimeLog.push(...reply.log);
+    const pending = this.pending.get(reply.id);
+    if (pending == null) {
+      return;
+    }
+    this.forget(reply.id, pending);
+    if (reply.ok) {
+      pending.resolve(reply.value);
+    } else if (reply.trapped) {
+      const message = `LiteRT's WebAssembly instance trapped (${reply.message}); it was discarded and the next ` +
+          'call starts a new one';
+      pending.reject(new LiteRtCrash(message));
+      this.retire(message);
+    } else {
+      pending.reject(new Error(reply.message));
+    }
+  }
+
+  private forget(id: number, pending: Pending): void {
+    clearTimeout(pending.timer);
+    this.pending.delete(id);
+    if (this.pending.size === 0) {
+      this.worker.unref();
+    }
+  }
+
+  /** Stops the worker and fails every call still waiting on it with `reason`. */
+  private retire(reason: string): void {
+    if (this.failure != null) {
+      return;
+    }
+    this.failure = reason;
+    for (const [id, pending] of this.pending) {
+      this.forget(id, pending);
+      pending.reject(new LiteRtCrash(reason));
+    }
+    void this.worker.terminate();
+  }
+}
+
+let current: RuntimeWorker|undefined;
+let restarts = 0;
+
+/** The live worker, started on first use and after each failure. */
+function runtime(): RuntimeWorker {
+  if (current?.failure != null) {
+    restarts++;
+    current = undefined;
+  }
+  current ??= new RuntimeWorker();
+  return current;
+}
+
+/** How many times a failed LiteRT worker has been replaced in this process. */
+export function runtimeRestarts(): number {
+  return restarts;
+}
+
+/** The size of the live worker's WebAssembly heap in bytes (loads LiteRT if needed). */
+export async function runtimeHeapBytes(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<number> {
+  return await runtime().call({op: 'heapBytes'}, timeoutMs) as number;
 }
 
 /** A model loaded and compiled by LiteRT. Call `delete()` when done. */
@@ -155,151 +201,69 @@ export interface LiteRtSession {
   delete(): void;
 }
 
+async function compile(worker: RuntimeWorker, bytes: Uint8Array, numThreads: number, timeoutMs: number):
+    Promise<OpenedModel> {
+  const logStart = logLength();
+  try {
+    return await worker.call({op: 'open', bytes, numThreads}, timeoutMs) as OpenedModel;
+  } catch (e) {
+    const message = `LiteRT could not load/compile the model: ${(e as Error).message}; ` +
+        `log: ${logSince(logStart).join(' | ')}`;
+    throw e instanceof LiteRtCrash ? new LiteRtCrash(message) : new Error(message);
+  }
+}
+
 /**
  * Loads and compiles `bytes` on the wasm CPU path.
  *
- * @throws Error with the runtime log when LiteRT cannot load or compile the
- *     model (garbage bytes, an operator version it lacks).
+ * @param timeoutMs How long each load, compile or run may take.
+ * @throws Error with the runtime's message when LiteRT cannot load or compile
+ *     the model (garbage bytes, an operator version it lacks); LiteRtCrash
+ *     when it trapped or overran `timeoutMs`.
  */
-export async function openSession(bytes: Uint8Array, numThreads = 1): Promise<LiteRtSession> {
-  const liteRt = await loadLiteRtOnce();
-  const wasm = liteRt.liteRtWasm;
-  const environment = liteRt.getDefaultEnvironment().liteRtEnvironment;
-  const logStart = logLength();
-  // The runtime reads the model in place: the copy lives until the model is deleted.
-  const modelPtr = wasm._malloc(bytes.length);
-  wasm.HEAPU8.set(bytes, modelPtr);
-  let model: ReturnType<typeof wasm.loadModel>|undefined;
-  let compiled: Awaited<ReturnType<typeof wasm.compileModel>>|undefined;
-  try {
-    model = wasm.loadModel(environment, modelPtr, bytes.length);
-    // cpuOptions is read by the bindings although LiteRtCompileOptions does not declare it.
-    compiled = await wasm.compileModel(environment, model,
-        {accelerator: 'wasm', cpuOptions: {numThreads}} as Parameters<typeof wasm.compileModel>[2]);
-  } catch (e) {
-    model?.delete();
-    wasm._free(modelPtr);
-    throw new Error(`LiteRT could not load/compile the model: ${e instanceof Error ? e.message : String(e)}; ` +
-        `log: ${logSince(logStart).join(' | ')}`);
-  }
-  const loadedModel = model;
-  const compiledModel = compiled;
-  type TensorType = ReturnType<typeof loadedModel.getInputTensorType>;
-  type Buffer = InstanceType<typeof wasm.LiteRtTensorBuffer>;
-
-  function describe(name: string, tensorType: TensorType): SessionTensor {
-    try {
-      const code = tensorType.elementType().value;
-      const dtype = ELEMENT_TYPES.get(code);
-      if (dtype == null) {
-        throw new Error(`LiteRT element type ${code} of '${name}' is not handled`);
-      }
-      const layout = tensorType.layout();
-      const dims = layout.dimensions();
-      try {
-        const shape = Array.from({length: dims.size()}, (_, i) => dims.get(i) as number);
-        return {name, dtype, shape, bytes: tensorType.bytes()};
-      } finally {
-        dims.delete();
-        layout.delete();
-      }
-    } finally {
-      tensorType.delete();
-    }
-  }
-
-  function signatureTensors(side: 'input'|'output'): SessionTensor[] {
-    const signature = loadedModel.getSignature(0);
-    const names = side === 'input' ? signature.inputNames() : signature.outputNames();
-    try {
-      return Array.from({length: names.size()}, (_, i) => describe(String(names.get(i)),
-          side === 'input' ? loadedModel.getInputTensorType(0, i) : loadedModel.getOutputTensorType(0, i)));
-    } finally {
-      names.delete();
-      signature.delete();
-    }
-  }
-
-  let signatureKey: string;
-  let inputs: SessionTensor[];
-  let outputs: SessionTensor[];
-  try {
-    const signature = loadedModel.getSignature(0);
-    signatureKey = signature.key();
-    signature.delete();
-    inputs = signatureTensors('input');
-    outputs = signatureTensors('output');
-  } catch (e) {
-    compiledModel.delete();
-    loadedModel.delete();
-    wasm._free(modelPtr);
-    throw e;
-  }
+export async function openSession(bytes: Uint8Array, numThreads = 1, timeoutMs = DEFAULT_TIMEOUT_MS):
+    Promise<LiteRtSession> {
+  // Kept to compile again should this worker be replaced; a copy, as the caller may reuse its array.
+  const model = bytes.slice();
+  let worker = runtime();
+  let opened = await compile(worker, model, numThreads, timeoutMs);
   let deleted = false;
 
-  function createInputBuffer(index: number, data: TfliteTypedArray): Buffer {
-    const expected = inputs[index];
+  function checkInput(index: number, data: TfliteTypedArray): void {
+    const expected = opened.inputs[index];
     if (!(data instanceof TYPED_ARRAYS[expected.dtype]) || data.byteLength !== expected.bytes) {
       throw new Error(`input ${index}: the model wants ${expected.dtype} [${expected.shape}] ` +
           `(${expected.bytes} bytes), got ${data.constructor.name} of ${data.byteLength} bytes`);
     }
-    const tensorType = loadedModel.getInputTensorType(0, index);
-    try {
-      const buffer = wasm.LiteRtTensorBuffer.createManaged(
-          environment, wasm.LiteRtTensorBufferType.HOST_MEMORY, tensorType, expected.bytes);
-      const ptr = buffer.lock(wasm.LiteRtTensorBufferLockMode.WRITE);
-      try {
-        wasm.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, expected.bytes), ptr);
-      } finally {
-        buffer.unlock();
-      }
-      return buffer;
-    } finally {
-      tensorType.delete();
-    }
-  }
-
-  function readOutputBuffer(buffer: Buffer, index: number): TfliteTypedArray {
-    const ptr = buffer.lock(wasm.LiteRtTensorBufferLockMode.READ);
-    try {
-      // slice() copies out of the wasm heap, which can move when it grows.
-      const data = wasm.HEAPU8.slice(ptr, ptr + buffer.packedSize());
-      return new TYPED_ARRAYS[outputs[index].dtype](data.buffer);
-    } finally {
-      buffer.unlock();
-    }
   }
 
   return {
-    signatureKey,
-    inputs,
-    outputs,
+    signatureKey: opened.signatureKey,
+    inputs: opened.inputs,
+    outputs: opened.outputs,
     async run(data) {
       if (deleted) {
         throw new Error('run() after delete()');
       }
-      if (data.length !== inputs.length) {
-        throw new Error(`the model's signature has ${inputs.length} input(s); got ${data.length}`);
+      if (data.length !== opened.inputs.length) {
+        throw new Error(`the model's signature has ${opened.inputs.length} input(s); got ${data.length}`);
       }
-      const buffers: Buffer[] = [];
-      try {
-        data.forEach((d, i) => buffers.push(createInputBuffer(i, d)));
-        const results = await compiledModel.run(0, buffers);
-        try {
-          return results.map(readOutputBuffer);
-        } finally {
-          results.forEach((b) => b.delete());
-        }
-      } finally {
-        buffers.forEach((b) => b.delete());
+      data.forEach((d, i) => checkInput(i, d));
+      if (worker.failure != null) {
+        // Its worker was replaced since: compile the model on the new one.
+        worker = runtime();
+        opened = {...await compile(worker, model, numThreads, timeoutMs), inputs: opened.inputs,
+          outputs: opened.outputs};
       }
+      return await worker.call({op: 'run', handle: opened.handle, inputs: [...data]}, timeoutMs) as
+          TfliteTypedArray[];
     },
     delete() {
       if (!deleted) {
         deleted = true;
-        compiledModel.delete();
-        loadedModel.delete();
-        wasm._free(modelPtr);
+        if (worker.failure == null) {
+          worker.call({op: 'delete', handle: opened.handle}, timeoutMs).catch(() => undefined);
+        }
       }
     },
   };

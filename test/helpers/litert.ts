@@ -11,7 +11,7 @@ import {expect} from 'vitest';
 import type {TfliteDType, TfliteTypedArray} from '../../src/tflite/interpreter.js';
 import {liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS} from '../../src/tflite/litert_loader.js';
 
-export {liteRtErrors, loadLiteRtOnce} from '../../src/tflite/litert_loader.js';
+export {liteRtErrors, runtimeHeapBytes} from '../../src/tflite/litert_loader.js';
 
 /** The element types we exchange with the runtime, named as LiteRT's `ElementType`. */
 export type LiteRtTypeName = TfliteDType;

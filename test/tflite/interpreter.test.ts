@@ -196,8 +196,9 @@ describe('Interpreter on hand-built models', () => {
     }
   });
 
-  it('a corrupt model throws with LiteRT\'s log text', async () => {
-    await expect(Interpreter.create(new Uint8Array(64).fill(0x5a))).rejects.toThrow(/Failed to load model from buffer/);
+  it('a corrupt model throws with the reader\'s reason, one LiteRT refuses with LiteRT\'s log text', async () => {
+    await expect(Interpreter.create(new Uint8Array(64).fill(0x5a))).rejects.toThrow(
+        /Interpreter.create: modelContent is not a valid TFLite file: readModel: bytes 4\.\.7 are "ZZZZ"/);
     const unknownVersion = addModel();
     unknownVersion.operatorCodes[0].version = 99;
     await expect(Interpreter.create(writeModel(unknownVersion))).rejects.toThrow(

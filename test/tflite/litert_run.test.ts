@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest';
 import {writeModel} from '../../src/tflite/writer.js';
 import {ActivationFunctionType, Padding} from '../../src/tflite/schema.js';
 import {expectClose} from '../helpers/compare.js';
-import {expectNoLiteRtErrors, liteRtErrors, loadLiteRtOnce, openTflite, runTflite} from '../helpers/litert.js';
+import {expectNoLiteRtErrors, liteRtErrors, openTflite, runtimeHeapBytes, runTflite} from '../helpers/litert.js';
 import {
   addModel, conv2dModel, conv2dReference, ConvSpec, denseWeights, fullyConnectedReluModel,
   denseReference, int8DenseModel, int8DenseParams, int8DenseReference, quantizeReference, randomFloats,
@@ -116,7 +116,7 @@ describe('the LiteRT test helper', () => {
     const bytes = writeModel(fullyConnectedReluModel(w, 1));
     const input = [{data: randomFloats(1000, 42), shape: [1, 1000]}];
     await runTflite(bytes, input);
-    const heap = () => loadLiteRtOnce().then((liteRt) => liteRt.liteRtWasm.HEAPU8.length);
+    const heap = () => runtimeHeapBytes();
     const before = await heap();
     for (let i = 0; i < 100; i++) {
       await runTflite(bytes, input);
