@@ -22,6 +22,7 @@ import type {LiteRtSession, SessionTensor, TfliteDType, TfliteTypedArray} from '
 export type {TfliteDType, TfliteTypedArray} from './litert_loader.js';
 export {LiteRtCrash} from './litert_loader.js';
 import {readModel} from './reader.js';
+import {checkRunnable} from './runnable.js';
 import type {Model, SignatureDef, Tensor} from './schema.js';
 
 /** One input or output tensor, as Python's `get_input_details()` describes it. */
@@ -133,6 +134,7 @@ export class Interpreter {
       throw new ValueError(`Interpreter.create: modelContent is not a valid TFLite file: ` +
           `${e instanceof Error ? e.message : String(e)}`);
     }
+    checkRunnable(model, 'Interpreter.create: the model cannot run as written');
     const {session, log} = await exclusive(async () => {
       const start = logLength();
       try {

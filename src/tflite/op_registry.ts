@@ -38,5 +38,10 @@ export function opKind(type: IrOpType): OpKind {
   return kind;
 }
 
+/** Whether `name` (a builtin operator's name, as in a file) has a record. */
+export function isDescribedOperator(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(OP_KINDS, name);
+}
+
 /** The operators described, for the test that they match TFLITE_OPERATORS. */
 export const DESCRIBED_OPERATORS = Object.keys(OP_KINDS);

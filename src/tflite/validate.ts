@@ -60,6 +60,7 @@ function checkSubGraph(model: Model, subgraph: SubGraph, where: string, fail: Fa
   subgraph.operators.forEach((op, i) => checkOperator(model, op, last, `${where}.operators[${i}]`, fail));
 }
 
+
 function checkTensor(model: Model, tensor: Tensor, where: string, fail: Fail): void {
   tensor.shape.forEach((d, i) => checkIndex(d, 0, 0x7fffffff, `${where}.shape[${i}]`, fail));
   if (!KNOWN_TENSOR_TYPES.has(tensor.type)) {

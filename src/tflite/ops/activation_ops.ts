@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type {IrOp} from '../../graph/ir.js';
 import {ActivationFunctionType} from '../schema.js';
 import type {Arithmetic, OpKind} from './op_kind.js';
+import {broadcastShape, sameShape} from './op_kind.js';
 
 const act = (op: IrOp) => ActivationFunctionType[op.activation];
 /** Ops whose int8 or int16 kernel is version 2 (EXP, LOG, GELU's int8). */
 const quantizedIs2 = (_op: IrOp, a: Arithmetic) => (a === 'int8' || a === 'int16' ? 2 : 1);
 
-export const LEAKY_RELU: OpKind = {
+export const LEAKY_RELU: OpKind = {...sameShape, 
   version: (_op, a) => (a === 'int16' ? 2 : 1),
   defaultOptionsMayBeOmitted: true,
   options: (op) => ({type: 'LeakyReluOptions', alpha: op.options['alpha'] as number}),
@@ -24,17 +25,17 @@ export const LEAKY_RELU: OpKind = {
  * Input 1 is the alpha constant, broadcast against the input (per channel
  * with sharedAxes). kernels/activations.cc's PreluEval: float32, uint8, int8.
  */
-export const PRELU: OpKind = {
+export const PRELU: OpKind = {...broadcastShape, 
   version: () => 1,
   integerKernels: ['int8'],
   evaluate: (_op, [x, alpha]) => tf.prelu(x, alpha),
 };
 
 /** elu_op (activations.cc) runs float32 and int8 only ("got INT16" in 16x8). */
-export const ELU: OpKind = {version: () => 1, integerKernels: ['int8'], evaluate: (_op, [x]) => tf.elu(x)};
+export const ELU: OpKind = {...sameShape, version: () => 1, integerKernels: ['int8'], evaluate: (_op, [x]) => tf.elu(x)};
 
 /** kernels/gelu.cc: float32, int8 and uint8 (a lookup table). */
-export const GELU: OpKind = {
+export const GELU: OpKind = {...sameShape, 
   version: (_op, a) => (a === 'int8' ? 2 : 1),
   integerKernels: ['int8'],
   defaultOptionsMayBeOmitted: true,
@@ -45,16 +46,16 @@ export const GELU: OpKind = {
     tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))))),
 };
 
-export const EXP: OpKind = {version: quantizedIs2, evaluate: (_op, [x]) => tf.exp(x)};
-export const LOG: OpKind = {version: quantizedIs2, evaluate: (_op, [x]) => tf.log(x)};
+export const EXP: OpKind = {...sameShape, version: quantizedIs2, evaluate: (_op, [x]) => tf.exp(x)};
+export const LOG: OpKind = {...sameShape, version: quantizedIs2, evaluate: (_op, [x]) => tf.log(x)};
 
-export const ABS: OpKind = {
+export const ABS: OpKind = {...sameShape, 
   version: (_op, a) => ({float: 1, int8: 2, int16: 3, hybrid: 1}[a]),
   evaluate: (_op, [x]) => tf.abs(x),
 };
 
 /** kernels/div.cc runs int8 and int16 as well (softsign in every mode). */
-export const DIV: OpKind = {
+export const DIV: OpKind = {...broadcastShape, 
   fusesActivation: true,
   version: () => 1,
   defaultOptionsMayBeOmitted: true,

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type {IrOp, IrQuantization, IrTensor} from '../../graph/ir.js';
 import {ActivationFunctionType} from '../schema.js';
-import {ActivationType, OpKind, standardVersion} from './op_kind.js';
+import {ActivationType, broadcastShape, OpKind, sameShape, standardVersion} from './op_kind.js';
 
 const act = (op: IrOp) => ActivationFunctionType[op.activation];
 
@@ -14,7 +14,7 @@ function mulRescale(op: IrOp): number {
   return out > 0 ? scale(op.inputs[0]) * scale(op.inputs[1]) / out : 0;
 }
 
-export const ADD: OpKind = {
+export const ADD: OpKind = {...broadcastShape, 
   fusesActivation: true,
   defaultOptionsMayBeOmitted: 'withoutInt16',
   version: (_op, a) => ({float: 1, int8: 2, int16: 3, hybrid: 1}[a]),
@@ -24,7 +24,7 @@ export const ADD: OpKind = {
   combineEnds: ([lo1, hi1], [lo2, hi2]) => [lo1 + lo2, hi1 + hi2],
 };
 
-export const MUL: OpKind = {
+export const MUL: OpKind = {...broadcastShape, 
   fusesActivation: true,
   // Version 3: an int8 rescale in1 x in2 / out of 1 or more.
   version: (op, a) => ({float: 1, int8: mulRescale(op) >= 1 ? 3 : 2, int16: 4, hybrid: 1}[a]),
@@ -34,15 +34,15 @@ export const MUL: OpKind = {
   combineEnds: ([lo1, hi1], [lo2, hi2]) => [lo1 * lo2, lo1 * hi2, hi1 * lo2, hi1 * hi2],
 };
 
-export const RELU: OpKind = {version: standardVersion, evaluate: (_op, [x]) => tf.relu(x)};
-export const RELU6: OpKind = {version: standardVersion, evaluate: (_op, [x]) => tf.relu6(x)};
+export const RELU: OpKind = {...sameShape, version: standardVersion, evaluate: (_op, [x]) => tf.relu(x)};
+export const RELU6: OpKind = {...sameShape, version: standardVersion, evaluate: (_op, [x]) => tf.relu6(x)};
 
 /** Fixed output parameters: int8 [0, 1) or [-1, 1), and int16's one for all three. */
 const fixed = (int8: IrQuantization) => (type: ActivationType): IrQuantization =>
   type === 'int16' ? {scale: [1 / 32768], zeroPoint: [0], quantizedDimension: 0} : int8;
 const unitInterval = fixed({scale: [1 / 256], zeroPoint: [-128], quantizedDimension: 0});
 
-export const SOFTMAX: OpKind = {
+export const SOFTMAX: OpKind = {...sameShape, 
   version: standardVersion,
   outputParams: unitInterval,
   defaultOptionsMayBeOmitted: true,
@@ -50,9 +50,9 @@ export const SOFTMAX: OpKind = {
   evaluate: (_op, [x]) => tf.softmax(x),
 };
 
-export const LOGISTIC: OpKind = {version: standardVersion, outputParams: unitInterval,
+export const LOGISTIC: OpKind = {...sameShape, version: standardVersion, outputParams: unitInterval,
   evaluate: (_op, [x]) => tf.sigmoid(x)};
 
-export const TANH: OpKind = {version: standardVersion,
+export const TANH: OpKind = {...sameShape, version: standardVersion,
   outputParams: fixed({scale: [1 / 128], zeroPoint: [0], quantizedDimension: 0}),
   evaluate: (_op, [x]) => tf.tanh(x)};

@@ -71,6 +71,45 @@ export interface OpKind {
   integerKernels?: readonly ActivationType[];
   /** The output's ends from one end of each input, for a range no data gave (ADD, MUL). */
   combineEnds?: (a: [number, number], b: [number, number]) => number[];
+  /**
+   * The shape its kernel gives output 0, from the input shapes (null for an
+   * absent optional input) and the file's options: a file declaring another
+   * shape is refused, since the runtime would hand back the declared number
+   * of values, most never written. `{elements}` where only the size is
+   * fixed (RESHAPE); null when the rule cannot tell.
+   */
+  outputShape?(inputs: ReadonlyArray<readonly number[]|null>, options: BuiltinOptions|undefined):
+      number[]|{elements: number}|null;
+}
+
+/** The output shape of elementwise ops on one input. */
+export const sameShape: Pick<OpKind, 'outputShape'> = {outputShape: ([x]) => x == null ? null : [...x]};
+
+/** The output shape of elementwise ops on two inputs, broadcast as numpy does; null if they do not broadcast. */
+export const broadcastShape: Pick<OpKind, 'outputShape'> = {
+  outputShape: ([a, b]) => {
+    if (a == null || b == null) {
+      return null;
+    }
+    const rank = Math.max(a.length, b.length);
+    const out: number[] = [];
+    for (let i = 0; i < rank; i++) {
+      const x = a[a.length - rank + i] ?? 1;
+      const y = b[b.length - rank + i] ?? 1;
+      if (x !== y && x !== 1 && y !== 1) {
+        return null;
+      }
+      out.push(x === 1 ? y : x);
+    }
+    return out;
+  },
+};
+
+/** Output size of a sliding window along one axis (TFLite's ComputeOutSize). */
+export function windowOutSize(padding: number, size: number, filter: number, stride: number, dilation = 1): number {
+  const effective = (filter - 1) * dilation + 1;
+  // Padding code 0 is SAME, 1 VALID (schema enum Padding).
+  return stride < 1 ? 0 : padding === 0 ? Math.ceil(size / stride) : Math.ceil((size - effective + 1) / stride);
 }
 
 /** The versions most elementwise and pooling kernels have: float 1, int8 2, int16 3. */

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type {IrOp} from '../../graph/ir.js';
 import {pad, strides, windowOptions} from './op_options.js';
-import {OpKind, standardVersion} from './op_kind.js';
+import {OpKind, standardVersion, windowOutSize} from './op_kind.js';
 
 function pool2d(type: 'max'|'average'): OpKind {
   return {
@@ -16,6 +16,9 @@ function pool2d(type: 'max'|'average'): OpKind {
       const size: [number, number] = [op.options['filterHeight'] as number, op.options['filterWidth'] as number];
       return (type === 'max' ? tf.maxPool : tf.avgPool)(x as tf.Tensor4D, size, strides(op), pad(op));
     },
+    outputShape: ([x], o) => x?.length !== 4 || o?.type !== 'Pool2DOptions' ? null :
+      [x[0], windowOutSize(o.padding, x[1], o.filterHeight, o.strideH),
+        windowOutSize(o.padding, x[2], o.filterWidth, o.strideW), x[3]],
   };
 }
 

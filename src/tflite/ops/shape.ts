@@ -11,6 +11,7 @@ export const RESHAPE: OpKind = {
   defaultOptionsMayBeOmitted: true,
   options: (op) => ({type: 'ReshapeOptions', newShape: op.options['newShape'] as number[]}),
   evaluate: (_op, [x]) => x,
+  outputShape: ([x]) => x == null ? null : {elements: x.reduce((a, b) => a * b, 1)},
 };
 
 export const PAD: OpKind = {
@@ -27,6 +28,14 @@ export const CONCATENATION: OpKind = {
   options: (op) => ({type: 'ConcatenationOptions', axis: op.options['axis'] as number,
     fusedActivationFunction: ActivationFunctionType[op.activation]}),
   evaluate: (op, args) => tf.concat(args, op.options['axis'] as number),
+  outputShape: (inputs, options) => {
+    const [first] = inputs;
+    if (first == null || options?.type !== 'ConcatenationOptions' || inputs.some((x) => x?.length !== first.length)) {
+      return null;
+    }
+    const axis = options.axis < 0 ? options.axis + first.length : options.axis;
+    return first.map((d, i) => i === axis ? inputs.reduce((sum, x) => sum + x![i], 0) : d);
+  },
   // A range no data gave (RepeatVector's copies after QAT): the union of the inputs'.
   combineEnds: ([lo1, hi1], [lo2, hi2]) => [Math.min(lo1, lo2), Math.max(hi1, hi2)],
 };

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type {IrOp} from '../../graph/ir.js';
 import {ActivationFunctionType} from '../schema.js';
-import {Arithmetic, OpKind, standardVersion} from './op_kind.js';
+import {Arithmetic, broadcastShape, OpKind, sameShape, standardVersion} from './op_kind.js';
 
 /** op_version.cc: GATHER's int16 kernel came with version 4. */
 const int16At4 = (_op: IrOp, a: Arithmetic) => ({float: 1, int8: 2, int16: 4, hybrid: 1}[a]);
@@ -22,7 +22,7 @@ export const GATHER: OpKind = {
   evaluate: (_op, [table, indices]) => tf.gather(table, tf.cast(indices, 'int32'), 0),
 };
 
-export const SUB: OpKind = {
+export const SUB: OpKind = {...broadcastShape, 
   fusesActivation: true,
   // Version 5: int16 with arbitrary scales (pot_scale_int16 off), as ADD's 3.
   version: (_op, a) => ({float: 1, int8: 2, int16: 5, hybrid: 1}[a]),
@@ -32,4 +32,4 @@ export const SUB: OpKind = {
   combineEnds: ([lo1, hi1], [lo2, hi2]) => [lo1 - hi2, hi1 - lo2],
 };
 
-export const RSQRT: OpKind = {version: standardVersion, evaluate: (_op, [x]) => tf.rsqrt(x)};
+export const RSQRT: OpKind = {...sameShape, version: standardVersion, evaluate: (_op, [x]) => tf.rsqrt(x)};

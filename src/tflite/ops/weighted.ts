@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {ActivationFunctionType, TensorType} from '../schema.js';
 import type {IrOp} from '../../graph/ir.js';
 import {pad, strides, windowOptions} from './op_options.js';
-import type {OpKind} from './op_kind.js';
+import {type OpKind, windowOutSize} from './op_kind.js';
 
 const act = (op: IrOp) => ActivationFunctionType[op.activation];
 const perChannel = (op: IrOp) => (op.inputs[1]?.quantization?.scale.length ?? 1) > 1;
@@ -27,6 +27,9 @@ export const CONV_2D: OpKind = {
         [op.options['dilationH'] as number, op.options['dilationW'] as number]);
     return tf.add(y, b);
   },
+  outputShape: ([x, w], o) => x?.length !== 4 || w?.length !== 4 || o?.type !== 'Conv2DOptions' ? null :
+    [x[0], windowOutSize(o.padding, x[1], w[1], o.strideH, o.dilationHFactor),
+      windowOutSize(o.padding, x[2], w[2], o.strideW, o.dilationWFactor), w[0]],
 };
 
 export const DEPTHWISE_CONV_2D: OpKind = {
@@ -42,6 +45,9 @@ export const DEPTHWISE_CONV_2D: OpKind = {
     const filter = tf.reshape(w, [h, wd, (cm as number) / m, m]) as tf.Tensor4D;
     return tf.add(tf.depthwiseConv2d(x as tf.Tensor4D, filter, strides(op), pad(op)), b);
   },
+  outputShape: ([x, w], o) => x?.length !== 4 || w?.length !== 4 || o?.type !== 'DepthwiseConv2DOptions' ? null :
+    [x[0], windowOutSize(o.padding, x[1], w[1], o.strideH, o.dilationHFactor),
+      windowOutSize(o.padding, x[2], w[2], o.strideW, o.dilationWFactor), w[3]],
 };
 
 export const FULLY_CONNECTED: OpKind = {
@@ -64,4 +70,7 @@ export const FULLY_CONNECTED: OpKind = {
     const flat = tf.reshape(x, [-1, w.shape[1] as number]) as tf.Tensor2D;
     return tf.add(tf.matMul(flat, w as tf.Tensor2D, false, true), b);
   },
+  // [..., depth] x [units, depth]: the rows of depth become rows of units, in whatever dims keep_num_dims says.
+  outputShape: ([x, w]) => x == null || w?.length !== 2 || w[1] === 0 ? null :
+    {elements: x.reduce((a, b) => a * b, 1) / w[1] * w[0]},
 };
