@@ -23,7 +23,9 @@ export type {TfliteDType, TfliteTypedArray} from './litert_loader.js';
 export {LiteRtCrash} from './litert_loader.js';
 import {readModel} from './reader.js';
 import {checkRunnable} from './runnable.js';
-import type {Model, SignatureDef, Tensor} from './schema.js';
+import {TensorType} from './schema.js';
+import type {Model, SignatureDef, SubGraph, Tensor} from './schema.js';
+import {builtinOperatorName} from './builtin_operators.js';
 
 /** One input or output tensor, as Python's `get_input_details()` describes it. */
 export interface TensorDetails {
@@ -100,7 +102,8 @@ export class Interpreter {
   private constructor(
       private readonly session: LiteRtSession, private readonly inputOrder: number[],
       private readonly outputOrder: number[], private readonly inputs: TensorDetails[],
-      private readonly outputs: TensorDetails[], log: string[]) {
+      private readonly outputs: TensorDetails[], log: string[],
+      private readonly quantizedFloatInputs: ReadonlySet<number>) {
     this.runtimeLog = log;
   }
 
@@ -154,7 +157,7 @@ export class Interpreter {
       const details = (indices: number[], order: number[], ios: readonly SessionTensor[]) =>
         indices.map((index) => describeTensor(index, graph.tensors[index], ios[order.indexOf(index)]));
       return new Interpreter(session, inputOrder, outputOrder, details(graph.inputs, inputOrder, session.inputs),
-          details(graph.outputs, outputOrder, session.outputs), log);
+          details(graph.outputs, outputOrder, session.outputs), log, quantizedFloatInputs(model, graph));
     } catch (e) {
       session.delete();
       throw e;
@@ -199,7 +202,23 @@ export class Interpreter {
       throw new ValueError(`setTensor: value for input ${index} ('${input.name}', ${input.dtype} [${input.shape}]) ` +
           `must be of type ${type.name} with ${size} elements; received ${received}.`);
     }
+    this.checkNoNaN('setTensor', input, value);
     this.values.set(index, value.slice());
+  }
+
+  /**
+   * A float input that the model quantizes itself (a QUANTIZE op reads it)
+   * would turn NaN into a valid integer, and return an answer for it.
+   */
+  private checkNoNaN(method: string, input: TensorDetails, value: ArrayLike<number|bigint>): void {
+    if (this.quantizedFloatInputs.has(input.index)) {
+      for (let i = 0; i < value.length; i++) {
+        if (Number.isNaN(value[i])) {
+          throw new ValueError(`${method}: element ${i} of input ${input.index} ('${input.name}') is NaN; the ` +
+              'model quantizes this input, which would read NaN as a valid integer.');
+        }
+      }
+    }
   }
 
   /**
@@ -276,7 +295,8 @@ export class Interpreter {
    *
    * @returns float32 outputs, [N, ...] (the caller disposes them).
    * @throws ValueError for models with several inputs or outputs, a wrong
-   *     `xs` shape, or NaN in `xs` for a quantized input; NotSupportedError
+   *     `xs` shape, or NaN in `xs` for a quantized input (or a float input
+   *     the model quantizes itself); NotSupportedError
    *     for a float16 or int64 input or a float16 output; LiteRtError when
    *     LiteRT logged ERROR lines.
    */
@@ -306,7 +326,9 @@ export class Interpreter {
     const result = new Float32Array(runs * outSize);
     for (let r = 0; r < runs; r++) {
       // Not through setTensor/invoke: concurrent predicts would read each other's outputs.
-      const [y] = await this.run('predict', [toInput(values.subarray(r * inSize, (r + 1) * inSize), input)]);
+      const sample = values.subarray(r * inSize, (r + 1) * inSize);
+      this.checkNoNaN('predict', input, sample);
+      const [y] = await this.run('predict', [toInput(sample, input)]);
       result.set(fromOutput(y, output), r * outSize);
     }
     const shape = output.shape.length === 0 ? [runs] : [runs * output.shape[0], ...output.shape.slice(1)];
@@ -448,6 +470,16 @@ function checkIndex(method: string, index: unknown): void {
         `getOutputDetails()); received ${describeValue(index)}.`);
   }
 }
+
+/** The float inputs of `graph` that a QUANTIZE op reads. */
+function quantizedFloatInputs(model: Model, graph: SubGraph): Set<number> {
+  const quantizes = graph.operators.filter((op) =>
+    builtinOperatorName(model.operatorCodes[op.opcodeIndex].builtinCode) === 'QUANTIZE');
+  return new Set(graph.inputs.filter((t) => FLOAT_TYPES.has(graph.tensors[t].type) &&
+      quantizes.some((op) => op.inputs[0] === t)));
+}
+
+const FLOAT_TYPES: ReadonlySet<number> = new Set([TensorType.FLOAT32, TensorType.FLOAT16]);
 
 /** Throws a LiteRtError with `log` if it has ERROR lines. */
 function throwOnErrors(method: string, log: string[]): void {

@@ -15,6 +15,12 @@ export type Stage = 'writeModel'|'readModel';
 
 const KNOWN_TENSOR_TYPES: ReadonlySet<number> = new Set(Object.values(TensorType));
 
+/** The values a zero point of each integer type can take (the type's own range). */
+const ZERO_POINT_RANGES: ReadonlyMap<number, [number, number]> = new Map([
+  [TensorType.INT8, [-128, 127]], [TensorType.UINT8, [0, 255]], [TensorType.INT16, [-32768, 32767]],
+  [TensorType.UINT16, [0, 65535]], [TensorType.INT4, [-8, 7]], [TensorType.UINT4, [0, 15]],
+]);
+
 /**
  * Throws a `ValueError` naming the stage, the element and the problem for the
  * first inconsistency found.
@@ -60,7 +66,6 @@ function checkSubGraph(model: Model, subgraph: SubGraph, where: string, fail: Fa
   subgraph.operators.forEach((op, i) => checkOperator(model, op, last, `${where}.operators[${i}]`, fail));
 }
 
-
 function checkTensor(model: Model, tensor: Tensor, where: string, fail: Fail): void {
   tensor.shape.forEach((d, i) => checkIndex(d, 0, 0x7fffffff, `${where}.shape[${i}]`, fail));
   if (!KNOWN_TENSOR_TYPES.has(tensor.type)) {
@@ -71,6 +76,12 @@ function checkTensor(model: Model, tensor: Tensor, where: string, fail: Fail): v
   if (q != null && q.scale.length > 0) {
     if (q.zeroPoint.length !== q.scale.length) {
       fail(`${where}.quantization`, `${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
+    }
+    const range = ZERO_POINT_RANGES.get(tensor.type);
+    if (range != null) {
+      // A zero point the type cannot hold makes LiteRT's kernels trap (an out-of-range table lookup).
+      q.zeroPoint.forEach((z, i) => checkIndex(z, range[0], range[1], `${where}.quantization.zeroPoint[${i}] ` +
+          `(${tensorTypeName(tensor.type)})`, fail));
     }
     if (q.scale.length > 1) {
       checkIndex(q.quantizedDimension, 0, tensor.shape.length - 1, `${where}.quantization.quantizedDimension`, fail);
