@@ -261,7 +261,8 @@ async function checkOutput(outPath: string, model: string, force: boolean): Prom
   try {
     await lstat(outPath);
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') {
+    // ENOTDIR: a parent is a file, which creating the directories reports.
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') {
       return;
     }
     throw ioError('write', outPath, e);

@@ -130,7 +130,8 @@ export async function makeDirectories(dir: string, forPath: string): Promise<voi
     try {
       info = await stat(current);
     } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') {
+      // ENOTDIR: a parent is a file, which the walk up names.
+      if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') {
         throw ioError('write', forPath, new Error(`cannot access '${current}': ${(e as Error).message}`));
       }
       info = null;
