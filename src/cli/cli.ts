@@ -271,7 +271,9 @@ async function checkOutput(outPath: string, model: string, force: boolean): Prom
   const target = await stat(outPath).catch(() => null);
   if (target != null) {
     for (const input of await fileSystem(model).inputFiles()) {
-      const info = await stat(input);
+      const info = await stat(input).catch((e: unknown) => {
+        throw ioError('read', input, e);
+      });
       if (info.dev === target.dev && info.ino === target.ino) {
         const spelled = input === outPath ? '' : ` ('${outPath}' is '${await realpath(outPath)}')`;
         throw new Error(`refusing to write '${outPath}': it is the model's own file '${input}'${spelled}; ` +

@@ -13,7 +13,7 @@ import {basename, dirname, isAbsolute, join, relative, resolve, sep, win32} from
 import * as tf from '@tensorflow/tfjs-core';
 
 import {checkInteger, ValueError} from '../errors.js';
-import {errnoCode, ioError, makeDirectories, readRegularFile, statInput, checkRegularFile,
+import {checkRegularFile, errnoCode, ioError, makeDirectories, readRegularFile, statInput,
   writeFileAtomic} from './safe_fs.js';
 
 const MODEL_JSON = 'model.json';
@@ -50,7 +50,7 @@ const OPTION_KEYS: ReadonlyArray<keyof FileSystemOptions> = ['maxModelJsonBytes'
 const WEIGHTS_DIGEST_KEY = 'weightsSha256';
 
 /** `model.json` -> `model.weights.bin`: each model in a folder has its own weights file. */
-export function weightsFileFor(jsonFile: string): string {
+function weightsFileFor(jsonFile: string): string {
   return `${jsonFile.replace(/\.json$/, '')}.weights.bin`;
 }
 
@@ -261,7 +261,9 @@ export class FileSystemHandler implements tf.io.IOHandler {
    */
   async inputFiles(): Promise<string[]> {
     const {jsonPath, modelJSON} = await this.readModelJson();
-    const files = [await realpath(jsonPath)];
+    const files = [await realpath(jsonPath).catch((e: unknown) => {
+      throw ioError('read', jsonPath, e);
+    })];
     if (modelJSON.weightsManifest != null) {
       files.push(...(await this.weightsFiles(modelJSON.weightsManifest, dirname(jsonPath), jsonPath)).paths);
     }
@@ -295,7 +297,9 @@ export class FileSystemHandler implements tf.io.IOHandler {
   /** The contained real paths of the manifest's files and their sizes, all checked before any is read. */
   private async weightsFiles(manifest: tf.io.WeightsManifestConfig, dir: string, jsonPath: string):
       Promise<{paths: string[], sizes: number[]}> {
-    const realDir = await realpath(dir);
+    const realDir = await realpath(dir).catch((e: unknown) => {
+      throw ioError('read', dir, e);
+    });
     const paths: string[] = [];
     const sizes: number[] = [];
     const limit = {maxBytes: this.maxWeightBytes, raise: 'raise it with the maxWeightBytes option of fileSystem'};
