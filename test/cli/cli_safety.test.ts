@@ -168,6 +168,13 @@ describe('CLI safety', () => {
       expect(run.stderr).toBe(`tfjs-model-optimization: error: cannot read '${file}': it is ${kind}; only regular ` +
           'files are read.\n');
     }
+    // convert reads its model.json through the same checks.
+    for (const [file, kind] of [['/dev/zero', 'a character device'], [fifo, 'a FIFO (named pipe)']]) {
+      const run = await cli(['convert', file, '--out', join(dir, 'never.tflite')]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`cannot read '${file}': it is ${kind}`);
+    }
+    expect(existsSync(join(dir, 'never.tflite'))).toBe(false);
     // The real executable too: it exits by itself on a FIFO nobody writes to.
     const spawned = await new Promise<{code: unknown, stderr: string}>((resolve) => {
       execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'inspect', fifo],
