@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   // delta moves by about a point from seed to seed.
   console.log(`  QAT - float: ${delta >= 0 ? '+' : ''}${delta.toFixed(2)} points`);
 
-  // 4. Save model.json + weights.bin without tfjs-node. The fake-quant
+  // 4. Save model.json + model.weights.bin without tfjs-node. The fake-quant
   // ranges learned during training are saved as (non-trainable) weights.
   rmSync(OUT_DIR, {recursive: true, force: true});
   await qatModel.save(tfmot.io.fileSystem(OUT_DIR));

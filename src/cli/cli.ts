@@ -5,7 +5,7 @@
  * the given streams, so tests can call it in-process; main.ts is the
  * executable.
  */
-import {mkdir, readFile, stat, writeFile} from 'node:fs/promises';
+import {lstat, realpath, stat} from 'node:fs/promises';
 import {dirname, join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 
@@ -14,26 +14,40 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {init} from '../backend/init.js';
 import {ValueError} from '../errors.js';
 import {fileSystem} from '../io/file_system.js';
+import {errnoCode, ioError, makeDirectories, readRegularFile, writeFileAtomic} from '../io/safe_fs.js';
 import {ConversionMode, TFLiteConverter} from '../tflite/converter.js';
 import {formatSummary, inspect} from '../tflite/inspect.js';
 import {isQatModel} from '../quantization/quantize_apply.js';
 
 export const PROGRAM = 'tfjs-model-optimization';
 
+/** Largest .tflite file `inspect` reads unless `--max-bytes` raises it: 1 GiB. */
+export const MAX_INSPECT_BYTES = 2 ** 30;
+
 export const USAGE = `Usage:
-  ${PROGRAM} inspect <file.tflite>
-  ${PROGRAM} convert <model.json | model dir> --out <file.tflite> [--float16 | --dynamic | --float32]
+  ${PROGRAM} inspect <file.tflite> [--max-bytes <n>]
+  ${PROGRAM} convert <model.json | model dir> --out <file.tflite> [--force]
+      [--float16 | --dynamic | --float32]
   ${PROGRAM} --help
 
 Commands:
   inspect   Print a .tflite file's operators, tensors, quantization and
             buffer sizes.
-  convert   Convert a tfjs LayersModel saved as model.json + weights.bin
+  convert   Convert a tfjs LayersModel saved as model.json + its weights
             (model.save(tfmot.io.fileSystem(dir)), or tfjs-node's file://)
             to a TFLite file that LiteRT (TensorFlow Lite) runs.
 
+Inspect options:
+  --max-bytes <n>   Refuse files larger than n bytes (default ${MAX_INSPECT_BYTES},
+                    1 GiB). Only regular files are read: no FIFO or device.
+
 Convert options:
-  -o, --out <file>  The .tflite file to write (required).
+  -o, --out <file>  The .tflite file to write (required). Written to a
+                    temporary file beside it, then renamed into place: a
+                    failed run leaves no partial file. Never one of the
+                    model's own files, whatever the spelling or symlink.
+  -f, --force       Replace --out if it exists (without it, an existing
+                    file is refused).
   (no mode flag)    float32 for a float model. A QAT model (one made by
                     tfmot.quantization.quantizeModel, with QuantizeWrapper
                     layers) converts to full int8 using the ranges it
@@ -113,7 +127,7 @@ function parse<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']
 }
 
 async function inspectCommand(args: readonly string[], streams: CliStreams): Promise<number> {
-  const {values, positionals} = parse(args, {});
+  const {values, positionals} = parse(args, {'max-bytes': {type: 'string'}});
   if (values.help) {
     streams.stdout(USAGE);
     return 0;
@@ -121,25 +135,28 @@ async function inspectCommand(args: readonly string[], streams: CliStreams): Pro
   if (positionals.length !== 1) {
     throw new UsageError(`inspect takes one .tflite file; received ${positionals.length} arguments`);
   }
-  const bytes = await readInput(positionals[0]);
+  const maxBytes = parseMaxBytes(values['max-bytes'] as string|undefined);
+  const bytes = await readRegularFile(positionals[0], {maxBytes, raise: 'raise it with --max-bytes'});
   streams.stdout(formatSummary(inspect(bytes)) + '\n');
   return 0;
 }
 
-async function readInput(file: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' :
-        (e as Error).message;
-    throw new Error(`cannot read '${file}': ${why}`);
+/** --max-bytes: a positive whole number of bytes, MAX_INSPECT_BYTES when absent. */
+function parseMaxBytes(value: string|undefined): number {
+  if (value == null) {
+    return MAX_INSPECT_BYTES;
   }
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`--max-bytes takes a whole number of bytes >= 1; received '${value}'`);
+  }
+  return n;
 }
 
 async function convertCommand(args: readonly string[], streams: CliStreams): Promise<number> {
   const {values, positionals} = parse(args, {
     out: {type: 'string', short: 'o'},
+    force: {type: 'boolean', short: 'f'},
     float16: {type: 'boolean'},
     dynamic: {type: 'boolean'},
     float32: {type: 'boolean'},
@@ -163,6 +180,9 @@ async function convertCommand(args: readonly string[], streams: CliStreams): Pro
   }
   const requested = modes[0];
 
+  const outPath = resolve(out);
+  await checkOutput(outPath, positionals[0], values.force === true);
+
   await init();
   const model = await loadModel(positionals[0]);
   try {
@@ -180,9 +200,8 @@ async function convertCommand(args: readonly string[], streams: CliStreams): Pro
     }
     const mode = converter.mode();
     const bytes = await converter.convert();
-    const outPath = resolve(out);
     await makeDirectories(dirname(outPath), out);
-    await writeFile(outPath, bytes);
+    await writeFileAtomic(outPath, bytes);
     const weightBytes = model.countParams() * 4;
     // A model without parameters (only reshapes, activations, ...) has no size to compare with.
     const comparison = weightBytes === 0 ? `the ${qat ? 'QAT ' : ''}model has no parameters` :
@@ -232,36 +251,40 @@ async function modelJsonPath(model: string): Promise<string> {
 }
 
 /**
- * Creates `dir` and its missing parents, one level at a time. Not
- * mkdir({recursive: true}): on some paths (/proc/...) Node's version retries
- * forever instead of failing.
+ * Refuses an --out that is one of the model's own files (model.json or a
+ * weights file, compared by device and inode, so another spelling, a
+ * symlink or a hard link is caught too), a directory, or an existing file
+ * without --force. Runs before the model is loaded: a refused run costs
+ * nothing.
  */
-async function makeDirectories(dir: string, out: string): Promise<void> {
-  const missing: string[] = [];
-  for (let current = dir; ; current = dirname(current)) {
-    const info = await stat(current).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') {
-        return null;
-      }
-      throw new Error(`cannot write '${out}': cannot access '${current}': ${e.message}`);
-    });
-    if (info != null) {
-      if (!info.isDirectory()) {
-        throw new Error(`cannot write '${out}': '${current}' is not a directory`);
-      }
-      break;
+async function checkOutput(outPath: string, model: string, force: boolean): Promise<void> {
+  try {
+    await lstat(outPath);
+  } catch (e) {
+    // ENOTDIR: a parent is a file, which creating the directories reports.
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') {
+      return;
     }
-    if (dirname(current) === current) {
-      break;
-    }
-    missing.push(current);
+    throw ioError('write', outPath, e);
   }
-  for (const level of missing.reverse()) {
-    await mkdir(level).catch((e: NodeJS.ErrnoException) => {
-      // EEXIST: made meanwhile by someone else; writeFile reports it if it is not a directory.
-      if (e.code !== 'EEXIST') {
-        throw new Error(`cannot write '${out}': cannot create the directory '${level}': ${e.message}`);
+  // A dangling symlink has no target to compare; it is replaced like any existing --out.
+  const target = await stat(outPath).catch(() => null);
+  if (target != null) {
+    for (const input of await fileSystem(model).inputFiles()) {
+      const info = await stat(input).catch((e: unknown) => {
+        throw ioError('read', input, e);
+      });
+      if (info.dev === target.dev && info.ino === target.ino) {
+        const spelled = input === outPath ? '' : ` ('${outPath}' is '${await realpath(outPath)}')`;
+        throw new Error(`refusing to write '${outPath}': it is the model's own file '${input}'${spelled}; ` +
+            'convert never overwrites its input, even with --force. Choose another --out.');
       }
-    });
+    }
+    if (target.isDirectory()) {
+      throw new Error(`cannot write '${outPath}': it is a directory; --out names the .tflite file to write.`);
+    }
+  }
+  if (!force) {
+    throw new Error(`'${outPath}' already exists; pass --force to replace it.`);
   }
 }

@@ -2,9 +2,11 @@
  * `tfmot.io`: saving and loading tfjs layers models on the local disk
  * without tfjs-node, whose native build is not available everywhere.
  *
- * `fileSystem(dir)` writes and reads the same `model.json` + `weights.bin`
- * as tfjs-node's `file://` handler; wrapped models (pruning, clustering,
- * QAT) save and load through it too.
+ * `fileSystem(dir)` writes and reads `model.json` + `model.weights.bin`, the
+ * format of tfjs-node's `file://` handler (whose `weights.bin` it loads
+ * too); wrapped models (pruning, clustering, QAT) save and load through it.
+ * It reads only regular files inside the model's folder, with capped sizes,
+ * and saves atomically.
  *
  * ```ts
  * await model.save(tfmot.io.fileSystem('/tmp/my-model'));
@@ -16,5 +18,6 @@
  *
  * @packageDocumentation
  */
-export {fileSystem, FileSystemHandler} from './file_system.js';
+export {fileSystem, FileSystemHandler, MAX_MODEL_JSON_BYTES, MAX_WEIGHT_BYTES} from './file_system.js';
+export type {FileSystemOptions} from './file_system.js';
 export {L1, L2} from './keras_regularizers.js';

@@ -4,11 +4,12 @@
  * as a TFRecord, in `events.out.tfevents.<unix seconds>.<hostname>`.
  */
 
-import {mkdir, open} from 'node:fs/promises';
+import {open} from 'node:fs/promises';
 import type {FileHandle} from 'node:fs/promises';
 import {hostname} from 'node:os';
 import {join} from 'node:path';
 
+import {makeDirectories} from '../io/safe_fs.js';
 import {maskedCrc32c} from './crc32c.js';
 
 /** The `Event.file_version` TensorBoard expects in the first record. */
@@ -119,7 +120,8 @@ export class EventFileWriter {
 
   /** Creates `logDir` if needed and a new event file holding the version record. */
   static async create(logDir: string): Promise<EventFileWriter> {
-    await mkdir(logDir, {recursive: true});
+    // Not mkdir({recursive: true}), which spins forever under /proc.
+    await makeDirectories(logDir, logDir);
     const base = `events.out.tfevents.${Math.floor(Date.now() / 1000)}.${hostname()}`;
     // Two writers started within the same second get distinct suffixes.
     for (let n = 0; ; n++) {

@@ -176,7 +176,7 @@ describe('tfjs-model-optimization CLI', () => {
     const run = await spawnCli(['inspect', missing]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr.trim()).toBe(`tfjs-model-optimization: error: cannot read '${missing}': no such file`);
+    expect(run.stderr.trim()).toBe(`tfjs-model-optimization: error: cannot read '${missing}': no such file.`);
 
     const model = await cli(['convert', join(dir, 'nowhere'), '--out', join(dir, 'x.tflite')]);
     expect(model.code).toBe(1);
@@ -201,7 +201,7 @@ describe('tfjs-model-optimization CLI', () => {
     expect(notJson.stderr).toContain('Cannot read model JSON');
   });
 
-  /** A copy of the saved float model in `name`, its model.json and weights.bin edited. */
+  /** A copy of the saved float model in `name`, its model.json and model.weights.bin edited. */
   const variant = (name: string, editJson: (json: {modelTopology: Record<string, unknown>}) => void,
       editWeights: (bytes: Buffer) => Uint8Array = (b) => b) => {
     const copy = join(dir, name);
@@ -209,7 +209,7 @@ describe('tfjs-model-optimization CLI', () => {
     const json = JSON.parse(readFileSync(join(floatDir, 'model.json'), 'utf8')) as {modelTopology: Record<string, unknown>};
     editJson(json);
     writeFileSync(join(copy, 'model.json'), JSON.stringify(json));
-    writeFileSync(join(copy, 'weights.bin'), editWeights(readFileSync(join(floatDir, 'weights.bin'))));
+    writeFileSync(join(copy, 'model.weights.bin'), editWeights(readFileSync(join(floatDir, 'model.weights.bin'))));
     return copy;
   };
 
@@ -231,17 +231,21 @@ describe('tfjs-model-optimization CLI', () => {
     }
   });
 
-  it('a truncated weights.bin is named, with the bytes expected, exit 1', async () => {
+  it('a truncated or overlong weights file is named, with the bytes expected, exit 1', async () => {
     const truncated = variant('truncated_weights', () => {}, (bytes) => bytes.subarray(0, 100));
-    const expected = statSync(join(floatDir, 'weights.bin')).size;
+    const expected = statSync(join(floatDir, 'model.weights.bin')).size;
     const run = await cli(['convert', join(truncated, 'model.json'), '--out', join(dir, 'x.tflite')]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`tfjs-model-optimization: error: '${join(truncated, 'weights.bin')}' holds 100 bytes ` +
-        `but '${join(truncated, 'model.json')}' describes ${expected} bytes of weights (truncated, or not this ` +
-        'model\'s weights).\n');
-    // Extra bytes at the end are what tfjs ignores too: still converts.
+    expect(run.stderr).toBe(`tfjs-model-optimization: error: '${join(truncated, 'model.weights.bin')}' holds 100 ` +
+        `bytes but '${join(truncated, 'model.json')}' describes ${expected} bytes of weights (truncated, or not ` +
+        'this model\'s weights).\n');
+    // Extra bytes at the end are not this model's weights either: refused, nothing written.
     const longer = variant('longer_weights', () => {}, (bytes) => Buffer.concat([bytes, Buffer.alloc(8)]));
-    expect((await cli(['convert', longer, '--out', join(dir, 'longer.tflite')])).code).toBe(0);
+    const long = await cli(['convert', longer, '--out', join(dir, 'longer.tflite')]);
+    expect(long.code).toBe(1);
+    expect(long.stderr).toContain(`holds ${expected + 8} bytes but '${join(longer, 'model.json')}' describes ` +
+        `${expected} bytes of weights: more than the model uses`);
+    expect(existsSync(join(dir, 'longer.tflite'))).toBe(false);
   });
 
   it('a model without parameters converts and says so (no "Infinityx")', async () => {

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto';
 import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -46,26 +47,28 @@ function predict(model: tfl.LayersModel, x: tf.Tensor): Float32Array {
 }
 
 describe('fileSystem', () => {
-  it('writes model.json + weights.bin in the tfjs layers format', async () => {
+  it('writes model.json + model.weights.bin in the tfjs layers format', async () => {
     const dir = join(root, 'format');
     const model = smallModel();
     const result = await model.save(fileSystem(dir));
 
     const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
     expect(Object.keys(json).sort()).toEqual(
-        ['convertedBy', 'format', 'generatedBy', 'modelTopology', 'weightsManifest']);
+        ['convertedBy', 'format', 'generatedBy', 'modelTopology', 'weightsManifest', 'weightsSha256']);
     expect(json.format).toBe('layers-model');
     expect(json.generatedBy).toMatch(/^TensorFlow\.js tfjs-layers v4\./);
     expect(json.convertedBy).toBeNull();
     expect(json.modelTopology.class_name).toBe('Sequential');
     expect(json.weightsManifest).toHaveLength(1);
-    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(json.weightsManifest[0].paths).toEqual(['model.weights.bin']);
     const specs = json.weightsManifest[0].weights as Array<{name: string, shape: number[], dtype: string}>;
     expect(specs.map((s) => s.shape)).toEqual(model.getWeights().map((w) => w.shape));
     expect(specs.every((s) => s.dtype === 'float32')).toBe(true);
 
     const expectedBytes = 4 * model.countParams();
-    expect((await stat(join(dir, 'weights.bin'))).size).toBe(expectedBytes);
+    expect((await stat(join(dir, 'model.weights.bin'))).size).toBe(expectedBytes);
+    expect(json.weightsSha256).toBe(createHash('sha256').update(await readFile(join(dir, 'model.weights.bin')))
+        .digest('hex'));
     expect(result.modelArtifactsInfo.weightDataBytes).toBe(expectedBytes);
     expect(result.modelArtifactsInfo.modelTopologyType).toBe('JSON');
     model.dispose();
@@ -102,7 +105,7 @@ describe('fileSystem', () => {
     const jsonPath = join(root, 'named', 'classifier.json');
     const model = smallModel();
     await model.save(fileSystem(jsonPath));
-    expect((await stat(join(root, 'named', 'weights.bin'))).isFile()).toBe(true);
+    expect((await stat(join(root, 'named', 'classifier.weights.bin'))).isFile()).toBe(true);
     const loaded = await tfl.loadLayersModel(fileSystem(jsonPath));
     const x = tf.ones([1, 6, 6, 2]);
     expect(predict(loaded, x)).toEqual(predict(model, x));
@@ -141,11 +144,11 @@ describe('fileSystem', () => {
     const dir = join(root, 'sharded');
     const model = smallModel();
     await model.save(fileSystem(dir));
-    const bytes = await readFile(join(dir, 'weights.bin'));
+    const bytes = await readFile(join(dir, 'model.weights.bin'));
     const cut = 100;  // not on a tensor boundary: shards are plain byte ranges
     await writeFile(join(dir, 'group1-shard1of2.bin'), bytes.subarray(0, cut));
     await writeFile(join(dir, 'group1-shard2of2.bin'), bytes.subarray(cut));
-    await rm(join(dir, 'weights.bin'));
+    await rm(join(dir, 'model.weights.bin'));
     const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
     json.weightsManifest[0].paths = ['group1-shard1of2.bin', 'group1-shard2of2.bin'];
     await writeFile(join(dir, 'model.json'), JSON.stringify(json));
@@ -175,9 +178,9 @@ describe('fileSystem', () => {
     const dir = join(root, 'no-weights');
     const model = smallModel();
     await model.save(fileSystem(dir));
-    await rm(join(dir, 'weights.bin'));
+    await rm(join(dir, 'model.weights.bin'));
     await expect(tfl.loadLayersModel(fileSystem(dir))).rejects.toThrow(
-        `Weights file '${join(dir, 'weights.bin')}' listed in '${join(dir, 'model.json')}'`);
+        `Weights file '${join(dir, 'model.weights.bin')}' listed in '${join(dir, 'model.json')}'`);
     model.dispose();
   });
 
@@ -185,10 +188,10 @@ describe('fileSystem', () => {
     const dir = join(root, 'short-weights');
     const model = smallModel();
     await model.save(fileSystem(dir));
-    const full = await readFile(join(dir, 'weights.bin'));
-    await writeFile(join(dir, 'weights.bin'), full.subarray(0, 100));
+    const full = await readFile(join(dir, 'model.weights.bin'));
+    await writeFile(join(dir, 'model.weights.bin'), full.subarray(0, 100));
     await expect(tfl.loadLayersModel(fileSystem(dir))).rejects.toThrow(
-        `'${join(dir, 'weights.bin')}' holds 100 bytes but '${join(dir, 'model.json')}' describes ` +
+        `'${join(dir, 'model.weights.bin')}' holds 100 bytes but '${join(dir, 'model.json')}' describes ` +
         `${full.byteLength} bytes of weights`);
     model.dispose();
   });

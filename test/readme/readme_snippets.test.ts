@@ -123,7 +123,7 @@ describe('README snippets', () => {
     expect(int8.tensors[int8.outputs[0]].type).toBe('INT8');
     expect(typeOf(at('model_qat_int8.tflite'), 'dense_Dense1/kernel')).toBe('INT8');
     expect(statSync(at('my_model/model.json')).isFile()).toBe(true);
-    expect(statSync(at('my_qat_model/weights.bin')).isFile()).toBe(true);
+    expect(statSync(at('my_qat_model/model.weights.bin')).isFile()).toBe(true);
     // The snippet leaves its data and models alive, as a script would; the
     // converter itself must not add to them.
     expect(tf.memory().numTensors - before).toBeLessThan(100);

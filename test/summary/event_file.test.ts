@@ -183,6 +183,12 @@ describe('createSummaryWriter (event files)', () => {
   it('reports a logDir that cannot be created', async () => {
     const blocker = join(root, 'a-file');
     await writeFile(blocker, '');
-    await expect(createSummaryWriter(join(blocker, 'logs'))).rejects.toThrow(/ENOTDIR|EEXIST/);
+    await expect(createSummaryWriter(join(blocker, 'logs'))).rejects.toThrow(
+        `cannot write '${join(blocker, 'logs')}': '${blocker}' is not a directory`);
+  });
+
+  it('fails at once for a logDir under /proc, where a recursive mkdir would spin', async () => {
+    await expect(createSummaryWriter('/proc/self/tfmot-logs')).rejects.toThrow(
+        "cannot write '/proc/self/tfmot-logs': cannot create the directory '/proc/self/tfmot-logs': ENOENT");
   });
 });
