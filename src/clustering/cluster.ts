@@ -1,14 +1,14 @@
 /** The public clustering functions: clusterWeights and stripClustering. */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {checkConfigForms} from '../graph/check_config.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
 import {stripWrappers} from '../graph/wrapper.js';
 import {layerKind} from '../graph/layer_registry.js';
 import {
-  ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, clustersPerChannel, resolveClusterParams,
+  CLUSTER_PARAM_KEYS, ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, clustersPerChannel, resolveClusterParams,
 } from './cluster_weights.js';
 
 type Layer = tfl.layers.Layer;
@@ -47,6 +47,7 @@ export function clusterWeights(toCluster: Layer, params: ClusterParams): Cluster
 export function clusterWeights(toCluster: Layer[], params: ClusterParams): ClusterWeights[];
 export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params: ClusterParams):
     ClusterWeights|ClusterWeights[]|tfl.LayersModel {
+  checkOptionKeys(params, CLUSTER_PARAM_KEYS, 'clusterWeights params');
   resolveClusterParams(params);
   if (Array.isArray(toCluster)) {
     return toCluster.map((layer) => clusterWeights(layer, params));

@@ -9,7 +9,7 @@ import {basename, dirname, join, resolve} from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import {ValueError} from '../errors.js';
+import {formatValue, ValueError} from '../errors.js';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -82,7 +82,7 @@ export class FileSystemHandler implements tf.io.IOHandler {
   constructor(path: string) {
     if (typeof path !== 'string' || path.length === 0) {
       throw new ValueError(
-          `path must be a non-empty string; received ${JSON.stringify(path)}.`);
+          `path must be a non-empty string; received ${formatValue(path)}.`);
     }
     this.path = resolve(path);
   }

@@ -4,14 +4,14 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {describeValue, ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, ValueError} from '../errors.js';
 import {weightVariable} from '../graph/layer_attributes.js';
 import {checkConfigForms} from '../graph/check_config.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
 import {stripWrappers} from '../graph/wrapper.js';
 import {checkSupported, isPrunable, prunableWeights} from './prune_registry.js';
-import {PruneLowMagnitude, PruneParams} from './prune_wrapper.js';
+import {PRUNE_PARAM_KEYS, PruneLowMagnitude, PruneParams} from './prune_wrapper.js';
 import {removePrunedFilters} from './remove_filters.js';
 
 type Layer = tfl.layers.Layer;
@@ -38,6 +38,7 @@ export function pruneLowMagnitude(toPrune: Layer, params?: PruneParams): PruneLo
 export function pruneLowMagnitude(toPrune: Layer[], params?: PruneParams): PruneLowMagnitude[];
 export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params: PruneParams = {}):
     PruneLowMagnitude|PruneLowMagnitude[]|tfl.LayersModel {
+  checkOptionKeys(params, PRUNE_PARAM_KEYS, 'pruneLowMagnitude params');
   if (Array.isArray(toPrune)) {
     return toPrune.map((layer) => pruneLowMagnitude(layer, params));
   }

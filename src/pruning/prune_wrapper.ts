@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ConstantSparsity, deserializeSchedule, PruningSchedule} from '../../schedules/index.js';
-import {checkStringUnion, describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {checkStringUnion, describeValue, formatValue, optionKeys, NotSupportedError, ValueError} from '../errors.js';
 import {OptimizationWrapper, WrapperArgs} from '../graph/wrapper.js';
 import {weightVariable} from '../graph/layer_attributes.js';
 import {serializeObject} from '../graph/serialization.js';
@@ -45,10 +45,14 @@ export const PRUNE_CALLBACK_MISSING =
 function checkPair(value: unknown, name: string): [number, number] {
   if (!Array.isArray(value) || value.length !== 2 ||
       !value.every((v) => Number.isInteger(v) && v >= 1)) {
-    throw new ValueError(`${name} must be two positive integers; received ${JSON.stringify(value)}.`);
+    throw new ValueError(`${name} must be two positive integers; received ${formatValue(value)}.`);
   }
   return [value[0], value[1]];
 }
+
+/** The keys of {@link PruneParams}. */
+export const PRUNE_PARAM_KEYS = optionKeys<PruneParams>({pruningSchedule: true, blockSize: true,
+  blockPoolingType: true, sparsityMByN: true, scope: true, structure: true});
 
 /** Validates and fills in defaults. */
 export function resolvePruneParams(params: PruneParams = {}): Required<PruneParams> {

@@ -6,7 +6,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {NotSupportedError, ValueError} from '../errors.js';
+import {checkOptionKeys, NotSupportedError, ValueError} from '../errors.js';
 import {checkConfigForms} from '../graph/check_config.js';
 import {isLastAxis} from '../graph/config_axis.js';
 import {applySymbolic, checkModel, LayerNode, ModelGraph, readGraph, rebuildModel, soleConsumer} from '../graph/model_graph.js';
@@ -95,6 +95,7 @@ export class Default8BitClusterPreserveQuantizeScheme extends Default8BitQuantiz
    */
   constructor(args: {preserveSparsity?: boolean} = {}) {
     super();
+    checkOptionKeys(args, ['preserveSparsity'], 'Default8BitClusterPreserveQuantizeScheme');
     this.preserveSparsity = Boolean(args.preserveSparsity);
   }
 

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {checkInteger, describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {checkInteger, checkOptionKeys, describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {exclusive, liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS} from './litert_loader.js';
 import type {LiteRtSession, SessionTensor, TfliteDType, TfliteTypedArray} from './litert_loader.js';
 
@@ -110,6 +110,7 @@ export class Interpreter {
       throw new ValueError(`Interpreter.create: modelContent must be a Uint8Array (the .tflite file's bytes); ` +
           `received ${describeValue(modelContent)}.`);
     }
+    checkOptionKeys(options, ['numThreads'], 'Interpreter.create options');
     const numThreads = checkInteger(options.numThreads ?? 1, 'Interpreter.create: options.numThreads');
     if (modelContent.length === 0) {
       throw new ValueError('Interpreter.create: modelContent is empty; pass the .tflite file\'s bytes.');

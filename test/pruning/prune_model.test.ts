@@ -136,7 +136,7 @@ describe('argument and layer errors', () => {
   const dense = () => tfl.layers.dense({units: 4});
   const cases: Array<[string, PruneParams, RegExp]> = [
     ['blockSize of one number', {blockSize: [2] as unknown as [number, number]}, /blockSize must be two positive integers; received \[2\]/],
-    ['blockSize with a zero', {blockSize: [0, 2]}, /blockSize must be two positive integers; received \[0,2\]/],
+    ['blockSize with a zero', {blockSize: [0, 2]}, /blockSize must be two positive integers; received \[0, 2\]/],
     ['fractional blockSize', {blockSize: [1.5, 1]}, /blockSize/],
     ['sparsityMByN [4, 2]', {sparsityMByN: [4, 2]}, /sparsityMByN \[m, n\] keeps m of every n weights, so m < n; received \[4,2\]/],
     ['sparsityMByN [2, 2]', {sparsityMByN: [2, 2]}, /sparsityMByN/],
