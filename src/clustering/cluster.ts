@@ -5,7 +5,7 @@ import {checkOptionKeys, describeValue, NotSupportedError, ValueError} from '../
 import {checkConfigForms} from '../graph/check_config.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
-import {stripWrappers} from '../graph/wrapper.js';
+import {checkNotWrapped, stripWrappers} from '../graph/wrapper.js';
 import {layerKind} from '../graph/layer_registry.js';
 import {
   CLUSTER_PARAM_KEYS, ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, clustersPerChannel, resolveClusterParams,
@@ -32,7 +32,9 @@ function checkNotClustered(model: tfl.LayersModel): void {
  * A model's layers without clusterable weights are copied unwrapped;
  * `clusterPerChannel` applies to its Conv2D layers only.
  *
- * @throws ValueError for invalid `params` or an already clustered model;
+ * @throws ValueError for invalid or unknown `params`, or a model already
+ *     clustered, pruned or quantized (strip it first: a pruned model is
+ *     clustered after stripPruning, with `preserveSparsity`);
  *     NotSupportedError if a model layer has weights that cannot be
  *     clustered (other than BatchNormalization, LayerNormalization, PReLU),
  *     or a single layer has none.
@@ -56,6 +58,7 @@ export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params:
     const model = checkModel(toCluster, 'clusterWeights');
     checkNotClustered(model);
     const graph = readGraph(model);
+    checkNotWrapped(graph.nodes.map((n) => n.layer), 'clusterWeights');
     checkConfigForms(graph, 'clusterWeights');
     for (const node of graph.nodes) {
       if (node.layer.weights.length > 0 && clusterableWeights(node.layer).length === 0 &&

@@ -24,6 +24,42 @@ export interface WrapperArgs {
   trainable?: boolean;
 }
 
+/** What to do with a layer another optimization step already wrapped, by the wrapper's class. */
+const WRAPPED_HINTS: Readonly<Record<string, string>> = {
+  PruneLowMagnitude: 'strip it with tfmot.sparsity.stripPruning first',
+  ClusterWeights: 'strip it with tfmot.clustering.stripClustering first',
+  QuantizeAnnotate: 'apply the annotation with quantizeApply, or start from the plain model',
+  QuantizeWrapper: 'a QAT model is final: convert it, or start again from the float model',
+  QuantizeLayer: 'a QAT model is final: convert it, or start again from the float model',
+};
+
+/** The combinations TFMOT supports, each step on the previous step's stripped model. */
+const COMBINED_FLOWS = 'Combined optimization strips between steps: prune, stripPruning, then ' +
+    'clusterWeights with preserveSparsity or quantizeApply with Default8BitPrunePreserveQuantizeScheme; ' +
+    'cluster, stripClustering, then quantizeApply with Default8BitClusterPreserveQuantizeScheme.';
+
+/**
+ * Throws if a layer is an optimization wrapper (or a QAT model's
+ * QuantizeLayer): wrapping it again would keep the first wrapper's settings
+ * silently or train two techniques on top of each other.
+ *
+ * @param fnName The public function, for the message.
+ * @param allowed A wrapper class this function takes as it is (e.g.
+ *     quantizeAnnotateModel keeps QuantizeAnnotate).
+ */
+export function checkNotWrapped(layers: Iterable<Layer>, fnName: string, allowed?: string): void {
+  for (const layer of layers) {
+    const className = layer.getClassName();
+    const hint = WRAPPED_HINTS[className];
+    if (hint == null || className === allowed) {
+      continue;
+    }
+    const inner = layer instanceof OptimizationWrapper ? ` around '${layer.layer.name}'` : '';
+    throw new ValueError(`${fnName}: layer '${layer.name}' is already a ${className}${inner}; ${hint}. ` +
+        COMBINED_FLOWS);
+  }
+}
+
 /**
  * The base class of the optimization wrappers; not exported, but its members
  * show on each of them.
@@ -40,6 +76,7 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
     if (!(args?.layer instanceof tfl.layers.Layer)) {
       throw new ValueError(`${what} expects a tf.layers.Layer; received ${describeValue(args?.layer)}.`);
     }
+    checkNotWrapped([args.layer], what);
     const layerConfig = args.layer.getConfig();
     // The inner layer's input shape lets a wrapped first layer start a Sequential.
     super({name: args.name ?? `${prefix}${args.layer.name}`,

@@ -85,14 +85,10 @@ describe('pruneLowMagnitude(model)', () => {
     }
   });
 
-  it('keeps existing wrappers as they are (no double wrapping)', () => {
+  it('refuses a model that already has pruning wrappers instead of keeping their schedule', () => {
     const once = sparsity.pruneLowMagnitude(mixedModel(), {pruningSchedule: constant(0.3)});
-    const twice = sparsity.pruneLowMagnitude(once, {pruningSchedule: constant(0.9)});
-    expect(wrappersOf(twice).map((w) => w.name)).toEqual(wrappersOf(once).map((w) => w.name));
-    for (const w of wrappersOf(twice)) {
-      expect(w.layer).not.toBeInstanceOf(sparsity.PruneLowMagnitude);
-      expect((w.params.pruningSchedule as tfmot.sparsity.ConstantSparsity).targetSparsity).toBe(0.3);
-    }
+    expect(() => sparsity.pruneLowMagnitude(once, {pruningSchedule: constant(0.9)}))
+        .toThrow(/already a PruneLowMagnitude around .*stripPruning first/);
   });
 });
 
