@@ -152,6 +152,29 @@ describe('argument and layer errors', () => {
     });
   }
 
+  it('a blockSize larger than the kernel, or leaving too few blocks to prune, is an error naming layer and shape', () => {
+    const model = () => tfl.sequential({layers: [tfl.layers.dense({units: 4, inputShape: [8], name: 'small'})]});
+    const at = (targetSparsity: number) => new sparsity.ConstantSparsity({targetSparsity, beginStep: 0});
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [16, 1]})).toThrow(
+        /Layer 'small': blockSize \[16, 1\] for 'kernel' \(shape \[8,4\], pruned as \[8, 4\].*larger than the weight; use a block of at most \[8, 4\]/);
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [1, 5]})).toThrow(/larger than the weight/);
+    // One block as big as the kernel: the default 0.5 would prune nothing.
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [8, 4]})).toThrow(
+        /Layer 'small': blockSize \[8, 4\].*makes 1 block, too few to prune any at sparsity 0.5; use a smaller block/);
+    // Three blocks of [3, 4]: 0.1 of 3 rounds to none.
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [3, 4], pruningSchedule: at(0.1)}))
+        .toThrow(/makes 3 blocks, too few to prune any at sparsity 0.1/);
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [3, 4], pruningSchedule: new sparsity.PolynomialDecay(
+        {initialSparsity: 0, finalSparsity: 0.1, beginStep: 0, endStep: 10})})).toThrow(/at sparsity 0.1/);
+    // A layer wrapped on its own is checked when it is built.
+    const layer = sparsity.pruneLowMagnitude(tfl.layers.dense({units: 4, name: 'alone'}), {blockSize: [8, 4]});
+    expect(() => tfl.sequential({layers: [tfl.layers.inputLayer({inputShape: [8]}), layer]}))
+        .toThrow(/Layer 'alone': blockSize \[8, 4\]/);
+    // Blocks that can reach the target are fine.
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [4, 4]})).not.toThrow();
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [3, 4], pruningSchedule: at(0.4)})).not.toThrow();
+  });
+
   it('params are checked for models as well', () => {
     expect(() => sparsity.pruneLowMagnitude(mixedModel(), {scope: 'all' as 'layer'})).toThrow(/scope must be one of/);
   });
