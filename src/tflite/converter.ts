@@ -219,7 +219,14 @@ export class TFLiteConverter {
    *     property set on the converter that it does not read, such as
    *     Python's `representative_dataset` or a misspelling (the message
    *     names it and the camelCase setting meant), so no different kind of
-   *     file is written silently.
+   *     file is written silently; or naming the layer whose weights are not
+   *     finite, or whose activations overflow float32 on a calibration
+   *     sample or in a QAT range.
+   *
+   * Every quantization scale written is a normal float32 of at least 2^-40
+   * (LiteRT refuses subnormal or zero scales): weights or activations far
+   * smaller than that (a 1e-38 kernel) are stored as zeros, which they
+   * nearly are, rather than making a file LiteRT rejects.
    */
   async convert(): Promise<Uint8Array> {
     const mode = this.mode();

@@ -86,7 +86,7 @@ function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
           `and have seen training data.`);
     }
     if (!range.every(Number.isFinite)) {
-      throw new ValueError(`Tensor '${t.name}' (from layer '${source}') has the range [${range}]: its values ` +
+      throw new ValueError(`Tensor '${t.name}' (from layer '${source}') has the range [${range.join(', ')}]: its values ` +
           `overflow float32, so no scale can represent them. Scale the layer's weights or inputs down.`);
     }
     return activation === 'int8' ? int8Params(range[0], range[1]) : int16Params(range[0], range[1]);

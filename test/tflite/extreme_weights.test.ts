@@ -11,7 +11,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {expectNoLiteRtErrors, runTflite} from '../helpers/litert.js';
-import {converterFor, Mode, TOLERANCE, worstError} from './export_modes.js';
+import {converterFor, Mode, settledQat, TOLERANCE, worstError} from './export_modes.js';
 
 beforeAll(async () => {
   await tfmot.backend.init();
@@ -102,6 +102,36 @@ describe('kernels whose scales would be subnormal or zero', () => {
       model.dispose();
     });
   }
+});
+
+describe('QAT models at the same extremes', () => {
+  it('a QAT Dense with a 1e-38 kernel: normal scales, LiteRT matches the QAT model', async () => {
+    const model = denseModel();
+    setKernel(model, 1e-38, true);
+    const xs = tf.randomUniform([6, 64], 0, 1, 'float32', 11);
+    const qat = await settledQat(model, xs);
+    const expected = tf.tidy(() => (qat.predict(xs) as tf.Tensor).dataSync() as Float32Array);
+    const bytes = await converterFor(qat, 'qat', xs).convert();
+    expectNormalScales(bytes, 'qat');
+    expect(worstError(bytes, await liteRt(bytes, xs), expected)).toBeLessThanOrEqual(TOLERANCE.qat);
+    tf.dispose(xs);
+    qat.dispose();
+    model.dispose();
+  });
+
+  it('a QAT model whose ranges overflowed: the converter names the tensor and layer', async () => {
+    const model = denseModel();
+    setKernel(model, 1e38);
+    const xs = tf.randomUniform([2, 64], 0.5, 1, 'float32', 12);
+    const qat = tfmot.quantization.quantizeModel(model);
+    // A training-mode forward pass moves the quantizers' ranges, not the weights (whose gradients would be NaN).
+    tf.dispose(tf.tidy(() => qat.apply(xs, {training: true}) as tf.Tensor));
+    await expect(converterFor(qat, 'qat', xs).convert()).rejects.toThrow(
+        /Tensor 'tiny_dense\/out' \(from layer 'tiny_dense'\) has the range \[.*(Infinity|NaN)\]: its values overflow float32/);
+    tf.dispose(xs);
+    qat.dispose();
+    model.dispose();
+  });
 });
 
 describe('weights so large that activations overflow', () => {
