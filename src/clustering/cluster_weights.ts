@@ -126,7 +126,7 @@ export class ClusterWeights extends OptimizationWrapper {
     if (args?.layer instanceof ClusterWeights) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already clustered.`);
     }
-    super(args, 'clusterWeights', 'cluster_');
+    super(args, 'clusterWeights', 'cluster_', CLUSTER_PARAM_KEYS);
     this.attrs = clusterableWeights(this.layer);
     if (this.attrs.length === 0) {
       throw new NotSupportedError(

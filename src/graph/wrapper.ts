@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {describeValue, ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, ValueError} from '../errors.js';
 import {weightAttr} from './layer_attributes.js';
 import {cloneLayer, deserializeLayer, serializeObject} from './serialization.js';
 import {copyOf, Replacement, transformModel} from './transform_model.js';
@@ -23,6 +23,14 @@ export interface WrapperArgs {
   /** Sets `trainable` of the inner layer (and of the wrapper's own variables). */
   trainable?: boolean;
 }
+
+/**
+ * Keys of tfjs' LayerArgs that a layer's saved config may carry back into
+ * its constructor, besides a wrapper's own options (`customObjects` is added
+ * by tfjs' deserialization).
+ */
+export const LAYER_ARG_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize',
+  'inputDType', 'weights', 'customObjects'] as const;
 
 /** What to do with a layer another optimization step already wrapped, by the wrapper's class. */
 const WRAPPED_HINTS: Readonly<Record<string, string>> = {
@@ -71,8 +79,11 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
   /**
    * @param what The public function this wrapper belongs to, for errors.
    * @param prefix Name prefix (TFMOT's: 'quant_', 'prune_low_magnitude_'...).
+   * @param optionKeys The subclass's own constructor options: with `layer`
+   *     and tfjs' LayerArgs, the only keys `args` may have.
    */
-  protected constructor(args: WrapperArgs, what: string, prefix: string) {
+  protected constructor(args: WrapperArgs, what: string, prefix: string, optionKeys: readonly string[]) {
+    checkOptionKeys(args, ['layer', ...optionKeys, ...LAYER_ARG_KEYS], what);
     if (!(args?.layer instanceof tfl.layers.Layer)) {
       throw new ValueError(`${what} expects a tf.layers.Layer; received ${describeValue(args?.layer)}.`);
     }

@@ -157,7 +157,7 @@ export class PruneLowMagnitude extends OptimizationWrapper {
     if (args?.layer instanceof PruneLowMagnitude) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already wrapped for pruning.`);
     }
-    super(args, 'pruneLowMagnitude', 'prune_low_magnitude_');
+    super(args, 'pruneLowMagnitude', 'prune_low_magnitude_', PRUNE_PARAM_KEYS);
     const weights = prunableWeights(args.layer);
     if (weights.length === 0) {
       throw new NotSupportedError(

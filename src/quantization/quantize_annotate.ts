@@ -47,7 +47,7 @@ export class QuantizeAnnotate extends OptimizationWrapper {
     if (args?.layer instanceof QuantizeAnnotate) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already annotated.`);
     }
-    super(args, 'quantizeAnnotateLayer', 'quantize_annotate_');
+    super(args, 'quantizeAnnotateLayer', 'quantize_annotate_', ['quantizeConfig']);
     if (args.quantizeConfig != null && !(args.quantizeConfig instanceof QuantizeConfig)) {
       throw new ValueError(
           `quantizeAnnotateLayer: quantizeConfig for layer '${args.layer.name}' must be a ` +

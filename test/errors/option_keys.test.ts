@@ -69,6 +69,19 @@ const OPTION_TAKERS: Array<[string, () => unknown, string, string|null]> = [
   ['sparsity.pruneLowMagnitude', () => tfmot.sparsity.pruneLowMagnitude(dense(),
       {pruning_schedule: new tfmot.sparsity.ConstantSparsity(constant)} as never), 'pruning_schedule',
   'pruningSchedule'],
+  // The wrapper layers take their options, `layer` and tfjs' LayerArgs (their saved config comes back this way).
+  ['clustering.ClusterWeights', () => new tfmot.clustering.ClusterWeights(
+      {layer: tfl.layers.dense({units: 2}), numberOfClusters: 2, number_of_clusters: 3} as never),
+  'number_of_clusters', 'numberOfClusters'],
+  ['sparsity.PruneLowMagnitude', () => new tfmot.sparsity.PruneLowMagnitude(
+      {layer: tfl.layers.dense({units: 2}), block_size: [1, 2]} as never), 'block_size', 'blockSize'],
+  ['quantization.QuantizeAnnotate', () => new q.QuantizeAnnotate(
+      {layer: tfl.layers.dense({units: 2}), quantize_config: null} as never), 'quantize_config', 'quantizeConfig'],
+  ['quantization.QuantizeWrapper', () => new q.QuantizeWrapper({layer: tfl.layers.dense({units: 2}),
+    quantizeConfig: new q.Default8BitQuantizeConfig({weightAttrs: ['kernel'], activationAttrs: [],
+      quantizeOutput: false}), folded_batch_norm: null} as never), 'folded_batch_norm', 'foldedBatchNorm'],
+  ['quantization.QuantizeLayer', () => new q.QuantizeLayer({quantiser: new q.AllValuesQuantizer(rangeArgs)} as never),
+    'quantiser', 'quantizer'],
   ['tflite.Interpreter', () => tfmot.tflite.Interpreter.create(new Uint8Array(8), {num_threads: 2} as never),
     'num_threads', 'numThreads'],
 ];
@@ -83,7 +96,6 @@ const NO_ARGUMENTS: Array<[string, () => unknown]> = [
 /** Public functions and classes without an options object, and why. */
 const WITHOUT_OPTIONS: Record<string, string> = {
   'clustering.stripClustering': 'a model only',
-  'clustering.ClusterWeights': 'a layer: its arguments are its saved config; clusterWeights checks the options',
   'data.oneHotLabels': 'positional',
   'data.categoricalCrossentropyFromLogits': 'positional',
   'io.fileSystem': 'a path only',
@@ -96,9 +108,6 @@ const WITHOUT_OPTIONS: Record<string, string> = {
   'quantization.Quantizer': 'abstract',
   'quantization.NoOpQuantizeConfig': 'no arguments',
   'quantization.QuantizeConfig': 'abstract',
-  'quantization.QuantizeWrapper': 'a layer made by quantizeApply; its arguments are its saved config',
-  'quantization.QuantizeLayer': 'a layer made by quantizeApply; its arguments are its saved config',
-  'quantization.QuantizeAnnotate': 'a layer: its arguments are its saved config',
   'quantization.quantizeAnnotateLayer': 'a layer and a QuantizeConfig',
   'quantization.quantizeAnnotateModel': 'a model only',
   'quantization.Default8BitPrunePreserveQuantizeScheme': 'no arguments',
@@ -108,7 +117,6 @@ const WITHOUT_OPTIONS: Record<string, string> = {
   'sparsity.PruningSchedule': 'abstract',
   'sparsity.getSparsity': 'a model only',
   'sparsity.stripPruning': 'a model only',
-  'sparsity.PruneLowMagnitude': 'a layer: its arguments are its saved config; pruneLowMagnitude checks the options',
   'summary.createSummaryWriter': 'a path only',
   'tflite.TFLiteConverter': 'settings are properties, checked at convert() (test/tflite/converter_errors)',
   'tflite.formatSummary': 'a summary only',
