@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {checkInteger} from '../src/errors.js';
-import {bar, etaText, formatDuration, formatValue, LineWriter, now, ProgressOutputOptions, ResolvedOutput,
-  resolveOutput} from './progress_output.js';
+import {checkInteger, checkOptionKeys} from '../src/errors.js';
+import {bar, etaText, formatDuration, formatValue, LineWriter, now, OUTPUT_OPTION_KEYS, ProgressOutputOptions,
+  ResolvedOutput, resolveOutput} from './progress_output.js';
 
 /** Arguments of {@link ProgressBar}. */
 export interface ProgressBarArgs extends ProgressOutputOptions {
@@ -47,6 +47,7 @@ export class ProgressBar extends tfl.Callback {
   constructor(args: ProgressBarArgs = {}) {
     super();
     this.out = resolveOutput(args, 'ProgressBar');
+    checkOptionKeys(args, [...OUTPUT_OPTION_KEYS, 'intermediateLines'], 'ProgressBar');
     this.intermediateLines = checkInteger(args.intermediateLines ?? 0, 'ProgressBar: intermediateLines', 0);
     this.line = new LineWriter(this.out);
   }

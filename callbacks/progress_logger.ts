@@ -3,8 +3,10 @@
  * calibration): the ProgressEvent type, and progressLogger, which prints
  * such events as a bar on a terminal or as a few lines in logs.
  */
+import {checkOptionKeys} from '../src/errors.js';
 import {
-  bar, checkNumber, etaText, formatDuration, LineWriter, now, ProgressOutputOptions, resolveOutput,
+  bar, checkNumber, etaText, formatDuration, LineWriter, now, OUTPUT_OPTION_KEYS, ProgressOutputOptions,
+  resolveOutput,
 } from './progress_output.js';
 
 /**
@@ -44,6 +46,7 @@ export interface ProgressLoggerOptions extends ProgressOutputOptions {
  */
 export function progressLogger(options: ProgressLoggerOptions = {}): (event: ProgressEvent) => void {
   const out = resolveOutput(options, 'progressLogger');
+  checkOptionKeys(options, [...OUTPUT_OPTION_KEYS, 'intervalMs'], 'progressLogger');
   const intervalMs = checkNumber(options.intervalMs ?? 10_000, 'progressLogger: intervalMs', 1);
   const line = new LineWriter(out);
   let stage: string|null = null;

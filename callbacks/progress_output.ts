@@ -3,7 +3,7 @@
  * whether it is a terminal (one line redrawn with '\r') or a log (whole lines
  * only: pipes, CI, notebooks), and the bar, duration and number formats.
  */
-import {checkInteger, describeValue, ValueError} from '../src/errors.js';
+import {checkInteger, describeValue, optionKeys, ValueError} from '../src/errors.js';
 
 /** Options shared by {@link ProgressBar} and {@link progressLogger}. */
 export interface ProgressOutputOptions {
@@ -24,6 +24,10 @@ export interface ProgressOutputOptions {
   /** TTY mode redraws at most every this many milliseconds (default 100); ends are always drawn. */
   throttleMs?: number;
 }
+
+/** The keys of {@link ProgressOutputOptions}, for the callers' unknown-key checks. */
+export const OUTPUT_OPTION_KEYS = optionKeys<ProgressOutputOptions>(
+    {write: true, width: true, tty: true, label: true, throttleMs: true});
 
 /** Checked options with their defaults. */
 export interface ResolvedOutput {

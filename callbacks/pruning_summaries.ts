@@ -5,7 +5,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {checkInteger, ValueError} from '../src/errors.js';
+import {checkInteger, checkOptionKeys, formatValue, optionKeys, ValueError} from '../src/errors.js';
 import {pruningWrappers, storedStep} from '../src/pruning/mask_update.js';
 import {createSummaryWriter, SummaryWriter} from '../src/summary/index.js';
 
@@ -16,6 +16,8 @@ export interface PruningSummariesArgs {
   /** 'epoch' (default) logs at each epoch end; a number logs every that many batches too. */
   updateFreq?: 'epoch'|number;
 }
+
+const PRUNING_SUMMARIES_KEYS = optionKeys<PruningSummariesArgs>({logDir: true, updateFreq: true});
 
 /**
  * Add next to UpdatePruningStep:
@@ -34,8 +36,9 @@ export class PruningSummaries extends tfl.Callback {
   /** @throws ValueError if `logDir` is not a non-empty path or `updateFreq` is not 'epoch' or an integer >= 1. */
   constructor(args: PruningSummariesArgs) {
     super();
+    checkOptionKeys(args, PRUNING_SUMMARIES_KEYS, 'PruningSummaries');
     if (typeof args?.logDir !== 'string' || args.logDir.length === 0) {
-      throw new ValueError(`PruningSummaries: logDir must be a directory path; received ${args?.logDir}.`);
+      throw new ValueError(`PruningSummaries: logDir must be a directory path; received ${formatValue(args?.logDir)}.`);
     }
     this.logDir = args.logDir;
     this.updateFreq = args.updateFreq === undefined || args.updateFreq === 'epoch' ? 'epoch' :

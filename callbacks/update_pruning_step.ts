@@ -6,6 +6,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {describeValue, ValueError} from '../src/errors.js';
 import {pruningWrappers, storedStep, updatePruningStep} from '../src/pruning/mask_update.js';
 import {PruneLowMagnitude} from '../src/pruning/prune_wrapper.js';
 
@@ -19,6 +20,20 @@ import {PruneLowMagnitude} from '../src/pruning/prune_wrapper.js';
 export class UpdatePruningStep extends tfl.Callback {
   private wrappers: PruneLowMagnitude[] = [];
   private step = -1;
+
+  /**
+   * Takes no arguments, as in TFMOT.
+   *
+   * @throws ValueError if one is given (e.g. a Keras-style `{log_dir}`,
+   *     which belongs to PruningSummaries), rather than ignoring it.
+   */
+  constructor(...args: never[]) {
+    super();
+    if (args.some((a) => a !== undefined)) {
+      throw new ValueError(`UpdatePruningStep takes no arguments; received ${describeValue(args[0])}. ` +
+          'Log sparsity with PruningSummaries({logDir}).');
+    }
+  }
 
   /** Finds the model's pruning wrappers and resumes from their stored step. */
   override async onTrainBegin(): Promise<void> {

@@ -3,18 +3,10 @@
  * the argument, shows the received value and states the allowed range; none
  * clamps or substitutes a value.
  */
-import {describeValue, ValueError} from '../src/errors.js';
+import {checkOptionKeys, formatValue, ValueError} from '../src/errors.js';
 
 /** A received value as it should read in a message (NaN and Infinity stay visible). */
-export function formatReceived(value: unknown): string {
-  if (typeof value === 'number') {
-    return String(value);
-  }
-  if (typeof value === 'string') {
-    return JSON.stringify(value);
-  }
-  return describeValue(value);
-}
+export const formatReceived = formatValue;
 
 /**
  * `value`, or `fallback` when the argument was left out. Only `undefined`
@@ -80,15 +72,10 @@ export function checkEndStep(
  */
 export function checkArgsObject(
     args: unknown, allowed: readonly string[], owner: string): Record<string, unknown> {
-  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
+  if (args == null) {
     throw new ValueError(
         `${owner}: expects an object {${allowed.join(', ')}}; received ${formatReceived(args)}.`);
   }
-  for (const key of Object.keys(args)) {
-    if (!allowed.includes(key)) {
-      throw new ValueError(
-          `${owner}: unknown argument '${key}'; allowed arguments are ${allowed.join(', ')}.`);
-    }
-  }
+  checkOptionKeys(args, allowed, owner);
   return args as Record<string, unknown>;
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {checkStringUnion, ValueError} from '../errors.js';
+import {checkOptionKeys, checkStringUnion, optionKeys, ValueError} from '../errors.js';
 import {checkFastConvInputGradient, registerWasmTrainingKernels} from './register.js';
 import type {WasmTrainingKernelOptions} from './register.js';
 
@@ -90,6 +90,7 @@ function removeListenersAddedSince(before: Map<ProcessEvent, Function[]>): void 
 }
 
 async function initNow(options: InitOptions): Promise<BackendName> {
+  checkOptionKeys(options, optionKeys<InitOptions>({backend: true, fastConvInputGradient: true}), 'init options');
   checkFastConvInputGradient(options.fastConvInputGradient);
   if (options.backend !== undefined) {
     const name = checkStringUnion(options.backend, VALID_BACKENDS, 'options.backend');

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {describeValue, ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, ValueError} from '../errors.js';
 import {conv2DBackpropFilter} from './kernels/conv2d_backprop_filter.js';
 import {coversConv2DBackpropInput, fastConv2DBackpropInput} from './kernels/conv2d_backprop_input.js';
 import {depthwiseConv2dNativeBackpropFilter} from './kernels/depthwise_conv2d_backprop_filter.js';
@@ -122,6 +122,7 @@ function setFastConv2DBackpropInput(fast: boolean): boolean {
  * ```
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
+  checkOptionKeys(options, ['fastConvInputGradient'], 'registerWasmTrainingKernels options');
   const fast = checkFastConvInputGradient(options.fastConvInputGradient);
   const registered: string[] = [];
   for (const config of WASM_TRAINING_KERNELS) {

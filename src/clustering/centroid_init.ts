@@ -5,7 +5,7 @@
  */
 import seedrandom from 'seedrandom';
 
-import {checkStringUnion} from '../errors.js';
+import {checkOptionKeys, checkStringUnion, optionKeys} from '../errors.js';
 
 /**
  * How the centroids of `clusterWeights` start, as string constants.
@@ -116,7 +116,9 @@ export interface CentroidInitOptions {
  * ```
  */
 export function initCentroids(weights: ArrayLike<number>, n: number, options: CentroidInitOptions): number[] {
-  const method = checkStringUnion(options.method, VALID_CENTROID_INITS, 'clusterCentroidsInit');
+  checkOptionKeys(options, optionKeys<CentroidInitOptions>({method: true, preserveSparsity: true, seed: true}),
+      'initCentroids options');
+  const method = checkStringUnion(options?.method, VALID_CENTROID_INITS, 'clusterCentroidsInit');
   const random = seedrandom(String(options.seed ?? 0));
   if (!options.preserveSparsity) {
     return initDense(Float64Array.from(weights), n, method, random);

@@ -1,14 +1,14 @@
 /** The public clustering functions: clusterWeights and stripClustering. */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, NotSupportedError, ValueError} from '../errors.js';
 import {checkConfigForms} from '../graph/check_config.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
-import {stripWrappers} from '../graph/wrapper.js';
+import {checkNotWrapped, stripWrappers} from '../graph/wrapper.js';
 import {layerKind} from '../graph/layer_registry.js';
 import {
-  ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, clustersPerChannel, resolveClusterParams,
+  CLUSTER_PARAM_KEYS, ClusterParams, ClusterWeights, clusterableWeights, CLUSTERABLE_LAYERS, clustersPerChannel, resolveClusterParams,
 } from './cluster_weights.js';
 
 type Layer = tfl.layers.Layer;
@@ -32,7 +32,9 @@ function checkNotClustered(model: tfl.LayersModel): void {
  * A model's layers without clusterable weights are copied unwrapped;
  * `clusterPerChannel` applies to its Conv2D layers only.
  *
- * @throws ValueError for invalid `params` or an already clustered model;
+ * @throws ValueError for invalid or unknown `params`, or a model already
+ *     clustered, pruned or quantized (strip it first: a pruned model is
+ *     clustered after stripPruning, with `preserveSparsity`);
  *     NotSupportedError if a model layer has weights that cannot be
  *     clustered (other than BatchNormalization, LayerNormalization, PReLU),
  *     or a single layer has none.
@@ -47,6 +49,7 @@ export function clusterWeights(toCluster: Layer, params: ClusterParams): Cluster
 export function clusterWeights(toCluster: Layer[], params: ClusterParams): ClusterWeights[];
 export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params: ClusterParams):
     ClusterWeights|ClusterWeights[]|tfl.LayersModel {
+  checkOptionKeys(params, CLUSTER_PARAM_KEYS, 'clusterWeights params');
   resolveClusterParams(params);
   if (Array.isArray(toCluster)) {
     return toCluster.map((layer) => clusterWeights(layer, params));
@@ -55,6 +58,7 @@ export function clusterWeights(toCluster: Layer|Layer[]|tfl.LayersModel, params:
     const model = checkModel(toCluster, 'clusterWeights');
     checkNotClustered(model);
     const graph = readGraph(model);
+    checkNotWrapped(graph.nodes.map((n) => n.layer), 'clusterWeights');
     checkConfigForms(graph, 'clusterWeights');
     for (const node of graph.nodes) {
       if (node.layer.weights.length > 0 && clusterableWeights(node.layer).length === 0 &&

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {checkInteger, checkStringUnion, NotSupportedError, ValueError} from '../errors.js';
+import {checkInteger, checkStringUnion, NotSupportedError, optionKeys, ValueError} from '../errors.js';
 import {layerClasses, techniqueWeights} from '../graph/layer_registry.js';
 import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
 import {OptimizationWrapper, WrapperArgs} from '../graph/wrapper.js';
@@ -60,6 +60,10 @@ export interface ClusterParams {
   /** Seed of RANDOM and KMEANS_PLUS_PLUS initialization. */
   seed?: number;
 }
+
+/** The keys of {@link ClusterParams}. */
+export const CLUSTER_PARAM_KEYS = optionKeys<ClusterParams>({numberOfClusters: true, clusterCentroidsInit: true,
+  preserveSparsity: true, clusterPerChannel: true, seed: true});
 
 /** Validates and fills in defaults (LINEAR init unless given, as the TFMOT clustering tutorial uses). */
 export function resolveClusterParams(params: ClusterParams): Required<ClusterParams> {
@@ -122,7 +126,7 @@ export class ClusterWeights extends OptimizationWrapper {
     if (args?.layer instanceof ClusterWeights) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already clustered.`);
     }
-    super(args, 'clusterWeights', 'cluster_');
+    super(args, 'clusterWeights', 'cluster_', CLUSTER_PARAM_KEYS);
     this.attrs = clusterableWeights(this.layer);
     if (this.attrs.length === 0) {
       throw new NotSupportedError(

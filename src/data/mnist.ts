@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import seedrandom from 'seedrandom';
 
-import {checkInteger, ValueError} from '../errors.js';
+import {checkInteger, checkOptionKeys, formatValue, optionKeys, ValueError} from '../errors.js';
 
 /** Height and width of one digit image. */
 export const MNIST_IMAGE_SIZE = 28;
@@ -175,12 +175,13 @@ function gather(raw: RawMnist, indices: Int32Array): MnistSplit {
  * ```
  */
 export function loadMnist(args: LoadMnistArgs = {}): MnistData {
+  checkOptionKeys(args, optionKeys<LoadMnistArgs>({numTrain: true, numTest: true, seed: true}), 'loadMnist');
   const numTrain = checkInteger(args.numTrain ?? 8000, 'numTrain', 1);
   const numTest = checkInteger(args.numTest ?? 2000, 'numTest', 0);
   const seed = args.seed ?? 0;
   if (typeof seed !== 'string' && !(typeof seed === 'number' && Number.isFinite(seed))) {
     throw new ValueError(
-        `seed must be a finite number or a string; received ${JSON.stringify(seed)}.`);
+        `seed must be a finite number or a string; received ${formatValue(seed)}.`);
   }
   const raw = readRawMnist();
   if (numTrain + numTest > raw.count) {
@@ -281,9 +282,10 @@ export interface MnistTutorialModelArgs {
  * ```
  */
 export function mnistTutorialModel(args: MnistTutorialModelArgs = {}): tfl.Sequential {
+  checkOptionKeys(args, ['seed'], 'mnistTutorialModel');
   const {seed} = args;
   if (seed !== undefined && !(typeof seed === 'number' && Number.isFinite(seed))) {
-    throw new ValueError(`seed must be a finite number; received ${JSON.stringify(seed)}.`);
+    throw new ValueError(`seed must be a finite number; received ${formatValue(seed)}.`);
   }
   // Distinct seeds per layer, so the two kernels are not drawn from the same
   // random stream.

@@ -7,7 +7,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {NotSupportedError} from '../errors.js';
+import {formatValue, NotSupportedError} from '../errors.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -27,7 +27,7 @@ export function configAxis(layer: Layer, key: string, rank: number, fallback = -
   const axis = singleAxis(raw);
   if (axis == null || axis < -rank || axis >= rank) {
     throw new NotSupportedError(
-        `Layer '${layer.name}' (${layer.getClassName()}): ${key} ${JSON.stringify(raw)} for a ` +
+        `Layer '${layer.name}' (${layer.getClassName()}): ${key} ${formatValue(raw)} for a ` +
         `rank-${rank} input; one axis is supported, as a number or a one-element list, ` +
         `from -${rank} to ${rank - 1}.`);
   }
@@ -47,7 +47,7 @@ export function requireLastAxis(layer: Layer, key: string, rank: number, what: s
   if (!isLastAxis(layer, key, rank)) {
     const raw = layer.getConfig()[key];
     throw new NotSupportedError(
-        `Layer '${layer.name}' (${layer.getClassName()}) works over ${key} ${JSON.stringify(raw)} ` +
+        `Layer '${layer.name}' (${layer.getClassName()}) works over ${key} ${formatValue(raw)} ` +
         `of a rank-${rank} input; ${what} supports the last axis only: -1, ` +
         `${rank - 1} or [${rank - 1}].`);
   }

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {describeValue, ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, ValueError} from '../errors.js';
 import {weightAttr} from './layer_attributes.js';
 import {cloneLayer, deserializeLayer, serializeObject} from './serialization.js';
 import {copyOf, Replacement, transformModel} from './transform_model.js';
@@ -25,6 +25,50 @@ export interface WrapperArgs {
 }
 
 /**
+ * Keys of tfjs' LayerArgs that a layer's saved config may carry back into
+ * its constructor, besides a wrapper's own options (`customObjects` is added
+ * by tfjs' deserialization).
+ */
+export const LAYER_ARG_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize',
+  'inputDType', 'weights', 'customObjects'] as const;
+
+/** What to do with a layer another optimization step already wrapped, by the wrapper's class. */
+const WRAPPED_HINTS: Readonly<Record<string, string>> = {
+  PruneLowMagnitude: 'strip it with tfmot.sparsity.stripPruning first',
+  ClusterWeights: 'strip it with tfmot.clustering.stripClustering first',
+  QuantizeAnnotate: 'apply the annotation with quantizeApply, or start from the plain model',
+  QuantizeWrapper: 'a QAT model is final: convert it, or start again from the float model',
+  QuantizeLayer: 'a QAT model is final: convert it, or start again from the float model',
+};
+
+/** The combinations TFMOT supports, each step on the previous step's stripped model. */
+const COMBINED_FLOWS = 'Combined optimization strips between steps: prune, stripPruning, then ' +
+    'clusterWeights with preserveSparsity or quantizeApply with Default8BitPrunePreserveQuantizeScheme; ' +
+    'cluster, stripClustering, then quantizeApply with Default8BitClusterPreserveQuantizeScheme.';
+
+/**
+ * Throws if a layer is an optimization wrapper (or a QAT model's
+ * QuantizeLayer): wrapping it again would keep the first wrapper's settings
+ * silently or train two techniques on top of each other.
+ *
+ * @param fnName The public function, for the message.
+ * @param allowed A wrapper class this function takes as it is (e.g.
+ *     quantizeAnnotateModel keeps QuantizeAnnotate).
+ */
+export function checkNotWrapped(layers: Iterable<Layer>, fnName: string, allowed?: string): void {
+  for (const layer of layers) {
+    const className = layer.getClassName();
+    const hint = WRAPPED_HINTS[className];
+    if (hint == null || className === allowed) {
+      continue;
+    }
+    const inner = layer instanceof OptimizationWrapper ? ` around '${layer.layer.name}'` : '';
+    throw new ValueError(`${fnName}: layer '${layer.name}' is already a ${className}${inner}; ${hint}. ` +
+        COMBINED_FLOWS);
+  }
+}
+
+/**
  * The base class of the optimization wrappers; not exported, but its members
  * show on each of them.
  */
@@ -35,11 +79,15 @@ export abstract class OptimizationWrapper extends tfl.layers.Layer {
   /**
    * @param what The public function this wrapper belongs to, for errors.
    * @param prefix Name prefix (TFMOT's: 'quant_', 'prune_low_magnitude_'...).
+   * @param optionKeys The subclass's own constructor options: with `layer`
+   *     and tfjs' LayerArgs, the only keys `args` may have.
    */
-  protected constructor(args: WrapperArgs, what: string, prefix: string) {
+  protected constructor(args: WrapperArgs, what: string, prefix: string, optionKeys: readonly string[]) {
+    checkOptionKeys(args, ['layer', ...optionKeys, ...LAYER_ARG_KEYS], what);
     if (!(args?.layer instanceof tfl.layers.Layer)) {
       throw new ValueError(`${what} expects a tf.layers.Layer; received ${describeValue(args?.layer)}.`);
     }
+    checkNotWrapped([args.layer], what);
     const layerConfig = args.layer.getConfig();
     // The inner layer's input shape lets a wrapped first layer start a Sequential.
     super({name: args.name ?? `${prefix}${args.layer.name}`,

@@ -12,7 +12,7 @@ import {basename, dirname, isAbsolute, join, relative, resolve, sep, win32} from
 
 import * as tf from '@tensorflow/tfjs-core';
 
-import {checkInteger, ValueError} from '../errors.js';
+import {checkInteger, checkOptionKeys, formatValue, optionKeys, ValueError} from '../errors.js';
 import {checkRegularFile, errnoCode, ioError, makeDirectories, readRegularFile, statInput,
   writeFileAtomic} from './safe_fs.js';
 
@@ -39,7 +39,7 @@ export interface FileSystemOptions {
   maxWeightBytes?: number;
 }
 
-const OPTION_KEYS: ReadonlyArray<keyof FileSystemOptions> = ['maxModelJsonBytes', 'maxWeightBytes'];
+const OPTION_KEYS = optionKeys<FileSystemOptions>({maxModelJsonBytes: true, maxWeightBytes: true});
 
 /**
  * The model.json key holding the SHA-256 of the weights (their
@@ -181,17 +181,12 @@ export class FileSystemHandler implements tf.io.IOHandler {
   constructor(path: string, options: FileSystemOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) {
       throw new ValueError(
-          `path must be a non-empty string; received ${JSON.stringify(path)}.`);
+          `path must be a non-empty string; received ${formatValue(path)}.`);
     }
     if (options == null || typeof options !== 'object') {
-      throw new ValueError(`fileSystem options must be an object; received ${JSON.stringify(options)}.`);
+      throw new ValueError(`fileSystem options must be an object; received ${formatValue(options)}.`);
     }
-    for (const key of Object.keys(options)) {
-      if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-        throw new ValueError(`fileSystem has no option '${key}'; the options are ${
-          OPTION_KEYS.map((k) => `'${k}'`).join(', ')}.`);
-      }
-    }
+    checkOptionKeys(options, OPTION_KEYS, 'fileSystem options');
     this.path = resolve(path);
     this.maxModelJsonBytes = checkInteger(options.maxModelJsonBytes ?? MAX_MODEL_JSON_BYTES, 'maxModelJsonBytes');
     this.maxWeightBytes = checkInteger(options.maxWeightBytes ?? MAX_WEIGHT_BYTES, 'maxWeightBytes');

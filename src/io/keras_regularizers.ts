@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {checkOptionKeys} from '../errors.js';
+
 /** tfjs-layers' L1L2 instance: Keras' penalty with both factors. */
 interface L1L2Instance extends tf.serialization.Serializable {
   /** The L1 factor (0 for L2). */
@@ -26,6 +28,12 @@ const L1L2 = tfl.regularizers.l1l2({l1: 0, l2: 0}).constructor as L1L2Constructo
 /** Keras' default factor for L1() and L2(). */
 const KERAS_DEFAULT = 0.01;
 
+/** The one factor of L1 or L2 (Keras' config has no other key), or the default. */
+function checkedFactor(args: {l1?: number|null, l2?: number|null}|undefined, key: 'l1'|'l2'): number {
+  checkOptionKeys(args, [key], key.toUpperCase());
+  return args?.[key] ?? KERAS_DEFAULT;
+}
+
 /** Keras' `L1`: l1 * sum(|x|). */
 export class L1 extends L1L2 {
   /** Registered under Keras' class name, so Keras-converted models load and save back. */
@@ -37,7 +45,7 @@ export class L1 extends L1L2 {
    * @param args.l1 The factor; default 0.01, as in Keras.
    */
   constructor(args: {l1?: number|null} = {}) {
-    super({l1: args?.l1 ?? KERAS_DEFAULT, l2: 0});
+    super({l1: checkedFactor(args, 'l1'), l2: 0});
   }
 
   /** `{l1}`, as Keras writes it. */
@@ -63,7 +71,7 @@ export class L2 extends L1L2 {
    * @param args.l2 The factor; default 0.01, as in Keras.
    */
   constructor(args: {l2?: number|null} = {}) {
-    super({l1: 0, l2: args?.l2 ?? KERAS_DEFAULT});
+    super({l1: 0, l2: checkedFactor(args, 'l2')});
   }
 
   /** `{l2}`, as Keras writes it. */

@@ -5,7 +5,7 @@
  * two kinds of chart.
  */
 
-import {ValueError} from '../errors.js';
+import {checkOptionKeys, optionKeys, ValueError} from '../errors.js';
 
 /** One named series of points. */
 export interface Series {
@@ -50,7 +50,15 @@ export function scatterChart(spec: ChartSpec): string {
   return chart(spec, false);
 }
 
+const SPEC_KEYS = optionKeys<ChartSpec>({series: true, title: true, xLabel: true, yLabel: true, xRange: true,
+  yRange: true, width: true, height: true});
+const SERIES_KEYS = optionKeys<Series>({name: true, points: true, labels: true});
+
 function chart(spec: ChartSpec, lines: boolean): string {
+  checkOptionKeys(spec, SPEC_KEYS, 'chart spec');
+  for (const s of Array.isArray(spec?.series) ? spec.series : []) {
+    checkOptionKeys(s, SERIES_KEYS, 'chart series');
+  }
   const {width = 560, height = 320} = spec;
   checkSpec(spec, width, height);
   const all = spec.series.flatMap((s) => s.points);

@@ -4,14 +4,14 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {describeValue, ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, ValueError} from '../errors.js';
 import {weightVariable} from '../graph/layer_attributes.js';
 import {checkConfigForms} from '../graph/check_config.js';
 import {checkModel, readGraph} from '../graph/model_graph.js';
 import {copyOf, transformModel, wrapCopyOf} from '../graph/transform_model.js';
-import {stripWrappers} from '../graph/wrapper.js';
+import {checkNotWrapped, stripWrappers} from '../graph/wrapper.js';
 import {checkSupported, isPrunable, prunableWeights} from './prune_registry.js';
-import {PruneLowMagnitude, PruneParams} from './prune_wrapper.js';
+import {PRUNE_PARAM_KEYS, PruneLowMagnitude, PruneParams} from './prune_wrapper.js';
 import {removePrunedFilters} from './remove_filters.js';
 
 type Layer = tfl.layers.Layer;
@@ -23,7 +23,14 @@ type Layer = tfl.layers.Layer;
  * `structure: 'filters'`. Takes a model (every prunable layer is
  * wrapped, the model is copied; with `structure: 'filters'` not the layers
  * producing the model's outputs), one layer or an array of layers (to build
- * a model with). Layers already wrapped are kept as they are.
+ * a model with).
+ *
+ * @throws ValueError for an unknown key in `params` (e.g. Python's
+ *     `pruning_schedule`), invalid params, or a model or layer already
+ *     wrapped by pruning, clustering or quantization (strip it first; the
+ *     message names the layer and the combined flows TFMOT supports).
+ *     Unlike TFMOT, a model with some layers already pruned is refused
+ *     rather than keeping their first settings silently.
  *
  * ```ts
  * const pruned = tfmot.sparsity.pruneLowMagnitude(model, {
@@ -38,6 +45,7 @@ export function pruneLowMagnitude(toPrune: Layer, params?: PruneParams): PruneLo
 export function pruneLowMagnitude(toPrune: Layer[], params?: PruneParams): PruneLowMagnitude[];
 export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params: PruneParams = {}):
     PruneLowMagnitude|PruneLowMagnitude[]|tfl.LayersModel {
+  checkOptionKeys(params, PRUNE_PARAM_KEYS, 'pruneLowMagnitude params');
   if (Array.isArray(toPrune)) {
     return toPrune.map((layer) => pruneLowMagnitude(layer, params));
   }
@@ -45,17 +53,17 @@ export function pruneLowMagnitude(toPrune: Layer|Layer[]|tfl.LayersModel, params
     const model = toPrune;
     const graph = readGraph(checkModel(model, 'pruneLowMagnitude'));
     checkConfigForms(graph, 'pruneLowMagnitude');
+    // Pruning again would keep the first wrappers' schedule silently.
+    checkNotWrapped(graph.nodes.map((n) => n.layer), 'pruneLowMagnitude');
     for (const layer of graph.nodes.map((n) => n.layer)) {
-      if (!(layer instanceof PruneLowMagnitude)) {
-        checkSupported(layer);
-      }
+      checkSupported(layer);
     }
     // Removing whole output units of a layer the model outputs would remove
     // outputs (e.g. classes): filter pruning leaves those layers alone.
     const outputLayers = new Set(model.outputs.map((t) => t.sourceLayer));
     const skip = (layer: Layer) => params.structure === 'filters' && outputLayers.has(layer);
     return transformModel(model, 'pruneLowMagnitude', (layer) => {
-      if (layer instanceof PruneLowMagnitude || !isPrunable(layer) || skip(layer)) {
+      if (!isPrunable(layer) || skip(layer)) {
         return copyOf(layer);
       }
       return wrapCopyOf(layer, (inner) => new PruneLowMagnitude({layer: inner, ...params}));

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ConstantSparsity, deserializeSchedule, PruningSchedule} from '../../schedules/index.js';
-import {checkStringUnion, describeValue, NotSupportedError, ValueError} from '../errors.js';
+import {checkStringUnion, describeValue, formatValue, optionKeys, NotSupportedError, ValueError} from '../errors.js';
 import {OptimizationWrapper, WrapperArgs} from '../graph/wrapper.js';
 import {weightVariable} from '../graph/layer_attributes.js';
 import {serializeObject} from '../graph/serialization.js';
@@ -45,10 +45,14 @@ export const PRUNE_CALLBACK_MISSING =
 function checkPair(value: unknown, name: string): [number, number] {
   if (!Array.isArray(value) || value.length !== 2 ||
       !value.every((v) => Number.isInteger(v) && v >= 1)) {
-    throw new ValueError(`${name} must be two positive integers; received ${JSON.stringify(value)}.`);
+    throw new ValueError(`${name} must be two positive integers; received ${formatValue(value)}.`);
   }
   return [value[0], value[1]];
 }
+
+/** The keys of {@link PruneParams}. */
+export const PRUNE_PARAM_KEYS = optionKeys<PruneParams>({pruningSchedule: true, blockSize: true,
+  blockPoolingType: true, sparsityMByN: true, scope: true, structure: true});
 
 /** Validates and fills in defaults. */
 export function resolvePruneParams(params: PruneParams = {}): Required<PruneParams> {
@@ -78,6 +82,42 @@ export function resolvePruneParams(params: PruneParams = {}): Required<PrunePara
     scope: checkStringUnion(params.scope ?? 'layer', VALID_SCOPES, 'scope'),
     structure,
   };
+}
+
+/** The highest sparsity a schedule asks for, if it says (ConstantSparsity, PolynomialDecay), else null. */
+function highestSparsity(schedule: PruningSchedule): number|null {
+  const s = schedule as unknown as {targetSparsity?: unknown, finalSparsity?: unknown, initialSparsity?: unknown};
+  const values = [s.targetSparsity, s.finalSparsity, s.initialSparsity].filter((v) => typeof v === 'number');
+  return values.length > 0 ? Math.max(...values as number[]) : null;
+}
+
+/**
+ * Checks that `blockSize` fits the weight's 2-D view [weights per output,
+ * outputs] and leaves enough blocks to prune at the schedule's sparsity: a
+ * block as large as the kernel is one unit, which the mask update always
+ * keeps, so nothing would be pruned without a word.
+ */
+function checkBlockSize(layerName: string, attr: string, shape: number[], outputAxis: number,
+    params: Required<PruneParams>): void {
+  const [br, bc] = params.blockSize;
+  if ((br === 1 && bc === 1) || params.structure !== 'unstructured' || params.sparsityMByN != null) {
+    return;
+  }
+  const cols = shape[outputAxis];
+  const rows = shape.reduce((a, b) => a * b, 1) / cols;
+  const where = `Layer '${layerName}': blockSize [${br}, ${bc}] for '${attr}' (shape [${shape}], ` +
+      `pruned as [${rows}, ${cols}]: weights per output, outputs)`;
+  if (br > rows || bc > cols) {
+    throw new ValueError(`${where} is larger than the weight; use a block of at most [${rows}, ${cols}].`);
+  }
+  const sparsity = highestSparsity(params.pruningSchedule);
+  const blocks = Math.ceil(rows / br) * Math.ceil(cols / bc);
+  // selectUnits keeps max(round(blocks * (1 - sparsity)), 1) blocks of a weight pruned on its own.
+  if (params.scope === 'layer' && sparsity != null && sparsity > 0 &&
+      Math.max(Math.round(blocks * (1 - sparsity)), 1) >= blocks) {
+    throw new ValueError(`${where} makes ${blocks} block${blocks === 1 ? '' : 's'}, too few to prune any ` +
+        `at sparsity ${sparsity}; use a smaller block.`);
+  }
 }
 
 /** Constructor arguments of {@link PruneLowMagnitude}. */
@@ -117,7 +157,7 @@ export class PruneLowMagnitude extends OptimizationWrapper {
     if (args?.layer instanceof PruneLowMagnitude) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already wrapped for pruning.`);
     }
-    super(args, 'pruneLowMagnitude', 'prune_low_magnitude_');
+    super(args, 'pruneLowMagnitude', 'prune_low_magnitude_', PRUNE_PARAM_KEYS);
     const weights = prunableWeights(args.layer);
     if (weights.length === 0) {
       throw new NotSupportedError(
@@ -142,8 +182,10 @@ export class PruneLowMagnitude extends OptimizationWrapper {
    * Builds the inner layer, then adds the masks (all ones), thresholds and
    * the pruning step (-1).
    *
-   * @throws ValueError if a prunable weight is missing, or its input
-   *     dimension is not a multiple of n of `sparsityMByN`.
+   * @throws ValueError if a prunable weight is missing, its input
+   *     dimension is not a multiple of n of `sparsityMByN`, or `blockSize`
+   *     is larger than a weight's 2-D view or leaves too few blocks to
+   *     prune any at the schedule's sparsity.
    */
   override build(inputShape: tfl.Shape|tfl.Shape[]): void {
     super.build(inputShape);
@@ -160,6 +202,7 @@ export class PruneLowMagnitude extends OptimizationWrapper {
             `'${spec.attr}' (${variable.shape[spec.inputAxis]}, axis ${spec.inputAxis} of shape ` +
             `[${variable.shape}]) to be a multiple of ${mByN[1]}.`);
       }
+      checkBlockSize(this.layer.name, spec.attr, variable.shape as number[], spec.outputAxis, this.params);
       return this.addWeight(`${spec.attr}_mask`, variable.shape as number[], 'float32',
           tfl.initializers.ones(), undefined, false);
     });

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {checkStringUnion} from '../errors.js';
+import {checkOptionKeys, checkStringUnion, optionKeys} from '../errors.js';
 import {deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars} from './quantizers.js';
 import {serializeObject} from '../graph/serialization.js';
 
@@ -54,6 +54,8 @@ export class PreservingQuantizer extends Quantizer {
    */
   constructor(args: PreservingQuantizerArgs) {
     super();
+    checkOptionKeys(args, optionKeys<PreservingQuantizerArgs>({quantizer: true, preserve: true}),
+        'PreservingQuantizer');
     this.quantizer = args.quantizer instanceof Quantizer ? args.quantizer :
         deserializeQuantizer(args.quantizer as unknown as tf.serialization.ConfigDict);
     this.preserve = checkStringUnion(args.preserve, VALID_PRESERVE, 'preserve');

@@ -10,7 +10,8 @@ import {describeValue, ValueError} from '../errors.js';
 import {QuantizeConfig} from './quantize_config.js';
 import {deserializeRegistered, serializeObject} from '../graph/serialization.js';
 import {transformModel, wrapCopyOf} from '../graph/transform_model.js';
-import {OptimizationWrapper} from '../graph/wrapper.js';
+import {checkModel} from '../graph/model_graph.js';
+import {checkNotWrapped, OptimizationWrapper} from '../graph/wrapper.js';
 
 type Layer = tfl.layers.Layer;
 
@@ -46,7 +47,7 @@ export class QuantizeAnnotate extends OptimizationWrapper {
     if (args?.layer instanceof QuantizeAnnotate) {
       throw new ValueError(`Layer '${args.layer.layer.name}' is already annotated.`);
     }
-    super(args, 'quantizeAnnotateLayer', 'quantize_annotate_');
+    super(args, 'quantizeAnnotateLayer', 'quantize_annotate_', ['quantizeConfig']);
     if (args.quantizeConfig != null && !(args.quantizeConfig instanceof QuantizeConfig)) {
       throw new ValueError(
           `quantizeAnnotateLayer: quantizeConfig for layer '${args.layer.name}' must be a ` +
@@ -105,12 +106,17 @@ export function quantizeAnnotateLayer(layer: Layer, quantizeConfig?: QuantizeCon
  * annotated keep their QuantizeConfig. Mirrors
  * tfmot.quantization.keras.quantize_annotate_model.
  *
+ * @throws ValueError for a model with pruning or clustering wrappers, or a
+ *     QAT model: strip it first (PQAT/CQAT quantize the stripped model with
+ *     a preserving scheme).
+ *
  * ```ts
  * const qat = tfmot.quantization.quantizeApply(
  *     tfmot.quantization.quantizeAnnotateModel(model));
  * ```
  */
 export function quantizeAnnotateModel(model: tfl.LayersModel): tfl.LayersModel {
+  checkNotWrapped(checkModel(model, 'quantizeAnnotateModel').layers, 'quantizeAnnotateModel', 'QuantizeAnnotate');
   return transformModel(model, 'quantizeAnnotateModel', (layer) => {
     const inner = layer instanceof QuantizeAnnotate ? layer.layer : layer;
     const config = layer instanceof QuantizeAnnotate ? layer.quantizeConfig : null;

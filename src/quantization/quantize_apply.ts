@@ -6,7 +6,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {NotSupportedError, ValueError} from '../errors.js';
+import {checkOptionKeys, NotSupportedError, ValueError} from '../errors.js';
 import {checkConfigForms} from '../graph/check_config.js';
 import {isLastAxis} from '../graph/config_axis.js';
 import {applySymbolic, checkModel, LayerNode, ModelGraph, readGraph, rebuildModel, soleConsumer} from '../graph/model_graph.js';
@@ -14,6 +14,7 @@ import {fixedOutputKind} from './activations.js';
 import {activationName, isReluLike, layerKind} from '../graph/layer_registry.js';
 import {defaultQuantizeConfig, quantizeRole} from './default_8bit_registry.js';
 import {cloneLayer} from '../graph/serialization.js';
+import {checkNotWrapped} from '../graph/wrapper.js';
 import {QuantizeAnnotate, quantizeAnnotateModel} from './quantize_annotate.js';
 import {QuantizeConfig} from './quantize_config.js';
 import {QuantizeLayer} from './quantize_layer.js';
@@ -95,6 +96,7 @@ export class Default8BitClusterPreserveQuantizeScheme extends Default8BitQuantiz
    */
   constructor(args: {preserveSparsity?: boolean} = {}) {
     super();
+    checkOptionKeys(args, ['preserveSparsity'], 'Default8BitClusterPreserveQuantizeScheme');
     this.preserveSparsity = Boolean(args.preserveSparsity);
   }
 
@@ -226,6 +228,8 @@ export function quantizeApply(
     scheme: Default8BitQuantizeScheme = new Default8BitQuantizeScheme()): tfl.LayersModel {
   const graph = readGraph(checkModel(model, 'quantizeApply'));
   checkNotQuantized(graph);
+  checkNotWrapped(graph.nodes.map((n) => (n.layer instanceof QuantizeAnnotate ? n.layer.layer : n.layer)),
+      'quantizeApply');
   checkConfigForms(graph, 'quantizeApply');
   if (!graph.nodes.some((n) => n.layer instanceof QuantizeAnnotate)) {
     throw new ValueError(
@@ -379,6 +383,7 @@ function quantizedSeparablePair(separable: Layer, scheme: Default8BitQuantizeSch
 export function quantizeModel(model: tfl.LayersModel): tfl.LayersModel {
   const graph = readGraph(checkModel(model, 'quantizeModel'));
   checkNotQuantized(graph);
+  checkNotWrapped(graph.nodes.map((n) => n.layer), 'quantizeModel', 'QuantizeAnnotate');
   checkConfigForms(graph, 'quantizeModel');
   for (const node of graph.nodes) {
     const a = annotation(node.layer);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {ValueError} from '../errors.js';
+import {checkOptionKeys, formatValue, optionKeys, ValueError} from '../errors.js';
 import {Preserve, PreservingQuantizer} from './preserving_quantizers.js';
 import {FixedQuantizer, LastValueQuantizer, MovingAverageQuantizer, Quantizer} from './quantizers.js';
 
@@ -92,6 +92,8 @@ export class Default8BitQuantizeConfig extends QuantizeConfig {
           'Default8BitQuantizeConfig expects {weightAttrs: string[], ' +
           'activationAttrs: string[], quantizeOutput: boolean}.');
     }
+    checkOptionKeys(args, optionKeys<Default8BitQuantizeConfigArgs>({weightAttrs: true, activationAttrs: true,
+      quantizeOutput: true, perAxisWeights: true, preserve: true}), 'Default8BitQuantizeConfig');
     this.weightAttrs = [...args.weightAttrs];
     this.activationAttrs = [...args.activationAttrs];
     this.quantizeOutput = Boolean(args.quantizeOutput);
@@ -153,10 +155,11 @@ export class FixedOutputQuantizeConfig extends QuantizeConfig {
   /** @throws ValueError if `args.kind` is not 'softmax', 'sigmoid' or 'tanh'. */
   constructor(args: {kind: FixedOutputKind}) {
     super();
+    checkOptionKeys(args, ['kind'], 'FixedOutputQuantizeConfig');
     if (!(args?.kind in FIXED_OUTPUT_RANGES)) {
       throw new ValueError(
           `FixedOutputQuantizeConfig: kind must be one of ` +
-          `${Object.keys(FIXED_OUTPUT_RANGES).join(', ')}; received ${args?.kind}.`);
+          `${Object.keys(FIXED_OUTPUT_RANGES).join(', ')}; received ${formatValue(args?.kind)}.`);
     }
     this.kind = args.kind;
   }

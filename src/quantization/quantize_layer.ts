@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, ValueError} from '../errors.js';
+import {LAYER_ARG_KEYS} from '../graph/wrapper.js';
 import {AllValuesQuantizer, deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars, trainedRange} from './quantizers.js';
 import {serializeObject} from '../graph/serialization.js';
 
@@ -33,9 +34,10 @@ export class QuantizeLayer extends tfl.layers.Layer implements QuantizerHost {
 
   /** @throws ValueError if `args.quantizer` is given but not a Quantizer. */
   constructor(args: QuantizeLayerArgs = {}) {
+    checkOptionKeys(args, ['quantizer', ...LAYER_ARG_KEYS], 'QuantizeLayer');
     super({name: args.name});
     if (args.quantizer != null && !(args.quantizer instanceof Quantizer)) {
-      throw new ValueError(`QuantizeLayer: quantizer must be a Quantizer; received ${args.quantizer}.`);
+      throw new ValueError(`QuantizeLayer: quantizer must be a Quantizer; received ${describeValue(args.quantizer)}.`);
     }
     this.quantizer = args.quantizer ?? new AllValuesQuantizer(
         {numBits: 8, perAxis: false, symmetric: false, narrowRange: false});

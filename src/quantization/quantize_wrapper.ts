@@ -71,7 +71,7 @@ export class QuantizeWrapper extends OptimizationWrapper implements QuantizerHos
    *     Conv1D, Conv2D, DepthwiseConv2D or Dense.
    */
   constructor(args: QuantizeWrapperArgs) {
-    super(args, 'QuantizeWrapper', 'quant_');
+    super(args, 'QuantizeWrapper', 'quant_', ['quantizeConfig', 'foldedBatchNorm']);
     if (!(args.quantizeConfig instanceof QuantizeConfig)) {
       throw new ValueError(
           `QuantizeWrapper for layer '${args.layer.name}' expects quantizeConfig to be a ` +

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {ValueError} from '../errors.js';
+import {checkOptionKeys, optionKeys, ValueError} from '../errors.js';
 import {deserializeRegistered} from '../graph/serialization.js';
 import {fakeQuantWithRanges, nudge} from './fake_quant_ops.js';
 import {wasmMinMax} from './wasm/fake_quant_kernel.js';
@@ -76,10 +76,15 @@ export interface RangeQuantizerArgs {
   narrowRange: boolean;
 }
 
+const RANGE_QUANTIZER_KEYS = optionKeys<RangeQuantizerArgs>(
+    {numBits: true, perAxis: true, symmetric: true, narrowRange: true});
+
 function checkRangeArgs(args: RangeQuantizerArgs, className: string): void {
   if (args == null || typeof args !== 'object') {
     throw new ValueError(`${className} expects {numBits, perAxis, symmetric, narrowRange}.`);
   }
+  checkOptionKeys(args, className === 'MovingAverageQuantizer' ? [...RANGE_QUANTIZER_KEYS, 'emaDecay'] :
+      RANGE_QUANTIZER_KEYS, className);
   if (!Number.isInteger(args.numBits) || args.numBits < 2 || args.numBits > 8) {
     throw new ValueError(
         `${className}: numBits must be an integer in [2, 8]; received ${args.numBits}.`);
@@ -297,6 +302,8 @@ export class FixedQuantizer extends Quantizer {
    */
   constructor(args: FixedQuantizerArgs) {
     super();
+    checkOptionKeys(args, optionKeys<FixedQuantizerArgs>({min: true, max: true, numBits: true}),
+        'FixedQuantizer');
     if (!(args.min <= 0 && args.max >= 0 && args.min < args.max)) {
       throw new ValueError(
           `FixedQuantizer: needs min <= 0 <= max and min < max; received ` +

@@ -106,6 +106,8 @@ export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
   const targets: IrTensor[] = [...graph.inputs.filter((t) => t.dtype !== 'int32'),
     ...graph.ops.filter((op) => !keepsInputParams(op)).flatMap((op) => op.outputs)]
       .filter((t) => !onlyMissing || t.range == null);
+  // Which layer made each tensor, to name it when its values overflow.
+  const sources = new Map<IrTensor, string>(graph.ops.flatMap((op) => op.outputs.map((t) => [t, op.source])));
   const lo = new Map<IrTensor, number>();
   const hi = new Map<IrTensor, number>();
   let count = 0;
@@ -120,6 +122,12 @@ export async function calibrate(graph: IrGraph, dataset: RepresentativeDataset,
       for (const t of targets) {
         const v = values.get(t.id)!;
         const [mn, mx] = tf.tidy(() => [tf.min(v).dataSync()[0], tf.max(v).dataSync()[0]]);
+        if (!Number.isFinite(mn) || !Number.isFinite(mx)) {
+          throw new ValueError(`Calibration: layer '${sources.get(t) ?? t.name}' gives non-finite values (${mn} to ${mx}) on ` +
+              `representativeDataset sample ${count} (tensor '${t.name}'): its weights or inputs overflow ` +
+              'float32, so no quantization range exists. Scale them down, or check the weights for a diverged ' +
+              'training.');
+        }
         lo.set(t, Math.min(lo.get(t) ?? Infinity, mn));
         hi.set(t, Math.max(hi.get(t) ?? -Infinity, mx));
       }

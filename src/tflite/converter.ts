@@ -7,7 +7,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import type {ProgressEvent} from '../../callbacks/progress_logger.js';
-import {checkStringUnion, describeValue, ValueError} from '../errors.js';
+import {checkOptionKeys, checkStringUnion, describeValue, suggestKey, ValueError} from '../errors.js';
 import {isQatModel} from '../quantization/quantize_apply.js';
 import {calibrate, RepresentativeDataset} from './calibration.js';
 import {IrGraph} from '../graph/ir.js';
@@ -74,6 +74,27 @@ function int8Requirement(ops: OpsSetName[], types: SupportedType[]): string|null
         "targetSpec.supportedTypes ['float16']; leave supportedTypes empty or set it to ['int8'].");
   }
   return reasons.length > 0 ? reasons.join(' and ') : null;
+}
+
+/** The settings a user may assign on a converter; anything else set on it is a mistake. */
+const CONVERTER_SETTINGS = ['optimizations', 'representativeDataset', 'targetSpec', 'inferenceInputType',
+  'inferenceOutputType', 'onProgress'] as const;
+
+/**
+ * Rejects a property set on the converter that it does not read, e.g.
+ * Python's `converter.representative_dataset = gen`, which would otherwise
+ * be ignored and a different kind of file written.
+ */
+function checkNoUnknownSettings(converter: object): void {
+  for (const key of Object.keys(converter)) {
+    if (key === 'model' || (CONVERTER_SETTINGS as readonly string[]).includes(key)) {
+      continue;
+    }
+    const hint = suggestKey(key, CONVERTER_SETTINGS);
+    throw new ValueError(`TFLiteConverter: unknown setting '${key}'` +
+        (hint != null ? ` (did you mean converter.${hint}?)` : ' is not read by this converter') +
+        `; the settings are ${CONVERTER_SETTINGS.join(', ')}.`);
+  }
 }
 
 /** What the converter will produce, decided from its settings. */
@@ -148,6 +169,10 @@ export class TFLiteConverter {
    * supportedTypes int8 make float32 and dynamic range an error instead.
    */
   mode(): ConversionMode {
+    checkNoUnknownSettings(this);
+    if (this.targetSpec != null && typeof this.targetSpec === 'object') {
+      checkOptionKeys(this.targetSpec, ['supportedOps', 'supportedTypes'], 'TFLiteConverter targetSpec');
+    }
     const ops = checkList(this.targetSpec?.supportedOps, VALID_OPS_SETS, 'targetSpec.supportedOps',
         '[OpsSet.TFLITE_BUILTINS_INT8]');
     const types = checkList(this.targetSpec?.supportedTypes, VALID_SUPPORTED_TYPES,
@@ -187,7 +212,22 @@ export class TFLiteConverter {
     return mode;
   }
 
-  /** Runs the conversion and returns the .tflite bytes. */
+  /**
+   * Runs the conversion and returns the .tflite bytes.
+   *
+   * @throws ValueError for contradictory settings (see `mode()`), or a
+   *     property set on the converter that it does not read, such as
+   *     Python's `representative_dataset` or a misspelling (the message
+   *     names it and the camelCase setting meant), so no different kind of
+   *     file is written silently; or naming the layer whose weights are not
+   *     finite, or whose activations overflow float32 on a calibration
+   *     sample or in a QAT range.
+   *
+   * Every quantization scale written is a normal float32 of at least 2^-40
+   * (LiteRT refuses subnormal or zero scales): weights or activations far
+   * smaller than that (a 1e-38 kernel) are stored as zeros, which they
+   * nearly are, rather than making a file LiteRT rejects.
+   */
   async convert(): Promise<Uint8Array> {
     const mode = this.mode();
     if (this.onProgress != null && typeof this.onProgress !== 'function') {

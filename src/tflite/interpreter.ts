@@ -14,8 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {checkInteger, describeValue, NotSupportedError, ValueError} from '../errors.js';
-import {DEFAULT_TIMEOUT_MS, exclusive, liteRtErrors, logLength, logSince, openSession, LiteRtCrash, TYPED_ARRAYS}
+import {checkInteger, checkOptionKeys, describeValue, NotSupportedError, optionKeys, ValueError} from '../errors.js';
+import {DEFAULT_TIMEOUT_MS, exclusive, LiteRtCrash, liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS}
   from './litert_loader.js';
 import type {LiteRtSession, SessionTensor, TfliteDType, TfliteTypedArray} from './litert_loader.js';
 
@@ -123,6 +123,8 @@ export class Interpreter {
       throw new ValueError(`Interpreter.create: modelContent must be a Uint8Array (the .tflite file's bytes); ` +
           `received ${describeValue(modelContent)}.`);
     }
+    checkOptionKeys(options, optionKeys<InterpreterOptions>({numThreads: true, timeoutMs: true}),
+        'Interpreter.create options');
     const numThreads = checkInteger(options.numThreads ?? 1, 'Interpreter.create: options.numThreads');
     const timeoutMs = checkInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'Interpreter.create: options.timeoutMs');
     if (modelContent.length === 0) {

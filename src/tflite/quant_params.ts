@@ -5,6 +5,21 @@
 import {nudge} from '../quantization/fake_quant_ops.js';
 import {IrQuantization} from '../graph/ir.js';
 
+/**
+ * The smallest scale written, 2^-40. LiteRT refuses a subnormal or zero
+ * scale ("unsupported scale value"), and a bias scale is an input scale
+ * times a weight scale, so both stay >= 2^-40 to keep that product
+ * (>= 2^-80) a normal float32 as well. Values far below a floored scale
+ * (a 1e-38 kernel, activations of 1e-37) quantize to 0, which they nearly
+ * are: the file is coarser there, not wrong.
+ */
+export const MIN_SCALE = 2 ** -40;
+
+/** `scale`, raised to {@link MIN_SCALE}. */
+export function atLeastMinScale(scale: number): number {
+  return scale >= MIN_SCALE ? scale : MIN_SCALE;
+}
+
 /** Round half away from zero, as TFLite's kernels and quantizer do. */
 export function roundHalfAway(v: number): number {
   return v < 0 ? -Math.round(-v) : Math.round(v);
@@ -20,18 +35,20 @@ export function int8Params(min: number, max: number): IrQuantization {
     // An all-zero tensor: any positive scale represents it.
     return {scale: [1], zeroPoint: [-128], quantizedDimension: 0};
   }
-  return {scale: [r.scale], zeroPoint: [r.zeroPoint - 128], quantizedDimension: 0};
+  // A floored scale keeps the zero point: the grid still covers [min, max], more coarsely.
+  return {scale: [atLeastMinScale(r.scale)], zeroPoint: [r.zeroPoint - 128], quantizedDimension: 0};
 }
 
 /** int16 activations are symmetric with zero point 0 (the 16x8 scheme). */
 export function int16Params(min: number, max: number): IrQuantization {
   const bound = Math.max(Math.abs(min), Math.abs(max));
-  return {scale: [bound > 0 ? bound / 32767 : 1], zeroPoint: [0], quantizedDimension: 0};
+  return {scale: [bound > 0 ? atLeastMinScale(bound / 32767) : 1], zeroPoint: [0], quantizedDimension: 0};
 }
 
 /**
  * Symmetric per-channel (or per-tensor) int8 scales of weights laid out with
- * `channelAxis` as the output channel: max|w| / 127.
+ * `channelAxis` as the output channel: max|w| / 127, at least
+ * {@link MIN_SCALE}; 1 for an all-zero channel.
  */
 export function symmetricScales(data: Float32Array, shape: number[], channelAxis: number|null): number[] {
   const channels = channelAxis == null ? 1 : shape[channelAxis];
@@ -43,7 +60,7 @@ export function symmetricScales(data: Float32Array, shape: number[], channelAxis
     maxAbs[c] = Math.max(maxAbs[c], Math.abs(data[i]));
   }
   // Stored as float32 in the file: quantize with exactly that value.
-  return Array.from(maxAbs, (m) => m > 0 ? Math.fround(m / 127) : 1);
+  return Array.from(maxAbs, (m) => m > 0 ? atLeastMinScale(Math.fround(m / 127)) : 1);
 }
 
 /** Quantizes weights onto [-127, 127] with the given per-channel scales. */

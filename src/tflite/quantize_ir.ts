@@ -9,7 +9,8 @@ import {NotSupportedError, ValueError} from '../errors.js';
 import {IrGraph, IrOp, IrQuantization, IrTensor} from '../graph/ir.js';
 import {opKind} from './op_registry.js';
 import type {ActivationType} from './ops/op_kind.js';
-import {fromFloat16Bits, int16Params, int8Params, quantizeWeights, roundHalfAway, symmetricScales, toFloat16Bits} from './quant_params.js';
+import {atLeastMinScale, fromFloat16Bits, int16Params, int8Params, quantizeWeights, roundHalfAway, symmetricScales,
+  toFloat16Bits} from './quant_params.js';
 
 /** Types the model's inputs and outputs may have in full-integer mode. */
 export type IoType = 'float32'|'int8'|'uint8'|'int16';
@@ -84,6 +85,10 @@ function quantizeActivations(graph: IrGraph, activation: ActivationType): void {
           `needs a representativeDataset, or a QAT model whose quantizers cover this tensor ` +
           `and have seen training data.`);
     }
+    if (!range.every(Number.isFinite)) {
+      throw new ValueError(`Tensor '${t.name}' (from layer '${source}') has the range [${range.join(', ')}]: its values ` +
+          `overflow float32, so no scale can represent them. Scale the layer's weights or inputs down.`);
+    }
     return activation === 'int8' ? int8Params(range[0], range[1]) : int16Params(range[0], range[1]);
   };
   for (const t of graph.inputs.filter((i) => i.dtype !== 'int32')) {  // Embedding indices stay int32.
@@ -125,7 +130,7 @@ function quantizeTable(t: IrTensor, activation: ActivationType): void {
   const data = t.data as Float32Array;
   const qmax = activation === 'int8' ? 127 : 32767;
   const maxAbs = data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const scale = maxAbs > 0 ? maxAbs / qmax : 1;
+  const scale = maxAbs > 0 ? atLeastMinScale(maxAbs / qmax) : 1;
   const values = Array.from(data, (v) => Math.max(-qmax, Math.min(qmax, roundHalfAway(v / scale))));
   t.data = activation === 'int8' ? Int8Array.from(values) : Int16Array.from(values);
   t.dtype = activation;
@@ -149,19 +154,24 @@ function requantizeOutput(graph: IrGraph, op: IrOp, params: IrQuantization,
 }
 
 const INT32_MAX = 2 ** 31 - 1;
+/**
+ * The int64 bias limit of 16x8: LiteRT's 16x8 kernels multiply the int64
+ * accumulator by a 16-bit multiplier, so it must stay well below 2^47.
+ */
+const INT64_LIMIT = 2 ** 40;
 
 /**
- * Weight scales raised where the bias would not fit int32 at input x weight
+ * Weight scales raised where the bias would not fit int32 (int64 in 16x8) at input x weight
  * scale (tiny weights beside a large bias, or a BatchNorm with gamma near 0):
  * as TFLite's quantizer does, the weights get a coarser grid rather than the
  * bias wrapping around.
  */
-function scalesFittingBias(scales: number[], bias: Float32Array, inScale: number): number[] {
+function scalesFittingBias(scales: number[], bias: Float32Array, inScale: number, limit: number): number[] {
   const adjusted = [...scales];
   for (let c = 0; c < bias.length; c++) {
     const i = scales.length === 1 ? 0 : c;
     // Float32 rounding of the stored scale must not push the bias back over the limit.
-    const needed = Math.abs(bias[c]) / (inScale * INT32_MAX) * (1 + 1e-6);
+    const needed = Math.abs(bias[c]) / (inScale * limit) * (1 + 1e-6);
     if (adjusted[i] < needed) {
       adjusted[i] = Math.fround(needed * (1 + 1e-6));
     }
@@ -181,8 +191,11 @@ function quantizeConstants(graph: IrGraph, activation: ActivationType): void {
       const data = w.data;
       const q = w.quantization ??
           {scale: symmetricScales(data, w.shape, axis), zeroPoint: [], quantizedDimension: axis ?? 0};
-      if (b != null && activation === 'int8') {
-        q.scale = scalesFittingBias(q.scale, b.data as Float32Array, x!.quantization!.scale[0]);
+      // QAT scales too: a weight trained near 0 can leave a subnormal one.
+      q.scale = q.scale.map(atLeastMinScale);
+      if (b != null) {
+        q.scale = scalesFittingBias(q.scale, b.data as Float32Array, x!.quantization!.scale[0],
+            activation === 'int8' ? INT32_MAX : INT64_LIMIT);
       }
       q.zeroPoint = q.scale.map(() => 0);
       w.data = quantizeWeights(data, w.shape, q);
@@ -193,6 +206,11 @@ function quantizeConstants(graph: IrGraph, activation: ActivationType): void {
         const scales = q.scale;
         const bias = b.data as Float32Array;
         const values = Array.from(bias, (v, c) => roundHalfAway(v / (inScale * scales[scales.length === 1 ? 0 : c])));
+        if (!values.every(Number.isFinite)) {
+          throw new ValueError(`Layer '${op.source}': bias '${b.name}' cannot be quantized at input scale ` +
+              `${inScale} x weight scale (${scales.length === 1 ? scales[0] : 'per channel'}); its input or ` +
+              `weights are too large for float32.`);
+        }
         b.data = activation === 'int8' ? Int32Array.from(values) :
             BigInt64Array.from(values, (v) => BigInt(v));
         b.dtype = activation === 'int8' ? 'int32' : 'int64';

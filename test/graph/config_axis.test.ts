@@ -22,7 +22,7 @@ describe('configAxis', () => {
   it('rejects several axes or one outside the rank, naming the layer', () => {
     expect(singleAxis([1, 2])).toBeNull();
     expect(() => configAxis(withAxis([1, 2]), 'axis', 4)).toThrow(
-        /Layer 'bn' \(BatchNormalization\): axis \[1,2\] for a rank-4 input; one axis is supported/);
+        /Layer 'bn' \(BatchNormalization\): axis \[1, 2\] for a rank-4 input; one axis is supported/);
     expect(() => configAxis(withAxis(4), 'axis', 4)).toThrow(/from -4 to 3/);
   });
 });

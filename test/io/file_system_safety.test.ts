@@ -207,7 +207,8 @@ describe('fileSystem load: only regular files, sizes checked before reading', ()
 
   it('rejects unknown or invalid options', () => {
     expect(() => fileSystem(root, {max_weight_bytes: 1} as never)).toThrow(
-        'fileSystem has no option \'max_weight_bytes\'; the options are \'maxModelJsonBytes\', \'maxWeightBytes\'.');
+        'fileSystem options: unknown option \'max_weight_bytes\' (did you mean maxWeightBytes?); allowed options are ' +
+        'maxModelJsonBytes, maxWeightBytes.');
     expect(() => fileSystem(root, {maxWeightBytes: 0})).toThrow('maxWeightBytes must be an integer >= 1');
     expect(() => fileSystem(root, {maxModelJsonBytes: NaN})).toThrow(ValueError);
   });

@@ -85,14 +85,10 @@ describe('pruneLowMagnitude(model)', () => {
     }
   });
 
-  it('keeps existing wrappers as they are (no double wrapping)', () => {
+  it('refuses a model that already has pruning wrappers instead of keeping their schedule', () => {
     const once = sparsity.pruneLowMagnitude(mixedModel(), {pruningSchedule: constant(0.3)});
-    const twice = sparsity.pruneLowMagnitude(once, {pruningSchedule: constant(0.9)});
-    expect(wrappersOf(twice).map((w) => w.name)).toEqual(wrappersOf(once).map((w) => w.name));
-    for (const w of wrappersOf(twice)) {
-      expect(w.layer).not.toBeInstanceOf(sparsity.PruneLowMagnitude);
-      expect((w.params.pruningSchedule as tfmot.sparsity.ConstantSparsity).targetSparsity).toBe(0.3);
-    }
+    expect(() => sparsity.pruneLowMagnitude(once, {pruningSchedule: constant(0.9)}))
+        .toThrow(/already a PruneLowMagnitude around .*stripPruning first/);
   });
 });
 
@@ -136,7 +132,7 @@ describe('argument and layer errors', () => {
   const dense = () => tfl.layers.dense({units: 4});
   const cases: Array<[string, PruneParams, RegExp]> = [
     ['blockSize of one number', {blockSize: [2] as unknown as [number, number]}, /blockSize must be two positive integers; received \[2\]/],
-    ['blockSize with a zero', {blockSize: [0, 2]}, /blockSize must be two positive integers; received \[0,2\]/],
+    ['blockSize with a zero', {blockSize: [0, 2]}, /blockSize must be two positive integers; received \[0, 2\]/],
     ['fractional blockSize', {blockSize: [1.5, 1]}, /blockSize/],
     ['sparsityMByN [4, 2]', {sparsityMByN: [4, 2]}, /sparsityMByN \[m, n\] keeps m of every n weights, so m < n; received \[4,2\]/],
     ['sparsityMByN [2, 2]', {sparsityMByN: [2, 2]}, /sparsityMByN/],
@@ -155,6 +151,29 @@ describe('argument and layer errors', () => {
       expect(() => sparsity.pruneLowMagnitude(dense(), params)).toThrow(tfmot.ValueError);
     });
   }
+
+  it('a blockSize larger than the kernel, or leaving too few blocks to prune, is an error naming layer and shape', () => {
+    const model = () => tfl.sequential({layers: [tfl.layers.dense({units: 4, inputShape: [8], name: 'small'})]});
+    const at = (targetSparsity: number) => new sparsity.ConstantSparsity({targetSparsity, beginStep: 0});
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [16, 1]})).toThrow(
+        /Layer 'small': blockSize \[16, 1\] for 'kernel' \(shape \[8,4\], pruned as \[8, 4\].*larger than the weight; use a block of at most \[8, 4\]/);
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [1, 5]})).toThrow(/larger than the weight/);
+    // One block as big as the kernel: the default 0.5 would prune nothing.
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [8, 4]})).toThrow(
+        /Layer 'small': blockSize \[8, 4\].*makes 1 block, too few to prune any at sparsity 0.5; use a smaller block/);
+    // Three blocks of [3, 4]: 0.1 of 3 rounds to none.
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [3, 4], pruningSchedule: at(0.1)}))
+        .toThrow(/makes 3 blocks, too few to prune any at sparsity 0.1/);
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [3, 4], pruningSchedule: new sparsity.PolynomialDecay(
+        {initialSparsity: 0, finalSparsity: 0.1, beginStep: 0, endStep: 10})})).toThrow(/at sparsity 0.1/);
+    // A layer wrapped on its own is checked when it is built.
+    const layer = sparsity.pruneLowMagnitude(tfl.layers.dense({units: 4, name: 'alone'}), {blockSize: [8, 4]});
+    expect(() => tfl.sequential({layers: [tfl.layers.inputLayer({inputShape: [8]}), layer]}))
+        .toThrow(/Layer 'alone': blockSize \[8, 4\]/);
+    // Blocks that can reach the target are fine.
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [4, 4]})).not.toThrow();
+    expect(() => sparsity.pruneLowMagnitude(model(), {blockSize: [3, 4], pruningSchedule: at(0.4)})).not.toThrow();
+  });
 
   it('params are checked for models as well', () => {
     expect(() => sparsity.pruneLowMagnitude(mixedModel(), {scope: 'all' as 'layer'})).toThrow(/scope must be one of/);

@@ -215,9 +215,9 @@ describe('validation', () => {
 
   it('rejects a misspelt or unknown argument instead of using the default', () => {
     expectValueError(() => new ConstantSparsity({...constant, endstep: 5} as never),
-        /unknown argument 'endstep'/, /targetSparsity, beginStep, endStep, frequency/);
+        /unknown option 'endstep' \(did you mean endStep\?\)/, /targetSparsity, beginStep, endStep, frequency/);
     expectValueError(() => new PolynomialDecay({...poly, exponent: 2} as never),
-        /unknown argument 'exponent'/, /power/);
+        /unknown option 'exponent'/, /power/);
   });
 
   it('rejects a missing or non-object argument', () => {

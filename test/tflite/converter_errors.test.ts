@@ -231,6 +231,32 @@ describe('TFLiteConverter errors', () => {
     expect(() => d.mode()).toThrow(/optimizations must be one of 'DEFAULT'/);
   });
 
+  it('rejects settings it does not read (Python spellings, typos) at convert(), naming the one meant', async () => {
+    const sample = tf.zeros([1, 8]);
+    const cases: Array<[string, unknown, RegExp]> = [
+      // The Python spelling would otherwise be ignored and a dynamic-range file written instead of int8.
+      ['representative_dataset', function* () {
+        yield sample;
+      }, /unknown setting 'representative_dataset' \(did you mean converter.representativeDataset\?\)/],
+      ['target_spec', {supported_ops: ['TFLITE_BUILTINS_INT8']}, /did you mean converter.targetSpec\?/],
+      ['inference_input_type', 'int8', /did you mean converter.inferenceInputType\?/],
+      ['representativeDatset', () => [sample], /did you mean converter.representativeDataset\?/],
+      ['allow_custom_ops', true, /'allow_custom_ops' is not read by this converter; the settings are optimizations, /],
+    ];
+    for (const [key, value, message] of cases) {
+      const c = TFLiteConverter.fromLayersModel(dense('relu'));
+      c.optimizations = ['DEFAULT'];
+      (c as unknown as Record<string, unknown>)[key] = value;
+      await expect(c.convert(), key).rejects.toThrow(message);
+      expect(() => c.mode()).toThrow(tfmot.ValueError);
+    }
+    const c = TFLiteConverter.fromLayersModel(dense('relu'));
+    (c.targetSpec as unknown as Record<string, unknown>)['supported_ops'] = ['TFLITE_BUILTINS_INT8'];
+    await expect(c.convert()).rejects.toThrow(
+        /targetSpec: unknown option 'supported_ops' \(did you mean supportedOps\?\)/);
+    sample.dispose();
+  });
+
   it('rejects channelsFirst pooling, padding and flatten, naming the layer', async () => {
     // TFLite ops index NHWC: lowering these over NCHW tensors would reduce or pad the wrong axes.
     const layers: Array<[string, tfl.layers.Layer]> = [
