@@ -84,6 +84,10 @@ const OPTION_TAKERS: Array<[string, () => unknown, string, string|null]> = [
     'quantiser', 'quantizer'],
   ['tflite.Interpreter', () => tfmot.tflite.Interpreter.create(new Uint8Array(8), {num_threads: 2} as never),
     'num_threads', 'numThreads'],
+  ['io.fileSystem', () => tfmot.io.fileSystem('/tmp/m', {max_weight_bytes: 2} as never), 'max_weight_bytes',
+    'maxWeightBytes'],
+  ['io.FileSystemHandler', () => new tfmot.io.FileSystemHandler('/tmp/m', {maxWeightByte: 2} as never),
+    'maxWeightByte', 'maxWeightBytes'],
 ];
 
 /** Callbacks that take no arguments: any argument is an error. */
@@ -98,8 +102,6 @@ const WITHOUT_OPTIONS: Record<string, string> = {
   'clustering.stripClustering': 'a model only',
   'data.oneHotLabels': 'positional',
   'data.categoricalCrossentropyFromLogits': 'positional',
-  'io.fileSystem': 'a path only',
-  'io.FileSystemHandler': 'a path only',
   'plot.escapeXml': 'a string',
   'plot.htmlTable': 'positional',
   'plot.textTable': 'positional',
@@ -122,6 +124,7 @@ const WITHOUT_OPTIONS: Record<string, string> = {
   'tflite.formatSummary': 'a summary only',
   'tflite.inspect': 'positional',
   'tflite.evaluateAccuracy': 'positional',
+  'tflite.LiteRtCrash': 'an error class',
   'tflite.LiteRtError': 'an error class',
   'tflite.readModel': 'bytes only',
   'tflite.writeModel': 'a schema object only',
