@@ -9,7 +9,8 @@ import {ValueError} from '../errors.js';
 import type {IrOpType} from '../graph/ir.js';
 import {builtinOperatorName} from './builtin_operators.js';
 import {isDescribedOperator, opKind} from './op_registry.js';
-import type {Model, Operator, SubGraph} from './schema.js';
+import {TensorType} from './schema.js';
+import type {Model, Operator, SubGraph, Tensor} from './schema.js';
 
 type Fail = (where: string, problem: string) => never;
 
@@ -83,8 +84,12 @@ function checkOutputShapes(model: Model, subgraph: SubGraph, where: string, fail
       return;
     }
     const rule = opKind(name as IrOpType).outputShape;
-    const options = op.builtinOptions?.type === 'UnknownOptions' ? undefined : op.builtinOptions;
-    const computed = rule?.(op.inputs.map((t) => t < 0 ? null : subgraph.tensors[t].shape), options);
+    // Options the reader does not model (another converter's GatherOptions, say) could change the shape.
+    if (op.builtinOptions?.type === 'UnknownOptions') {
+      return;
+    }
+    const computed = rule?.(op.inputs.map((t) => t < 0 ? null : subgraph.tensors[t].shape), op.builtinOptions,
+        op.inputs.map((t) => t < 0 ? null : integerConstant(model, subgraph.tensors[t])));
     if (computed == null) {
       return;
     }
@@ -98,4 +103,23 @@ function checkOutputShapes(model: Model, subgraph: SubGraph, where: string, fail
           (Array.isArray(computed) ? `[${computed}]` : `${computed.elements} values`));
     }
   });
+}
+
+const MAX_SHAPE_ARGUMENT_VALUES = 64;
+
+/** The values of a constant int32 or int64 tensor (axes, sizes, paddings), or null. */
+function integerConstant(model: Model, tensor: Tensor): number[]|null {
+  const data = model.buffers[tensor.buffer].data;
+  // Shape arguments are a few values; weights need not be decoded.
+  if (data.length === 0 || data.length > 8 * MAX_SHAPE_ARGUMENT_VALUES) {
+    return null;
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (tensor.type === TensorType.INT32) {
+    return Array.from({length: data.length / 4}, (_, i) => view.getInt32(4 * i, true));
+  }
+  if (tensor.type === TensorType.INT64) {
+    return Array.from({length: data.length / 8}, (_, i) => Number(view.getBigInt64(8 * i, true)));
+  }
+  return null;
 }

@@ -10,6 +10,8 @@ import {expect} from 'vitest';
 
 import type {TfliteDType, TfliteTypedArray} from '../../src/tflite/interpreter.js';
 import {liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS} from '../../src/tflite/litert_loader.js';
+import {readModel} from '../../src/tflite/reader.js';
+import {checkRunnable} from '../../src/tflite/runnable.js';
 
 export {liteRtErrors, runtimeHeapBytes} from '../../src/tflite/litert_loader.js';
 
@@ -53,6 +55,7 @@ export interface TfliteRunner {
  * `expectNoLiteRtErrors`. Garbage bytes and unknown op versions do throw.
  */
 export async function openTflite(bytes: Uint8Array): Promise<TfliteRunner> {
+  checkRunnableIfParsed(bytes);
   const logStart = logLength();
   const session = await openSession(bytes);
   return {
@@ -75,6 +78,22 @@ export async function openTflite(bytes: Uint8Array): Promise<TfliteRunner> {
     },
     delete: () => session.delete(),
   };
+}
+
+/**
+ * Every file the tests run must pass what `Interpreter.create` checks before
+ * LiteRT (execution order, output shapes): the library's own files must
+ * never be refused. Bytes the reader rejects go to LiteRT unchecked, for the
+ * tests of LiteRT's own refusals.
+ */
+function checkRunnableIfParsed(bytes: Uint8Array): void {
+  let model;
+  try {
+    model = readModel(bytes);
+  } catch {
+    return;
+  }
+  checkRunnable(model, 'the test helper');
 }
 
 /** Loads, compiles and runs `bytes` once on `inputs`, freeing everything afterwards. */

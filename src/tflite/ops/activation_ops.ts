@@ -67,6 +67,7 @@ export const DIV: OpKind = {...broadcastShape,
 function extremum(f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, pick: (...v: number[]) => number): OpKind {
   return {
     version: (_op, a) => ({float: 1, int8: 2, int16: 4, hybrid: 1}[a]),
+    ...broadcastShape,
     inputsTakeOutputParams: true,
     evaluate: (_op, [a, b]) => f(a, b),
     combineEnds: ([lo1, hi1], [lo2, hi2]) => [pick(lo1, lo2), pick(hi1, hi2)],

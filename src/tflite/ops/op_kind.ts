@@ -73,13 +73,15 @@ export interface OpKind {
   combineEnds?: (a: [number, number], b: [number, number]) => number[];
   /**
    * The shape its kernel gives output 0, from the input shapes (null for an
-   * absent optional input) and the file's options: a file declaring another
-   * shape is refused, since the runtime would hand back the declared number
-   * of values, most never written. `{elements}` where only the size is
-   * fixed (RESHAPE); null when the rule cannot tell.
+   * absent optional input), the file's options, and the values of constant
+   * integer inputs (axes, sizes, paddings; null for others), all in the
+   * file's input order: a file declaring another shape is refused, since the
+   * runtime would hand back the declared number of values, most never
+   * written. `{elements}` where only the size is fixed (RESHAPE); null when
+   * the rule cannot tell.
    */
-  outputShape?(inputs: ReadonlyArray<readonly number[]|null>, options: BuiltinOptions|undefined):
-      number[]|{elements: number}|null;
+  outputShape?(inputs: ReadonlyArray<readonly number[]|null>, options: BuiltinOptions|undefined,
+      values: ReadonlyArray<readonly number[]|null>): number[]|{elements: number}|null;
 }
 
 /** The output shape of elementwise ops on one input. */

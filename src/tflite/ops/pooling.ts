@@ -25,10 +25,21 @@ function pool2d(type: 'max'|'average'): OpKind {
 export const MAX_POOL_2D = pool2d('max');
 export const AVERAGE_POOL_2D = pool2d('average');
 
+/** MEAN and REDUCE_MAX: the axes go, or stay as 1 with keep_dims. */
+const reducedShape: OpKind['outputShape'] = ([x], options, [, axes]) => {
+  if (x == null || axes == null) {
+    return null;
+  }
+  const reduced = new Set(axes.map((a) => a < 0 ? a + x.length : a));
+  const keep = options?.type === 'ReducerOptions' && options.keepDims;
+  return x.flatMap((d, i) => reduced.has(i) ? (keep ? [1] : []) : [d]);
+};
+
 const reducerOptions = (op: IrOp) => ({type: 'ReducerOptions' as const, keepDims: Boolean(op.options['keepDims'])});
 const axes = (t: tf.Tensor) => Array.from(t.dataSync());
 
 export const MEAN: OpKind = {
+  outputShape: reducedShape,
   version: standardVersion,
   defaultOptionsMayBeOmitted: true,
   options: reducerOptions,
@@ -36,6 +47,7 @@ export const MEAN: OpKind = {
 };
 
 export const REDUCE_MAX: OpKind = {
+  outputShape: reducedShape,
   version: standardVersion,
   outputParams: 'input',
   defaultOptionsMayBeOmitted: true,

@@ -16,6 +16,8 @@ const outputShapeFor = (op: IrOp, batch: number): number[] => [batch, ...op.outp
  * input, bias].
  */
 export const TRANSPOSE_CONV: OpKind = {
+  // File inputs: output shape (int32 constant), weights, input, bias.
+  outputShape: (_inputs, _options, [shape]) => shape == null ? null : [...shape],
   weightChannelAxis: 0,
   // Fused in the IR (BatchNorm folds before it, QAT's activation range is
   // its output's); written as TRANSPOSE_CONV then RELU: op_version.cc gives
@@ -41,6 +43,10 @@ export const TRANSPOSE_CONV: OpKind = {
 /** RESIZE_*: int16 kernels came with version 4, int8 with 2. */
 const resizeVersion = (_op: IrOp, a: Arithmetic): number => ({float: 1, int8: 2, int16: 4, hybrid: 1}[a]);
 
+/** RESIZE_*: [batch, height, width, channels] with the constant size [height, width]. */
+const resizedShape: OpKind['outputShape'] = ([x], _options, [, size]) =>
+  x?.length !== 4 || size?.length !== 2 ? null : [x[0], size[0], size[1], x[3]];
+
 const size = (op: IrOp): [number, number] => [op.outputs[0].shape[1], op.outputs[0].shape[2]];
 
 /**
@@ -48,6 +54,7 @@ const size = (op: IrOp): [number, number] => [op.outputs[0].shape[1], op.outputs
  * half_pixel_centers false (TFLite's defaults, version 1/2 kernels).
  */
 export const RESIZE_NEAREST_NEIGHBOR: OpKind = {
+  outputShape: resizedShape,
   version: resizeVersion,
   // Selects input values: the int8 kernel copies them, so the output keeps the input's parameters.
   outputParams: 'input',
@@ -57,6 +64,7 @@ export const RESIZE_NEAREST_NEIGHBOR: OpKind = {
 };
 
 export const RESIZE_BILINEAR: OpKind = {
+  outputShape: resizedShape,
   version: resizeVersion,
   // The int8 kernel interpolates on the input's grid without rescaling (the int8 spec: same parameters).
   outputParams: 'input',

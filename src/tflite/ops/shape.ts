@@ -15,6 +15,9 @@ export const RESHAPE: OpKind = {
 };
 
 export const PAD: OpKind = {
+  // Paddings [rank, 2]: before and after each axis.
+  outputShape: ([x], _options, [, pads]) => x == null || pads?.length !== 2 * x.length ? null :
+    x.map((d, i) => d + pads[2 * i] + pads[2 * i + 1]),
   version: standardVersion,
   outputParams: 'input',
   evaluate: (_op, [x, paddings]) =>
@@ -46,6 +49,8 @@ export const CONCATENATION: OpKind = {
  * sequence, Cropping2D. No options table: SliceOptions has no fields.
  */
 export const SLICE: OpKind = {
+  outputShape: ([x], _options, [, begin, size]) => x == null || begin?.length !== x.length ||
+      size?.length !== x.length ? null : size.map((s, i) => s === -1 ? x[i] - begin[i] : s),
   // op_version.cc: the int16 kernel came with version 4.
   version: (_op, a) => ({float: 1, int8: 2, int16: 4, hybrid: 1}[a]),
   outputParams: 'input',

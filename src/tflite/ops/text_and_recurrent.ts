@@ -17,6 +17,8 @@ const int16At4 = (_op: IrOp, a: Arithmetic) => ({float: 1, int8: 2, int16: 4, hy
  * kernel copies bytes, so the output keeps the table's parameters.
  */
 export const GATHER: OpKind = {
+  // Axis 0 (no options table): rows of the table picked by each index.
+  outputShape: ([table, indices]) => table == null || indices == null ? null : [...indices, ...table.slice(1)],
   version: int16At4,
   outputParams: 'input',
   evaluate: (_op, [table, indices]) => tf.gather(table, tf.cast(indices, 'int32'), 0),
