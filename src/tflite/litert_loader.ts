@@ -198,6 +198,8 @@ export interface LiteRtSession {
    * logs ERROR lines and returns garbage.
    */
   run(inputs: readonly TfliteTypedArray[]): Promise<TfliteTypedArray[]>;
+  /** Runs signature 0 on each set of inputs in one call to the runtime (faster than one call each). */
+  runMany(batches: ReadonlyArray<readonly TfliteTypedArray[]>): Promise<TfliteTypedArray[][]>;
   delete(): void;
 }
 
@@ -237,27 +239,33 @@ export async function openSession(bytes: Uint8Array, numThreads = 1, timeoutMs =
     }
   }
 
-  return {
-    signatureKey: opened.signatureKey,
-    inputs: opened.inputs,
-    outputs: opened.outputs,
-    async run(data) {
-      if (deleted) {
-        throw new Error('run() after delete()');
-      }
+  async function runMany(batches: ReadonlyArray<readonly TfliteTypedArray[]>): Promise<TfliteTypedArray[][]> {
+    if (deleted) {
+      throw new Error('run() after delete()');
+    }
+    for (const data of batches) {
       if (data.length !== opened.inputs.length) {
         throw new Error(`the model's signature has ${opened.inputs.length} input(s); got ${data.length}`);
       }
       data.forEach((d, i) => checkInput(i, d));
-      if (worker.failure != null) {
-        // Its worker was replaced since: compile the model on the new one.
-        worker = runtime();
-        opened = {...await compile(worker, model, numThreads, timeoutMs), inputs: opened.inputs,
-          outputs: opened.outputs};
-      }
-      return await worker.call({op: 'run', handle: opened.handle, inputs: [...data]}, timeoutMs) as
-          TfliteTypedArray[];
-    },
+    }
+    if (worker.failure != null) {
+      // Its worker was replaced since: compile the model on the new one.
+      worker = runtime();
+      opened = {...await compile(worker, model, numThreads, timeoutMs), inputs: opened.inputs,
+        outputs: opened.outputs};
+    }
+    // The time limit is per run.
+    return await worker.call({op: 'run', handle: opened.handle, batches: batches.map((b) => [...b])},
+        timeoutMs * Math.max(1, batches.length)) as TfliteTypedArray[][];
+  }
+
+  return {
+    signatureKey: opened.signatureKey,
+    inputs: opened.inputs,
+    outputs: opened.outputs,
+    run: async (data) => (await runMany([data]))[0],
+    runMany,
     delete() {
       if (!deleted) {
         deleted = true;

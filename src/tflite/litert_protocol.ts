@@ -47,7 +47,7 @@ export interface OpenedModel {
 /** What the host asks of the worker. */
 export type WorkerCall =
   {op: 'open', bytes: Uint8Array, numThreads: number}|
-  {op: 'run', handle: number, inputs: TfliteTypedArray[]}|
+  {op: 'run', handle: number, batches: TfliteTypedArray[][]}|
   {op: 'delete', handle: number}|
   {op: 'heapBytes'};
 

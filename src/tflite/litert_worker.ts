@@ -221,8 +221,14 @@ async function perform(request: WorkerRequest): Promise<unknown> {
   switch (request.op) {
     case 'open':
       return open(request.bytes, request.numThreads);
-    case 'run':
-      return run(request.handle, request.inputs);
+    case 'run': {
+      // One message for many runs: a round trip between threads costs more than running a small model.
+      const outputs: TfliteTypedArray[][] = [];
+      for (const inputs of request.batches) {
+        outputs.push(await run(request.handle, inputs));
+      }
+      return outputs;
+    }
     case 'delete':
       return remove(request.handle);
     case 'heapBytes':
@@ -254,6 +260,8 @@ parentPort!.on('message', (request: WorkerRequest) => {
       reply = {id: request.id, log: printed, ok: false, message: e instanceof Error ? e.message : String(e),
         trapped: isTrap(e)};
     }
-    parentPort!.postMessage(reply);
+    // Outputs are fresh copies out of the heap: hand them over rather than copy them again.
+    const outputs = request.op === 'run' && reply.ok ? (reply.value as TfliteTypedArray[][]).flat() : [];
+    parentPort!.postMessage(reply, outputs.map((o) => o.buffer as ArrayBuffer));
   });
 });
