@@ -457,7 +457,8 @@ function reachableTables(schema: FbsSchema): string[] {
   return [...seen];
 }
 
-function emitVerifyLayout(schema: FbsSchema): string {
+/** The text of generated/verify_layout.ts for a parsed schema. */
+export function emitVerifyLayout(schema: FbsSchema): string {
   const tables = reachableTables(schema);
   const unions = [...schema.unions.values()].filter((union) => union.members.some((m) => tables.includes(m)));
   const out = [GENERATED_HEADER,

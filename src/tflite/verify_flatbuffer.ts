@@ -48,7 +48,7 @@ const WORK_MINIMUM = 1 << 20;
 /** A table layout with its references resolved, for the walk. */
 interface Layout {
   name: string;
-  /** Position in LAYOUTS, part of the key of a checked table. */
+  /** Position among its schema's layouts, part of the key of a checked table. */
   index: number;
   fields: Array<VerifyField & {
     /** The table or vector element type of a `table`/`tables` field. */
@@ -59,31 +59,50 @@ interface Layout {
   }>;
 }
 
-const LAYOUTS: ReadonlyMap<string, Layout> = (() => {
-  const layouts = new Map<string, Layout>(Object.entries(VERIFY_TABLES).map(([name, fields], index) =>
+/** The tables and unions a file is checked against: the generated tflite ones, or others in tests. */
+export interface VerifySchema {
+  root: string;
+  tables: Readonly<Record<string, readonly VerifyField[]>>;
+  unions: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Keys of `checked`: position * KEY_STRIDE + layout index for a table, plus the
+ * layout count for a vector of tables; KEY_STRIDE - 1 for a vector of strings.
+ */
+const KEY_STRIDE = 1024;
+
+function compileLayouts(schema: VerifySchema): ReadonlyMap<string, Layout> {
+  const layouts = new Map<string, Layout>(Object.entries(schema.tables).map(([name, fields], index) =>
     [name, {name, index, fields: fields.map((field) => ({...field}))}]));
+  if (2 * layouts.size >= KEY_STRIDE) {
+    throw new Error(`verify_flatbuffer: ${layouts.size} table layouts do not fit KEY_STRIDE`);
+  }
   const layout = (name: string) => {
     const found = layouts.get(name);
     if (found == null) {
-      throw new Error(`verify_layout: table ${name} has no layout`);
+      throw new Error(`verify_flatbuffer: table ${name} has no layout`);
     }
     return found;
   };
+  layout(schema.root);
   for (const {fields} of layouts.values()) {
     for (const field of fields) {
       if (field.kind === 'table' || field.kind === 'tables') {
         field.child = layout(field.table);
       } else if (field.kind === 'union') {
-        field.members = VERIFY_UNIONS[field.union].map(layout);
+        field.members = schema.unions[field.union].map(layout);
         field.typeSlot = fields.find((f) => f.name === `${field.name}_type`)?.slot;
         if (field.typeSlot == null) {
-          throw new Error(`verify_layout: union field ${field.name} has no type field`);
+          throw new Error(`verify_flatbuffer: union field ${field.name} has no type field`);
         }
       }
     }
   }
   return layouts;
-})();
+}
+
+const TFLITE_LAYOUTS = compileLayouts({root: ROOT_TABLE, tables: VERIFY_TABLES, unions: VERIFY_UNIONS});
 
 /** A field path, spelled out only for an error message (building strings for every field costs more than the walk). */
 class FieldPath {
@@ -107,14 +126,6 @@ interface Subtree {
   height: number;
 }
 
-/** Marks a table or table vector being checked, to find one that contains itself. */
-const IN_PROGRESS: Subtree = {tables: -1, height: -1};
-
-/** Layouts in a key of `checked`: position * KEY_STRIDE + layout index (a vector of tables adds LAYOUTS.size). */
-const KEY_STRIDE = 1024;
-if (2 * LAYOUTS.size > KEY_STRIDE) {
-  throw new Error(`verify_flatbuffer: ${LAYOUTS.size} table layouts do not fit KEY_STRIDE`);
-}
 
 class FlatbufferVerifier {
   private readonly view: DataView;
@@ -123,7 +134,8 @@ class FlatbufferVerifier {
   private tables = 0;
   private work: number;
 
-  constructor(private readonly bytes: Uint8Array, private readonly stage: string) {
+  constructor(private readonly bytes: Uint8Array, private readonly stage: string,
+      private readonly layouts: ReadonlyMap<string, Layout>, private readonly root: string) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.size = bytes.length;
     this.work = WORK_PER_FILE_BYTE * bytes.length + WORK_MINIMUM;
@@ -163,7 +175,7 @@ class FlatbufferVerifier {
     if (this.size >= MAX_BUFFER_SIZE) {
       this.fail(root, `the file is ${this.size} bytes; flatbuffers must be under 2 GiB (${MAX_BUFFER_SIZE} bytes)`);
     }
-    this.table(LAYOUTS.get(ROOT_TABLE)!, this.offset(0, root, 'root table offset'), root, 1);
+    this.table(this.layouts.get(this.root)!, this.offset(0, root, 'root table offset'), root, 1);
   }
 
   /** The C++ `VerifyOffset`: the target of the uoffset stored at `at`, checked. */
@@ -197,13 +209,12 @@ class FlatbufferVerifier {
 
   /**
    * A table or vector of tables already checked at this position, counted again
-   * as the C++ verifier would count it; undefined if not checked yet.
+   * as the C++ verifier would count it; undefined if not checked yet. (Every
+   * offset this walk follows points forward, so nothing contains itself: a
+   * table is never met again while it is being checked.)
    */
-  private again(key: number, depth: number, path: FieldPath, what: string): Subtree|undefined {
+  private again(key: number, depth: number, path: FieldPath): Subtree|undefined {
     const known = this.checked.get(key);
-    if (known === IN_PROGRESS) {
-      this.fail(path, `${what} contains itself (a cycle of offsets): it would nest more than ${MAX_DEPTH} deep`);
-    }
     if (known != null) {
       this.count(known.tables, known.height, depth, path);
     }
@@ -213,13 +224,12 @@ class FlatbufferVerifier {
   /** Checks the table of type `layout` at `pos`, reached at nesting `depth` (the root is 1). */
   private table(layout: Layout, pos: number, path: FieldPath, depth: number): Subtree {
     const key = pos * KEY_STRIDE + layout.index;
-    const known = this.again(key, depth, path, `the ${layout.name} table at byte ${pos}`);
+    const known = this.again(key, depth, path);
     if (known != null) {
       return known;
     }
     const tablesBefore = this.tables;
     this.count(1, 1, depth, path);
-    this.checked.set(key, IN_PROGRESS);
     const fields = layout.fields;
     this.spend(1 + fields.length, path);
 
@@ -327,6 +337,11 @@ class FlatbufferVerifier {
   }
 
   private strings(target: number, path: FieldPath): void {
+    const key = target * KEY_STRIDE + KEY_STRIDE - 1;
+    if (this.checked.has(key)) {
+      return;
+    }
+    this.checked.set(key, {tables: 0, height: 0});
     const length = this.vector(target, 4, path);
     this.spend(length, path);
     for (let i = 0; i < length; i++) {
@@ -336,14 +351,13 @@ class FlatbufferVerifier {
 
   /** A vector of tables: each element checked as a table at `depth`, the vector itself remembered. */
   private tableVector(layout: Layout, target: number, path: FieldPath, depth: number): Subtree {
-    const key = target * KEY_STRIDE + LAYOUTS.size + layout.index;
-    const known = this.again(key, depth, path, `the vector of ${layout.name} tables at byte ${target}`);
+    const key = target * KEY_STRIDE + this.layouts.size + layout.index;
+    const known = this.again(key, depth, path);
     if (known != null) {
       return known;
     }
     const length = this.vector(target, 4, path);
     const tablesBefore = this.tables;
-    this.checked.set(key, IN_PROGRESS);
     this.spend(length, path);
     let height = 0;
     for (let i = 0; i < length; i++) {
@@ -365,5 +379,13 @@ class FlatbufferVerifier {
  * @throws ValueError `<stage>: <field path>: <problem>` for the first rule broken.
  */
 export function verifyFlatbuffer(bytes: Uint8Array, stage: string): void {
-  new FlatbufferVerifier(bytes, stage).verify();
+  new FlatbufferVerifier(bytes, stage, TFLITE_LAYOUTS, ROOT_TABLE).verify();
+}
+
+/**
+ * `verifyFlatbuffer` against another schema's layouts: for tests of rules the
+ * tflite schema cannot reach (it has no recursive tables and no string vectors).
+ */
+export function verifyFlatbufferAgainst(bytes: Uint8Array, stage: string, schema: VerifySchema): void {
+  new FlatbufferVerifier(bytes, stage, compileLayouts(schema), schema.root).verify();
 }
