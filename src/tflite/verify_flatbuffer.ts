@@ -17,11 +17,13 @@
  * aligned, non-zero, positive as int32 and points inside the file; vectors and
  * strings start 4-byte aligned with a length below 2^31 / element size and fit;
  * a string is followed by a 0 byte; union members are checked by their type
- * field (unknown codes are accepted, as the generated code does). We also
- * require what the reader requires of the fields it reads, for every field:
- * vtables of at least 4 bytes, tables of at least 4 bytes inside the file, and
- * fields inside their table. Files written by flatc or by this library meet all
- * of these.
+ * field (unknown codes are accepted, as the generated code does). We are
+ * stricter in a few ways, never looser: we require what the reader requires of
+ * the fields it reads for every field (vtables of at least 4 bytes, tables of
+ * at least 4 bytes inside the file, fields inside their table), deprecated
+ * fields are checked when present, and an element of an offset vector must
+ * point inside the file (the C++ code adds it to a pointer unchecked). Files
+ * written by flatc or by this library meet all of these.
  *
  * Linear time: a table (or vector of tables) already checked at the same
  * position as the same type is not walked again; its table count and nesting
