@@ -35,7 +35,15 @@ export function checkModel(model: Model, stage: Stage): void {
   model.signatureDefs.forEach((signature, i) => {
     const where = `signatureDefs[${i}] ('${signature.signatureKey}')`;
     checkIndex(signature.subgraphIndex, 0, model.subgraphs.length - 1, `${where}.subgraphIndex`, fail);
-    const tensorCount = model.subgraphs[signature.subgraphIndex].tensors.length;
+    const subgraph = model.subgraphs[signature.subgraphIndex];
+    // LiteRT's loader refuses a signature whose counts differ from its subgraph's (model_load.cc).
+    for (const side of ['inputs', 'outputs'] as const) {
+      if (signature[side].length !== subgraph[side].length) {
+        fail(`${where}.${side}`, `${signature[side].length} ${side} but subgraph ${signature.subgraphIndex} has ` +
+            `${subgraph[side].length}; LiteRT requires the same number`);
+      }
+    }
+    const tensorCount = subgraph.tensors.length;
     for (const map of [...signature.inputs, ...signature.outputs]) {
       checkIndex(map.tensorIndex, 0, tensorCount - 1, `${where} tensor '${map.name}'`, fail);
     }

@@ -193,6 +193,8 @@ describe('writeModel rejects inconsistent models with a ValueError naming the el
       /tensors\[0\] \('x'\)\.type: 99 is not a TensorType code/],
     ['a signature tensor out of range', (m) => m.signatureDefs[0].outputs[0].tensorIndex = 40,
       /signatureDefs\[0\] \('serving_default'\) tensor 'y': 40 is out of range/],
+    ['a signature with fewer inputs than its subgraph', (m) => m.signatureDefs[0].inputs = [],
+      /signatureDefs\[0\] \('serving_default'\)\.inputs: 0 inputs but subgraph 0 has 1; LiteRT requires the same/],
     ['options read back as unknown', (m) => m.subgraphs[0].operators[0].builtinOptions = {type: 'UnknownOptions', typeCode: 77},
       /operators\[0\]: options of union type 77 are not modelled/],
     ['a missing option field', (m) => delete (m.subgraphs[0].operators[0].builtinOptions as {keepNumDims?: boolean}).keepNumDims,
