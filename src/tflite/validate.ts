@@ -15,6 +15,11 @@ export type Stage = 'writeModel'|'readModel';
 
 const KNOWN_TENSOR_TYPES: ReadonlySet<number> = new Set(Object.values(TensorType));
 
+/** The values a zero point can take for the integer types a quantized tensor stores. */
+const ZERO_POINT_RANGES: ReadonlyMap<number, readonly [number, number]> = new Map([
+  [TensorType.INT8, [-128, 127]], [TensorType.UINT8, [0, 255]], [TensorType.INT16, [-32768, 32767]],
+]);
+
 /**
  * Throws a `ValueError` naming the stage, the element and the problem for the
  * first inconsistency found.
@@ -78,6 +83,17 @@ function checkTensor(model: Model, tensor: Tensor, where: string, fail: Fail): v
   if (q != null && q.scale.length > 0) {
     if (q.zeroPoint.length !== q.scale.length) {
       fail(`${where}.quantization`, `${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
+    }
+    // A NaN or infinite scale, or a zero point its integer type cannot hold, traps LiteRT's WebAssembly.
+    q.scale.forEach((scale, i) => {
+      if (!Number.isFinite(scale)) {
+        fail(`${where}.quantization.scale[${i}]`, `${scale} is not a finite number`);
+      }
+    });
+    const range = ZERO_POINT_RANGES.get(tensor.type);
+    if (range != null) {
+      q.zeroPoint.forEach((zeroPoint, i) => checkIndex(zeroPoint, range[0], range[1],
+          `${where}.quantization.zeroPoint[${i}] (${tensorTypeName(tensor.type)})`, fail));
     }
     if (q.scale.length > 1) {
       checkIndex(q.quantizedDimension, 0, tensor.shape.length - 1, `${where}.quantization.quantizedDimension`, fail);

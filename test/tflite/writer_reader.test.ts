@@ -189,6 +189,12 @@ describe('writeModel rejects inconsistent models with a ValueError naming the el
     /3 per-channel scales for dimension 0 of size 4/],
     ['scales and zero points of different lengths', (m) => m.subgraphs[0].tensors[1].quantization =
         {scale: [1], zeroPoint: [], quantizedDimension: 0}, /1 scales but 0 zero points/],
+    ['a NaN scale', (m) => m.subgraphs[0].tensors[1].quantization = {scale: [NaN], zeroPoint: [0],
+      quantizedDimension: 0}, /tensors\[1\] \('dense\/kernel'\)\.quantization\.scale\[0\]: NaN is not a finite number/],
+    ['an int8 zero point out of range', (m) => {
+      m.subgraphs[0].tensors[1].type = TensorType.INT8;
+      m.subgraphs[0].tensors[1].quantization = {scale: [1], zeroPoint: [-129], quantizedDimension: 0};
+    }, /quantization\.zeroPoint\[0\] \(INT8\): -129 is out of range \[-128, 127\]/],
     ['an unknown tensor type', (m) => (m.subgraphs[0].tensors[0] as {type: number}).type = 99,
       /tensors\[0\] \('x'\)\.type: 99 is not a TensorType code/],
     ['a signature tensor out of range', (m) => m.signatureDefs[0].outputs[0].tensorIndex = 40,
