@@ -84,10 +84,10 @@ function checkTensor(model: Model, tensor: Tensor, where: string, fail: Fail): v
     if (q.zeroPoint.length !== q.scale.length) {
       fail(`${where}.quantization`, `${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
     }
-    // A NaN or infinite scale, or a zero point its integer type cannot hold, traps LiteRT's WebAssembly.
+    // A NaN, infinite or negative scale, or a zero point its integer type cannot hold, traps LiteRT's WebAssembly.
     q.scale.forEach((scale, i) => {
-      if (!Number.isFinite(scale)) {
-        fail(`${where}.quantization.scale[${i}]`, `${scale} is not a finite number`);
+      if (!Number.isFinite(scale) || scale < 0) {
+        fail(`${where}.quantization.scale[${i}]`, `${scale} is not a finite number >= 0`);
       }
     });
     const range = ZERO_POINT_RANGES.get(tensor.type);

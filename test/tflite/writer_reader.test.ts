@@ -190,7 +190,10 @@ describe('writeModel rejects inconsistent models with a ValueError naming the el
     ['scales and zero points of different lengths', (m) => m.subgraphs[0].tensors[1].quantization =
         {scale: [1], zeroPoint: [], quantizedDimension: 0}, /1 scales but 0 zero points/],
     ['a NaN scale', (m) => m.subgraphs[0].tensors[1].quantization = {scale: [NaN], zeroPoint: [0],
-      quantizedDimension: 0}, /tensors\[1\] \('dense\/kernel'\)\.quantization\.scale\[0\]: NaN is not a finite number/],
+      quantizedDimension: 0},
+    /tensors\[1\] \('dense\/kernel'\)\.quantization\.scale\[0\]: NaN is not a finite number >= 0/],
+    ['a negative scale', (m) => m.subgraphs[0].tensors[1].quantization = {scale: [-0.5], zeroPoint: [0],
+      quantizedDimension: 0}, /quantization\.scale\[0\]: -0\.5 is not a finite number >= 0/],
     ['an int8 zero point out of range', (m) => {
       m.subgraphs[0].tensors[1].type = TensorType.INT8;
       m.subgraphs[0].tensors[1].quantization = {scale: [1], zeroPoint: [-129], quantizedDimension: 0};
