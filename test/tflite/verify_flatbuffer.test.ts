@@ -15,6 +15,7 @@ import {ActivationFunctionType, Model, Padding} from '../../src/tflite/schema.js
 import {SLOTS} from '../../src/tflite/table_slots.js';
 import {verifyFlatbuffer, verifyFlatbufferAgainst, VerifySchema} from '../../src/tflite/verify_flatbuffer.js';
 import {writeModel} from '../../src/tflite/writer.js';
+import {LiteRtCrash} from '../../src/tflite/litert_loader.js';
 import {openTflite} from '../helpers/litert.js';
 import {
   addModel, conv2dModel, denseWeights, fullyConnectedReluModel, int8DenseModel, int8DenseParams, randomFloats,
@@ -398,14 +399,37 @@ describe('limits of the FlatBuffers verifier', () => {
   });
 });
 
+describe('quantization parameters that trapped LiteRT in mutated files', () => {
+  it('are refused by readModel, naming the tensor', () => {
+    // The int8 input of FULLY_CONNECTED (tensor 0): a zero point outside int8 or a NaN scale trapped
+    // LiteRT's WebAssembly ("null function or function signature mismatch") in fuzzing.
+    const fresh = int8Raw();
+    const subgraph = fresh.table(fresh.root, SLOTS.Model.subgraphs, 0);
+    const quantization = fresh.target(fresh.table(subgraph, SLOTS.SubGraph.tensors, 0), SLOTS.Tensor.quantization);
+    const zeroPoint = fresh.target(quantization, SLOTS.QuantizationParameters.zero_point) + 4;
+    const scale = fresh.target(quantization, SLOTS.QuantizationParameters.scale) + 4;
+    const where = "readModel: subgraphs[0].tensors[0] ('x_int8').quantization";
+    const outOfRange = int8Raw();
+    outOfRange.view.setBigInt64(zeroPoint, -65537n, true);
+    expect(() => readModel(outOfRange.bytes)).toThrow(
+        `${where}.zeroPoint[0] (INT8): -65537 is out of range [-128, 127]`);
+    const nan = int8Raw();
+    nan.view.setFloat32(scale, NaN, true);
+    expect(() => readModel(nan.bytes)).toThrow(`${where}.scale[0]: NaN is not a finite number >= 0`);
+  });
+});
+
 describe('against LiteRT: mutated files readModel accepts load in LiteRT', () => {
-  it('no mutant of an int8 model that readModel accepts fails LiteRT\'s verifier', async () => {
+  it('no mutant of an int8 model that readModel accepts fails LiteRT\'s verifier or traps it', async () => {
     const file = int8File();
     const uniform = seededUniform(2026);
     const trials = 300;
     let accepted = 0;
     const refusedByVerifier: string[] = [];
     const refusedAfterVerifier: string[] = [];
+    // Traps of LiteRT's WebAssembly (each replaces its worker): seen on NaN, negative or out-of-range
+    // quantization parameters until checkModel refused them.
+    const crashes: string[] = [];
     for (let trial = 0; trial < trials; trial++) {
       const mutant = file.slice();
       // Mostly one byte (bit flip or new value), sometimes a run of up to 4.
@@ -428,7 +452,9 @@ describe('against LiteRT: mutated files readModel accepts load in LiteRT', () =>
         // (model_load.cc, flatbuffer_to_litert.cc: semantics readModel does not check). Later stages (op
         // registration, schema version, kernels) fail otherwise. Only the verifier's refusals are ours to match.
         const message = (e as Error).message;
-        if (/Failed to load model from buffer/.test(message)) {
+        if (e instanceof LiteRtCrash) {
+          crashes.push(`bytes ${start}..${start + run - 1}: ${message}`);
+        } else if (/Failed to load model from buffer/.test(message)) {
           (/; log: .*\bERROR\b/.test(message) ? refusedAfterVerifier : refusedByVerifier).push(
               `bytes ${start}..${start + run - 1}: ${message}`);
         }
@@ -436,6 +462,7 @@ describe('against LiteRT: mutated files readModel accepts load in LiteRT', () =>
     }
     expect(accepted).toBeGreaterThan(30);
     expect(refusedByVerifier).toEqual([]);
+    expect(crashes).toEqual([]);
     // Semantic checks of LiteRT's loader that readModel does not make (e.g. signature sizes): rare.
     expect(refusedAfterVerifier.length).toBeLessThan(accepted / 20);
   });
