@@ -98,7 +98,11 @@ export interface TableField {
   /** The default as written in the .fbs, if any. */
   default?: string;
   deprecated: boolean;
-  /** Vtable slot: declaration position, deprecated fields included, unions taking two. */
+  /**
+   * Vtable slot: declaration position, deprecated fields included, unions
+   * taking two; or `(id: n)` when the table gives ids (a union's type field
+   * then takes n - 1, as flatc assigns).
+   */
   slot: number;
 }
 
@@ -109,14 +113,19 @@ export interface FbsTable {
 
 export interface FbsSchema {
   fileIdentifier: string;
+  /** The `root_type`, or '' if the schema declares none. */
+  rootType: string;
   enums: Map<string, FbsEnum>;
   unions: Map<string, FbsUnion>;
   tables: Map<string, FbsTable>;
 }
 
-/** `(deprecated)`, `(force_align: 16)`, ... as a set of attribute names. */
-function attributes(list: string|undefined): Set<string> {
-  return new Set((list ?? '').split(',').map((a) => a.split(':')[0].trim()).filter(Boolean));
+/** `(deprecated)`, `(force_align: 16)`, ... as attribute name -> value ('' when it has none). */
+function attributes(list: string|undefined): Map<string, string> {
+  return new Map((list ?? '').split(',').filter((a) => a.trim() !== '').map((a) => {
+    const [name, value = ''] = a.split(':');
+    return [name.trim(), value.trim()];
+  }));
 }
 
 function entries(body: string, separator: string): string[] {
@@ -126,7 +135,7 @@ function entries(body: string, separator: string): string[] {
 /** Parses the declarations of a .fbs file (see the file comment for what it accepts). */
 export function parseFbs(text: string): FbsSchema {
   const source = text.replace(/\/\/.*$/gm, '').trimEnd();
-  const schema: FbsSchema = {fileIdentifier: '', enums: new Map(), unions: new Map(), tables: new Map()};
+  const schema: FbsSchema = {fileIdentifier: '', rootType: '', enums: new Map(), unions: new Map(), tables: new Map()};
   const declarations: Array<{kind: string, name: string, type?: string, body: string}> = [];
   // Top-level statements: blocks `kind Name [: type] [(attrs)] { ... }` or `keyword ...;`.
   const statement = /\s*(?:(enum|union|table|struct)\s+(\w+)\s*(?::\s*(\w+))?\s*(?:\([^)]*\))?\s*\{([^}]*)\}|(\w+)([^;{}]*);)/y;
@@ -146,7 +155,9 @@ export function parseFbs(text: string): FbsSchema {
       declarations.push({kind, name, type, body});
     } else if (keyword === 'file_identifier') {
       schema.fileIdentifier = JSON.parse(argument.trim()) as string;
-    } else if (!['namespace', 'file_extension', 'root_type', 'attribute', 'include'].includes(keyword)) {
+    } else if (keyword === 'root_type') {
+      schema.rootType = argument.trim();
+    } else if (!['namespace', 'file_extension', 'attribute', 'include'].includes(keyword)) {
       throw new Error(`gen_schema: unknown statement ${keyword}`);
     }
   }
@@ -185,19 +196,44 @@ export function parseFbs(text: string): FbsSchema {
     }
     const fields: TableField[] = [];
     let slot = 0;
-    for (const entry of entries(body, ';')) {
+    let withIds = 0;
+    const parsed = entries(body, ';');
+    for (const entry of parsed) {
       const field = /^(\w+) ?: ?(\[?\w+\]?)(?: ?= ?([\w.+-]+))?(?: ?\(([^)]*)\))?$/.exec(entry);
       if (field == null) {
         throw new Error(`gen_schema: table ${name}: cannot parse ${JSON.stringify(entry)}`);
       }
       const [, fieldName, fieldType, defaultValue, attrs] = field;
-      const deprecated = attributes(attrs).has('deprecated');
+      const attributeMap = attributes(attrs);
+      const deprecated = attributeMap.has('deprecated');
+      const id = attributeMap.get('id');
+      if (id != null) {
+        withIds++;
+        if (!/^\d+$/.test(id)) {
+          throw new Error(`gen_schema: table ${name}.${fieldName}: id ${JSON.stringify(id)} is not a number`);
+        }
+      }
+      const isUnion = schema.unions.has(fieldType.replace(/^\[(\w+)\]$/, '$1'));
+      // With ids, a union's value takes its id and its type field the id before (flatc's rule).
+      if (id != null) {
+        slot = Number(id) - (isUnion ? 1 : 0);
+      }
       // A union (or vector of unions) stores its type first, in a slot of its own.
-      if (schema.unions.has(fieldType.replace(/^\[(\w+)\]$/, '$1'))) {
+      if (isUnion) {
         fields.push({name: `${fieldName}_type`, type: 'utype', deprecated, slot: slot++});
       }
       fields.push({name: fieldName, type: fieldType, default: defaultValue, deprecated, slot: slot++});
     }
+    if (withIds !== 0 && withIds !== parsed.length) {
+      throw new Error(`gen_schema: table ${name}: either every field has an id or none does`);
+    }
+    fields.sort((a, b) => a.slot - b.slot);
+    fields.forEach((field, i) => {
+      if (i > 0 && fields[i - 1].slot === field.slot) {
+        throw new Error(`gen_schema: table ${name}: fields ${fields[i - 1].name} and ${field.name} ` +
+            `share slot ${field.slot}`);
+      }
+    });
     schema.tables.set(name, {name, fields});
   }
   return schema;
@@ -357,6 +393,129 @@ function emitOptionsFields(schema: FbsSchema): string {
   return out.join('\n') + '\n';
 }
 
+/** Bytes of each scalar type of the .fbs language (and its sized aliases). */
+const SCALAR_BYTES: Readonly<Record<string, number>> = {
+  bool: 1, byte: 1, ubyte: 1, int8: 1, uint8: 1, short: 2, ushort: 2, int16: 2, uint16: 2,
+  int: 4, uint: 4, int32: 4, uint32: 4, float: 4, float32: 4,
+  long: 8, ulong: 8, int64: 8, uint64: 8, double: 8, float64: 8,
+};
+
+/** Bytes of a scalar or enum type, or undefined for anything else. */
+function scalarBytes(schema: FbsSchema, type: string): number|undefined {
+  const fbsEnum = schema.enums.get(type);
+  return SCALAR_BYTES[fbsEnum?.type ?? type];
+}
+
+/** One field's entry of VERIFY_TABLES (see the type emitted in emitVerifyLayout). */
+function verifyEntry(schema: FbsSchema, table: string, field: TableField): string {
+  const where = `${table}.${field.name}`;
+  const head = `name: '${field.name}', slot: ${field.slot}`;
+  if (field.type === 'utype') {
+    return `{${head}, kind: 'scalar', bytes: 1}`;
+  }
+  const element = /^\[(\w+)\]$/.exec(field.type)?.[1];
+  const type = element ?? field.type;
+  const bytes = scalarBytes(schema, type);
+  if (bytes != null) {
+    return `{${head}, kind: '${element == null ? 'scalar' : 'scalars'}', bytes: ${bytes}}`;
+  }
+  if (type === 'string') {
+    return `{${head}, kind: '${element == null ? 'string' : 'strings'}'}`;
+  }
+  if (schema.tables.has(type)) {
+    return `{${head}, kind: '${element == null ? 'table' : 'tables'}', table: '${type}'}`;
+  }
+  if (schema.unions.has(type)) {
+    if (element != null) {
+      throw new Error(`gen_schema: ${where}: vectors of unions are not supported by the verifier`);
+    }
+    return `{${head}, kind: 'union', union: '${type}'}`;
+  }
+  throw new Error(`gen_schema: ${where}: unknown type ${field.type}`);
+}
+
+/** The tables reachable from the root type through table, vector-of-table and union fields, in visit order. */
+function reachableTables(schema: FbsSchema): string[] {
+  if (schema.rootType === '') {
+    throw new Error('gen_schema: the schema declares no root_type');
+  }
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) {
+      return;
+    }
+    seen.add(name);
+    for (const field of get(schema.tables, 'table', name).fields) {
+      const type = field.type.replace(/^\[(\w+)\]$/, '$1');
+      if (schema.tables.has(type)) {
+        visit(type);
+      }
+      schema.unions.get(type)?.members.forEach(visit);
+    }
+  };
+  visit(schema.rootType);
+  return [...seen];
+}
+
+/** The text of generated/verify_layout.ts for a parsed schema. */
+export function emitVerifyLayout(schema: FbsSchema): string {
+  const tables = reachableTables(schema);
+  const unions = [...schema.unions.values()].filter((union) => union.members.some((m) => tables.includes(m)));
+  const out = [GENERATED_HEADER,
+    '/**',
+    ' * How src/tflite/verify_flatbuffer.ts checks one field of a table, as the',
+    ' * FlatBuffers C++ verifier that flatc generates for the schema does:',
+    ' * `scalar` (an enum as its underlying type) and `scalars` (a vector of them)',
+    ' * of `bytes` bytes each, `string`/`strings`, `table`/`tables` of a table type,',
+    ' * and `union` (an offset whose member table is chosen by the 1-byte type',
+    ' * field in the slot before it).',
+    ' */',
+    'export type VerifyField = {readonly name: string, readonly slot: number} & (',
+    '  {readonly kind: \'scalar\'|\'scalars\', readonly bytes: number} |',
+    '  {readonly kind: \'string\'|\'strings\'} |',
+    '  {readonly kind: \'table\'|\'tables\', readonly table: string} |',
+    '  {readonly kind: \'union\', readonly union: string});',
+    '',
+    `/** The root table of a file (\`root_type\`). */`,
+    `export const ROOT_TABLE = '${schema.rootType}';`,
+    '',
+    '/**',
+    ' * Every field of every table reachable from the root, deprecated ones',
+    ' * included (they keep their slot), in slot order.',
+    ' */',
+    'export const VERIFY_TABLES: Readonly<Record<string, readonly VerifyField[]>> = {'];
+  for (const table of tables) {
+    const fields = get(schema.tables, 'table', table).fields;
+    if (fields.length === 0) {
+      out.push(`  ${table}: [],`);
+      continue;
+    }
+    out.push(`  ${table}: [`);
+    for (const field of fields) {
+      out.push(`    ${verifyEntry(schema, table, field)},`);
+    }
+    out.push('  ],');
+  }
+  out.push('};', '',
+      '/** Member tables of each union by type code - 1 (code 0 is NONE; larger codes are unknown and not checked). */',
+      'export const VERIFY_UNIONS: Readonly<Record<string, readonly string[]>> = {');
+  for (const union of unions) {
+    out.push(`  ${union.name}: [`);
+    let line = '';
+    for (const member of union.members) {
+      const item = `'${member}',`;
+      if (line !== '' && `    ${line} ${item}`.length > 120) {
+        out.push(`    ${line}`);
+        line = '';
+      }
+      line += `${line === '' ? '' : ' '}${item}`;
+    }
+    out.push(`    ${line}`, '  ],');
+  }
+  out.push('};');
+  return out.join('\n') + '\n';
+}
+
 /** The generated files (path relative to the repository root -> text) for the schema text. */
 export function generateSchemaFiles(fbsText: string): Record<string, string> {
   const schema = parseFbs(fbsText);
@@ -364,6 +523,7 @@ export function generateSchemaFiles(fbsText: string): Record<string, string> {
     'src/tflite/generated/schema_codes.ts': emitCodes(schema),
     'src/tflite/generated/table_slots.ts': emitSlots(schema),
     'src/tflite/generated/options_fields.ts': emitOptionsFields(schema),
+    'src/tflite/generated/verify_layout.ts': emitVerifyLayout(schema),
   };
 }
 

@@ -20,6 +20,7 @@ import {
 } from './schema.js';
 import {SLOTS} from './table_slots.js';
 import {checkModel} from './validate.js';
+import {verifyFlatbuffer} from './verify_flatbuffer.js';
 
 /** Root offset (4 bytes) + identifier (4) + the smallest table (4) and vtable (4). */
 const MIN_FILE_BYTES = 16;
@@ -34,6 +35,13 @@ const MIN_FILE_BYTES = 16;
  * present only when the file has them (`isVariable` only when true), scalar
  * option fields always (schema defaults filled in). So
  * `readModel(writeModel(m))` deep-equals `m` for a model in that form.
+ *
+ * The whole file is checked as LiteRT checks it before loading (the
+ * FlatBuffers verifier over every field of every table of tflite_schema.fbs,
+ * including fields this library does not read: alignment, offsets, lengths,
+ * string terminators, nesting and table-count limits), so a file LiteRT would
+ * refuse with only "Failed to load model from buffer" is refused here with
+ * the field and the rule.
  *
  * @param bytes The file's bytes.
  * @returns The model, checked like `writeModel` checks its input.
@@ -60,6 +68,8 @@ export function readModel(bytes: Uint8Array): Model {
   }
   const fb = new CheckedFlatbuffer(bytes, 'readModel');
   const model = readModelTable(fb.root('model', SLOTS.Model));
+  // The whole file, as LiteRT's FlatBuffers verifier checks it: what LiteRT would refuse is refused here.
+  verifyFlatbuffer(bytes, 'readModel');
   checkModel(model, 'readModel');
   return model;
 }

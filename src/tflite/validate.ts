@@ -41,7 +41,15 @@ export function checkModel(model: Model, stage: Stage): void {
   model.signatureDefs.forEach((signature, i) => {
     const where = `signatureDefs[${i}] ('${signature.signatureKey}')`;
     checkIndex(signature.subgraphIndex, 0, model.subgraphs.length - 1, `${where}.subgraphIndex`, fail);
-    const tensorCount = model.subgraphs[signature.subgraphIndex].tensors.length;
+    const subgraph = model.subgraphs[signature.subgraphIndex];
+    // LiteRT's loader refuses a signature whose counts differ from its subgraph's (model_load.cc).
+    for (const side of ['inputs', 'outputs'] as const) {
+      if (signature[side].length !== subgraph[side].length) {
+        fail(`${where}.${side}`, `${signature[side].length} ${side} but subgraph ${signature.subgraphIndex} has ` +
+            `${subgraph[side].length}; LiteRT requires the same number`);
+      }
+    }
+    const tensorCount = subgraph.tensors.length;
     for (const map of [...signature.inputs, ...signature.outputs]) {
       checkIndex(map.tensorIndex, 0, tensorCount - 1, `${where} tensor '${map.name}'`, fail);
     }
@@ -77,11 +85,16 @@ function checkTensor(model: Model, tensor: Tensor, where: string, fail: Fail): v
     if (q.zeroPoint.length !== q.scale.length) {
       fail(`${where}.quantization`, `${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
     }
+    // A NaN, infinite or negative scale, or a zero point its integer type cannot hold, traps LiteRT's WebAssembly.
+    q.scale.forEach((scale, i) => {
+      if (!Number.isFinite(scale) || scale < 0) {
+        fail(`${where}.quantization.scale[${i}]`, `${scale} is not a finite number >= 0`);
+      }
+    });
     const range = ZERO_POINT_RANGES.get(tensor.type);
     if (range != null) {
-      // A zero point the type cannot hold makes LiteRT's kernels trap (an out-of-range table lookup).
-      q.zeroPoint.forEach((z, i) => checkIndex(z, range[0], range[1], `${where}.quantization.zeroPoint[${i}] ` +
-          `(${tensorTypeName(tensor.type)})`, fail));
+      q.zeroPoint.forEach((zeroPoint, i) => checkIndex(zeroPoint, range[0], range[1],
+          `${where}.quantization.zeroPoint[${i}] (${tensorTypeName(tensor.type)})`, fail));
     }
     if (q.scale.length > 1) {
       checkIndex(q.quantizedDimension, 0, tensor.shape.length - 1, `${where}.quantization.quantizedDimension`, fail);

@@ -10,7 +10,10 @@ import {fileURLToPath} from 'node:url';
 
 import {describe, expect, it} from 'vitest';
 
-import {generateSchemaFiles, GENERATED_HEADER, parseFbs, readSchema} from '../../scripts/gen_schema.js';
+import {
+  emitVerifyLayout, generateSchemaFiles, GENERATED_HEADER, parseFbs, readSchema,
+} from '../../scripts/gen_schema.js';
+import {VERIFY_TABLES, VERIFY_UNIONS} from '../../src/tflite/generated/verify_layout.js';
 import {OPTIONS_LAYOUT, OPTIONS_OF_OPERATOR} from '../../src/tflite/options_layout.js';
 import {
   BuiltinOperator, BuiltinOptionsType, TENSOR_TYPE_BYTES, TensorType, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION,
@@ -77,6 +80,36 @@ describe('the generator parser counts as flatc does', () => {
     expect(schema.tables.get('Thing')!.fields[0].default).toBe('GREEN');
   });
 
+  it('reads the root type, and slots from (id: n) with a union\'s type field at n - 1', () => {
+    expect(schema.rootType).toBe('Thing');
+    const withIds = parseFbs('union U { A } table A { x: int; } table T { tag: string (id: 3); u: U (id: 1); ' +
+        'n: long (id: 2, deprecated); }');
+    expect(withIds.tables.get('T')!.fields.map((f) => [f.name, f.slot])).toEqual([
+      ['u_type', 0], ['u', 1], ['n', 2], ['tag', 3],
+    ]);
+    expect(() => parseFbs('table T { a: int (id: 0); b: int; }')).toThrow(/either every field has an id or none/);
+    expect(() => parseFbs('table T { a: int (id: 0); b: int (id: 0); }')).toThrow(/share slot 0/);
+  });
+
+  it('lays out every field of the tables reachable from the root for the verifier', () => {
+    const layout = emitVerifyLayout(parseFbs(`${toy} table Unused { x: int; }`));
+    expect(layout).toContain("export const ROOT_TABLE = 'Thing';");
+    for (const entry of [
+      "{name: 'color', slot: 0, kind: 'scalar', bytes: 1}",  // a byte enum
+      "{name: 'old_field', slot: 1, kind: 'scalar', bytes: 4}",  // deprecated, still checked
+      "{name: 'shape_type', slot: 2, kind: 'scalar', bytes: 1}",
+      "{name: 'shape', slot: 3, kind: 'union', union: 'Shape'}",
+      "{name: 'tag', slot: 4, kind: 'string'}",
+      "{name: 'base', slot: 0, kind: 'scalars', bytes: 4}",
+    ]) {
+      expect(layout).toContain(entry);
+    }
+    expect(layout).toContain("Shape: [\n    'Circle', 'Square', 'Triangle',\n  ],");
+    expect(layout).not.toContain('Unused');
+    expect(() => emitVerifyLayout(parseFbs('union U { A } table A { x: int; } table R { u: [U]; } root_type R;')))
+        .toThrow(/vectors of unions are not supported/);
+  });
+
   it('rejects what it does not understand instead of skipping it', () => {
     expect(() => parseFbs('table T { a: int = ; }')).toThrow(/cannot parse/);
     expect(() => parseFbs('struct S { a: int; }')).toThrow(/struct/);
@@ -98,6 +131,24 @@ describe('spot checks counted by hand in tflite_schema.fbs', () => {
     expect(SLOTS.Operator.builtin_options).toBe(4);
     expect(SLOTS.SignatureDef.subgraph_index).toBe(4);
     expect(fieldCount(SLOTS.Model)).toBe(8);
+  });
+});
+
+describe('the verifier layout, counted by hand in tflite_schema.fbs', () => {
+  const field = (table: string, name: string) => VERIFY_TABLES[table].find((f) => f.name === name);
+
+  it('covers tables the library does not model, with every field kind', () => {
+    expect(field('Buffer', 'offset')).toEqual({name: 'offset', slot: 1, kind: 'scalar', bytes: 8});
+    expect(field('Tensor', 'variant_tensors')).toEqual({name: 'variant_tensors', slot: 9, kind: 'tables',
+      table: 'VariantSubType'});
+    expect(field('QuantizationParameters', 'details')).toEqual({name: 'details', slot: 5, kind: 'union',
+      union: 'QuantizationDetails'});
+    expect(field('QuantizationParameters', 'zero_point')).toEqual({name: 'zero_point', slot: 3, kind: 'scalars',
+      bytes: 8});
+    expect(field('SignatureDef', 'deprecated_tag')).toEqual({name: 'deprecated_tag', slot: 3, kind: 'string'});
+    expect(field('StablehloConvolutionOptions', 'window_reversal')).toMatchObject({kind: 'scalars', bytes: 1});
+    expect(VERIFY_UNIONS.BuiltinOptions[BuiltinOptionsType.Conv2DOptions - 1]).toBe('Conv2DOptions');
+    expect(VERIFY_UNIONS.BuiltinOptions[BuiltinOptionsType.QuantizeOptions - 1]).toBe('QuantizeOptions');
   });
 });
 

@@ -189,10 +189,21 @@ describe('writeModel rejects inconsistent models with a ValueError naming the el
     /3 per-channel scales for dimension 0 of size 4/],
     ['scales and zero points of different lengths', (m) => m.subgraphs[0].tensors[1].quantization =
         {scale: [1], zeroPoint: [], quantizedDimension: 0}, /1 scales but 0 zero points/],
+    ['a NaN scale', (m) => m.subgraphs[0].tensors[1].quantization = {scale: [NaN], zeroPoint: [0],
+      quantizedDimension: 0},
+    /tensors\[1\] \('dense\/kernel'\)\.quantization\.scale\[0\]: NaN is not a finite number >= 0/],
+    ['a negative scale', (m) => m.subgraphs[0].tensors[1].quantization = {scale: [-0.5], zeroPoint: [0],
+      quantizedDimension: 0}, /quantization\.scale\[0\]: -0\.5 is not a finite number >= 0/],
+    ['an int8 zero point out of range', (m) => {
+      m.subgraphs[0].tensors[1].type = TensorType.INT8;
+      m.subgraphs[0].tensors[1].quantization = {scale: [1], zeroPoint: [-129], quantizedDimension: 0};
+    }, /quantization\.zeroPoint\[0\] \(INT8\): -129 is out of range \[-128, 127\]/],
     ['an unknown tensor type', (m) => (m.subgraphs[0].tensors[0] as {type: number}).type = 99,
       /tensors\[0\] \('x'\)\.type: 99 is not a TensorType code/],
     ['a signature tensor out of range', (m) => m.signatureDefs[0].outputs[0].tensorIndex = 40,
       /signatureDefs\[0\] \('serving_default'\) tensor 'y': 40 is out of range/],
+    ['a signature with fewer inputs than its subgraph', (m) => m.signatureDefs[0].inputs = [],
+      /signatureDefs\[0\] \('serving_default'\)\.inputs: 0 inputs but subgraph 0 has 1; LiteRT requires the same/],
     ['options read back as unknown', (m) => m.subgraphs[0].operators[0].builtinOptions = {type: 'UnknownOptions', typeCode: 77},
       /operators\[0\]: options of union type 77 are not modelled/],
     ['a missing option field', (m) => delete (m.subgraphs[0].operators[0].builtinOptions as {keepNumDims?: boolean}).keepNumDims,
