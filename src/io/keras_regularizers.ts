@@ -30,7 +30,8 @@ const KERAS_DEFAULT = 0.01;
 
 /** The one factor of L1 or L2 (Keras' config has no other key), or the default. */
 function checkedFactor(args: {l1?: number|null, l2?: number|null}|undefined, key: 'l1'|'l2'): number {
-  checkOptionKeys(args, [key], key.toUpperCase());
+  // tfjs' deserialization adds `customObjects` to every config it hands fromConfig.
+  checkOptionKeys(args, [key, 'customObjects'], key.toUpperCase());
   return args?.[key] ?? KERAS_DEFAULT;
 }
 

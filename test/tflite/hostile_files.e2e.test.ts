@@ -113,7 +113,11 @@ describe('hostile .tflite files', () => {
     dir = mkdtempSync(join(tmpdir(), 'tfmot-fuzz-'));
   });
 
-  afterAll(() => rmSync(dir, {recursive: true, force: true}));
+  afterAll(() => {
+    if (dir != null) {
+      rmSync(dir, {recursive: true, force: true});
+    }
+  });
 
   /** The probe model's output on `x`, from a fresh interpreter. */
   async function probeOutput(): Promise<Float32Array> {
