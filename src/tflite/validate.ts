@@ -8,12 +8,15 @@
 import {ValueError} from '../errors.js';
 import {builtinOperatorName} from './builtin_operators.js';
 import {OPTIONS_OF_OPERATOR} from './options_layout.js';
-import {Model, Operator, SubGraph, Tensor, TENSOR_TYPE_BYTES, TensorType, tensorTypeName} from './schema.js';
+import {BuiltinOperator, Model, Operator, SubGraph, Tensor, TENSOR_TYPE_BYTES, TensorType, TFLITE_SCHEMA_VERSION,
+  tensorTypeName} from './schema.js';
 
 /** Which public function is checking; starts every error message. */
 export type Stage = 'writeModel'|'readModel';
 
 const KNOWN_TENSOR_TYPES: ReadonlySet<number> = new Set(Object.values(TensorType));
+
+const LAST_BUILTIN_OPERATOR = Math.max(...Object.values(BuiltinOperator));
 
 /** The values a zero point of each integer type can take (the type's own range). */
 const ZERO_POINT_RANGES: ReadonlyMap<number, [number, number]> = new Map([
@@ -33,8 +36,12 @@ export function checkModel(model: Model, stage: Stage): void {
     fail('buffers[0]', 'must be the empty sentinel buffer ({data: new Uint8Array(0)}); ' +
         (model.buffers.length === 0 ? 'there are no buffers' : `it has ${model.buffers[0].data.length} bytes`));
   }
+  if (model.version !== TFLITE_SCHEMA_VERSION) {
+    fail('version', `${model.version} is not the schema version TFLite runtimes run (${TFLITE_SCHEMA_VERSION})`);
+  }
   model.operatorCodes.forEach((code, i) => {
-    checkIndex(code.builtinCode, 0, 0x7fffffff, `operatorCodes[${i}].builtinCode`, fail);
+    // Codes past the schema's last operator are refused by runtimes ("Op builtin_code out of range").
+    checkIndex(code.builtinCode, 0, LAST_BUILTIN_OPERATOR, `operatorCodes[${i}].builtinCode`, fail);
     checkIndex(code.version, 1, 0x7fffffff, `operatorCodes[${i}].version`, fail);
   });
   model.subgraphs.forEach((subgraph, s) => checkSubGraph(model, subgraph, `subgraphs[${s}]`, fail));

@@ -53,6 +53,20 @@ describe('Interpreter on hostile files', () => {
     expect((error as Error).message).toMatch(/^Interpreter.create: modelContent is not a valid TFLite file: readModel: subgraphs\[0\]\.tensors\[0\] \('x_int8'\)\.quantization\.zeroPoint\[0\] \(INT8\): -637534209 is out of range \[-128, 127\]/);
   });
 
+  it('refuses a schema version or operator code runtimes do not know, naming it', async () => {
+    const bytes = writeModel(addModel());
+    // Model.version is field 0 of the root table: find it through the vtable and make it 4.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const table = view.getUint32(0, true);
+    const vtable = table - view.getInt32(table, true);
+    view.setUint32(table + view.getUint16(vtable + 4, true), 4, true);
+    await expect(Interpreter.create(bytes)).rejects.toThrow(
+        /readModel: version: 4 is not the schema version TFLite runtimes run \(3\)/);
+    const unknownOp = addModel();
+    unknownOp.operatorCodes[0].builtinCode = 9999;
+    expect(() => writeModel(unknownOp)).toThrow(/writeModel: operatorCodes\[0\]\.builtinCode: 9999 is out of range/);
+  });
+
   it('survives a LiteRT trap: the next create works, and interpreters made before recompile and run', async () => {
     const before = await Interpreter.create(writeModel(floatIoDense()));
     await runValidModel(before);
