@@ -64,7 +64,11 @@ export function liteRtErrors(log: readonly string[]): string[] {
  * before compile their model again when next run.
  */
 export class LiteRtCrash extends Error {
-  /** @param message What happened, and that the runtime was restarted. */
+  /**
+   * Made by `Interpreter.create`, `invoke` and `predict`.
+   *
+   * @param message What happened, and that the runtime was restarted.
+   */
   constructor(message: string) {
     super(message);
     this.name = 'LiteRtCrash';
