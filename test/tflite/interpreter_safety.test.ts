@@ -63,7 +63,7 @@ describe('Interpreter on hostile files', () => {
     await expect(Interpreter.create(bytes)).rejects.toThrow(
         /readModel: version: 4 is not the schema version TFLite runtimes run \(3\)/);
     const unknownOp = addModel();
-    unknownOp.operatorCodes[0].builtinCode = 9999;
+    unknownOp.operatorCodes[0].builtinCode = 9999 as never;
     expect(() => writeModel(unknownOp)).toThrow(/writeModel: operatorCodes\[0\]\.builtinCode: 9999 is out of range/);
   });
 
