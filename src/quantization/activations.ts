@@ -82,6 +82,7 @@ export class QuantizeAwareActivation implements ActivationFn {
     }
     y = this.quantizer.call(y, this.training, this.vars);
     const [min, max] = FIXED_OUTPUT_RANGES[fixedKind];
-    return new FixedQuantizer({min, max}).call(this.inner.apply(y));
+    return new FixedQuantizer({numBits: 8, initMin: min, initMax: max, narrowRange: false})
+        .call(this.inner.apply(y));
   }
 }

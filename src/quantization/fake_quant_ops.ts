@@ -102,6 +102,28 @@ export function fakeQuantWithMinMaxVars(
 }
 
 /**
+ * Fake-quantizes `x` onto the fixed range [min, max]. Mirrors
+ * tf.quantization.fake_quant_with_min_max_args (TFMOT's FixedQuantize): the
+ * nudge of fakeQuantWithMinMaxVars, but TF's kernel multiplies by the float32
+ * inverse of the scale instead of dividing by it, which can round a value
+ * lying half way between two codes the other way.
+ *
+ * @throws ValueError unless min < max (TF's own check).
+ */
+export function fakeQuantWithMinMaxArgs(
+    x: tf.Tensor, min: number, max: number, numBits: number, narrowRange: boolean): tf.Tensor {
+  if (!(min < max)) {
+    throw new ValueError(`fakeQuantWithMinMaxArgs: min must be smaller than max; received [${min}, ${max}].`);
+  }
+  const r = nudge(min, max, numBits, narrowRange);
+  const invScale = f32(1 / r.scale);
+  const quantZero = Math.floor(f32(f32(-r.nudgedMin * invScale) + 0.5));
+  // The per-axis paths multiply by invScale; one range broadcasts over every element.
+  const ranges = [{...r, invScale, quantZero}];
+  return x.size <= JS_MAX_SIZE ? fakeQuantInJs(x, ranges, true) : fakeQuantPerAxis(x, ranges);
+}
+
+/**
  * Fake quantization for ranges already on the JS side (quantizers keep them
  * there between steps): one range, or one per slice of the last axis.
  */

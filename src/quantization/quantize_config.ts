@@ -177,7 +177,7 @@ export class FixedOutputQuantizeConfig extends QuantizeConfig {
   /** A FixedQuantizer on the range of `kind` ([0, 255/256] or [-1, 127/128]). */
   getOutputQuantizers(): Quantizer[] {
     const [min, max] = FIXED_OUTPUT_RANGES[this.kind];
-    return [new FixedQuantizer({min, max})];
+    return [new FixedQuantizer({numBits: 8, initMin: min, initMax: max, narrowRange: false})];
   }
 
   /** `{kind}`. */

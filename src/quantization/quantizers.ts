@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {checkOptionKeys, optionKeys, ValueError} from '../errors.js';
+import {checkOptionKeys, describeValue, formatValue, optionKeys, ValueError} from '../errors.js';
 import {deserializeRegistered} from '../graph/serialization.js';
-import {fakeQuantWithRanges, nudge} from './fake_quant_ops.js';
+import {fakeQuantWithMinMaxArgs, fakeQuantWithRanges, nudge} from './fake_quant_ops.js';
 import {wasmMinMax} from './wasm/fake_quant_kernel.js';
 
 type LayerVariable = tfl.LayerVariable;
@@ -211,9 +211,15 @@ export class LastValueQuantizer extends RangeQuantizer {
   }
 }
 
+/** The decay TFMOT's MovingAverageQuantizer always uses. */
+const TFMOT_EMA_DECAY = 0.999;
+
 /** Arguments of {@link MovingAverageQuantizer}. */
 export interface MovingAverageQuantizerArgs extends RangeQuantizerArgs {
-  /** Weight of the stored range in the moving average; TFMOT uses 0.999. */
+  /**
+   * Weight of the stored range in the moving average; default 0.999, the
+   * value TFMOT always uses (an extension: TFMOT takes no such argument).
+   */
   emaDecay?: number;
 }
 
@@ -236,7 +242,7 @@ export class MovingAverageQuantizer extends RangeQuantizer {
    */
   constructor(args: MovingAverageQuantizerArgs) {
     super(args);
-    const decay = args.emaDecay ?? 0.999;
+    const decay = args.emaDecay ?? TFMOT_EMA_DECAY;
     if (!(decay >= 0 && decay < 1)) {
       throw new ValueError(
           `MovingAverageQuantizer: emaDecay must be in [0, 1); received ${args.emaDecay}.`);
@@ -249,9 +255,13 @@ export class MovingAverageQuantizer extends RangeQuantizer {
     return Math.fround(stored - Math.fround(Math.fround(stored - batch) * Math.fround(1 - this.emaDecay)));
   }
 
-  /** The four range arguments plus `emaDecay`. */
+  /**
+   * The four range arguments, plus `emaDecay` unless it is TFMOT's 0.999, so
+   * that a quantizer built with TFMOT's arguments has TFMOT's config.
+   */
   override getConfig(): tf.serialization.ConfigDict {
-    return {...super.getConfig(), emaDecay: this.emaDecay};
+    const config = super.getConfig();
+    return this.emaDecay === TFMOT_EMA_DECAY ? config : {...config, emaDecay: this.emaDecay};
   }
 }
 
@@ -270,52 +280,86 @@ export class AllValuesQuantizer extends RangeQuantizer {
   }
 }
 
-/** Arguments of {@link FixedQuantizer}. */
+/** Arguments of {@link FixedQuantizer}: TFMOT's four, all required as in TFMOT. */
 export interface FixedQuantizerArgs {
-  /** Lower end of the range, <= 0. */
-  min: number;
-  /** Upper end of the range, >= 0 and > min. */
-  max: number;
-  /** Bits of the integer grid, 2..8; default 8. */
-  numBits?: number;
+  /** Bits of the integer grid, 2..8 (TFMOT records it but always quantizes on 8 bits). */
+  numBits: number;
+  /** Lower end of the range. */
+  initMin: number;
+  /** Upper end of the range, > initMin. */
+  initMax: number;
+  /** Drop the lowest code (int8 [-127, 127] instead of [-128, 127]). */
+  narrowRange: boolean;
 }
 
+const FIXED_QUANTIZER_KEYS = optionKeys<FixedQuantizerArgs>(
+    {numBits: true, initMin: true, initMax: true, narrowRange: true});
+
 /**
- * A constant range. Used after softmax/sigmoid/tanh, whose int8 TFLite outputs
- * have fixed parameters, so QAT sees the same rounding the export applies.
+ * A constant range [initMin, initMax]. Mirrors
+ * tfmot.quantization.keras.quantizers.FixedQuantizer, with the arithmetic of
+ * TF's `fake_quant_with_min_max_args`. Used after softmax/sigmoid/tanh, whose int8
+ * TFLite outputs have fixed parameters, so QAT sees the same rounding the
+ * export applies.
+ *
+ * As in TF, the range is nudged so that 0 is exactly on the grid: a range
+ * that does not contain 0 is shifted to start (or end) at 0, keeping its
+ * width ([0.5, 1] quantizes onto [0, 0.5]). Unlike TFMOT, which records
+ * `numBits` but always quantizes on 8 bits, the grid has `2^numBits` codes.
+ *
+ * ```ts
+ * new FixedQuantizer({numBits: 8, initMin: -1, initMax: 1, narrowRange: false});
+ * ```
  */
 export class FixedQuantizer extends Quantizer {
   /** Registered with tf.serialization (package 'Tfmot') so saved QAT models containing it load back. */
   static className = 'FixedQuantizer';
-  /** Lower end of the range. */
-  readonly min: number;
-  /** Upper end of the range. */
-  readonly max: number;
   /** Bits of the integer grid. */
   readonly numBits: number;
+  /** Lower end of the range. */
+  readonly initMin: number;
+  /** Upper end of the range. */
+  readonly initMax: number;
+  /** The lowest code is dropped. */
+  readonly narrowRange: boolean;
 
   /**
-   * Checks the range and fills in `numBits` (default 8).
+   * Takes TFMOT's four arguments, all required.
    *
-   * @throws ValueError unless min <= 0 <= max and min < max, or if `numBits`
-   *     is not an integer in [2, 8].
+   * @throws ValueError if an argument is missing, `numBits` is not an
+   *     integer in [2, 8], `initMin`/`initMax` are not finite numbers with
+   *     initMin < initMax (TF's own check), or `narrowRange` is not a boolean.
    */
   constructor(args: FixedQuantizerArgs) {
     super();
-    checkOptionKeys(args, optionKeys<FixedQuantizerArgs>({min: true, max: true, numBits: true}),
-        'FixedQuantizer');
-    if (!(args.min <= 0 && args.max >= 0 && args.min < args.max)) {
+    if (args == null || typeof args !== 'object') {
       throw new ValueError(
-          `FixedQuantizer: needs min <= 0 <= max and min < max; received ` +
-          `[${args.min}, ${args.max}].`);
+          `FixedQuantizer expects {numBits, initMin, initMax, narrowRange}; received ${describeValue(args)}.`);
     }
-    this.min = args.min;
-    this.max = args.max;
-    this.numBits = args.numBits ?? 8;
-    if (!Number.isInteger(this.numBits) || this.numBits < 2 || this.numBits > 8) {
+    checkOptionKeys(args, FIXED_QUANTIZER_KEYS, 'FixedQuantizer');
+    const {numBits, initMin, initMax, narrowRange} = args;
+    if (!Number.isInteger(numBits) || numBits < 2 || numBits > 8) {
       throw new ValueError(
-          `FixedQuantizer: numBits must be an integer in [2, 8]; received ${args.numBits}.`);
+          `FixedQuantizer: numBits must be an integer in [2, 8]; received ${formatValue(numBits)}.`);
     }
+    for (const [key, value] of [['initMin', initMin], ['initMax', initMax]] as const) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        throw new ValueError(
+            `FixedQuantizer: ${key} must be a finite number; received ${formatValue(value)}.`);
+      }
+    }
+    if (!(initMin < initMax)) {
+      throw new ValueError(
+          `FixedQuantizer: initMin must be smaller than initMax; received [${initMin}, ${initMax}].`);
+    }
+    if (typeof narrowRange !== 'boolean') {
+      throw new ValueError(
+          `FixedQuantizer: narrowRange must be a boolean; received ${formatValue(narrowRange)}.`);
+    }
+    this.numBits = numBits;
+    this.initMin = initMin;
+    this.initMax = initMax;
+    this.narrowRange = narrowRange;
   }
 
   /** Creates no variables: the range is constant. */
@@ -325,12 +369,17 @@ export class FixedQuantizer extends Quantizer {
 
   /** Fake-quantizes `x` onto the fixed range, training or not. */
   call(x: tf.Tensor, _training?: boolean, _vars?: QuantizerVars): tf.Tensor {
-    return fakeQuantWithRanges(x, [this.min], [this.max], this.numBits, false, false);
+    return fakeQuantWithMinMaxArgs(x, this.initMin, this.initMax, this.numBits, this.narrowRange);
   }
 
-  /** `min`, `max` and `numBits`. */
+  /** `numBits`, `initMin`, `initMax` and `narrowRange`, TFMOT's config in camelCase. */
   getConfig(): tf.serialization.ConfigDict {
-    return {min: this.min, max: this.max, numBits: this.numBits};
+    return {
+      numBits: this.numBits,
+      initMin: this.initMin,
+      initMax: this.initMax,
+      narrowRange: this.narrowRange,
+    };
   }
 }
 

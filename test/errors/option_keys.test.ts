@@ -47,8 +47,9 @@ const OPTION_TAKERS: Array<[string, () => unknown, string, string|null]> = [
     'narow_range', 'narrowRange'],
   ['quantization.MovingAverageQuantizer', () => new q.MovingAverageQuantizer({...rangeArgs, ema_decay: 0.9} as never),
     'ema_decay', 'emaDecay'],
-  ['quantization.FixedQuantizer', () => new q.FixedQuantizer({min: -1, max: 1, num_bits: 8} as never), 'num_bits',
-    'numBits'],
+  ['quantization.FixedQuantizer',
+    () => new q.FixedQuantizer({numBits: 8, init_min: -1, initMax: 1, narrowRange: false} as never), 'init_min',
+    'initMin'],
   ['quantization.Default8BitQuantizeConfig', () => new q.Default8BitQuantizeConfig(
       {weightAttrs: [], activationAttrs: [], quantizeOutput: false, per_axis_weights: true} as never),
   'per_axis_weights', 'perAxisWeights'],

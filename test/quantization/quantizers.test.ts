@@ -82,7 +82,9 @@ describe('MovingAverageQuantizer', () => {
 
   it('uses decay 0.999 by default', () => {
     const q = new MovingAverageQuantizer(asymmetric);
-    expect(q.getConfig()['emaDecay']).toBe(0.999);
+    expect(q.emaDecay).toBe(0.999);
+    // TFMOT's config: the four arguments only.
+    expect(q.getConfig()).toEqual(asymmetric);
     const vars = q.build([2], 'act', host);
     run(q, vars, [-2, 2], true);
     const r = range(vars);
@@ -217,7 +219,7 @@ describe('inference', () => {
 
 describe('FixedQuantizer', () => {
   it('snaps onto a constant grid, training or not, with no variables', () => {
-    const q = new FixedQuantizer({min: 0, max: 255 / 256});
+    const q = new FixedQuantizer({numBits: 8, initMin: 0, initMax: 255 / 256, narrowRange: false});
     expect(q.build()).toEqual({});
     const values = [-1, 0.5, 0.0019, 0.0021, 0.7, 2];
     const expected = [0, 0.5, 0, 1 / 256, Math.round(0.7 * 256) / 256, 255 / 256];
@@ -228,9 +230,52 @@ describe('FixedQuantizer', () => {
     }
   });
 
-  it('rejects a range that does not contain 0', () => {
-    expect(() => new FixedQuantizer({min: 0.5, max: 1})).toThrow(/min <= 0 <= max/);
-    expect(() => new FixedQuantizer({min: 1, max: -1})).toThrow(tfmot.ValueError);
+  const fixedArgs = {numBits: 8, initMin: -1, initMax: 1, narrowRange: false};
+
+  it('rejects initMin >= initMax, as TF does', () => {
+    expect(() => new FixedQuantizer({...fixedArgs, initMin: 1, initMax: -1}))
+        .toThrow(/initMin must be smaller than initMax; received \[1, -1\]/);
+    expect(() => new FixedQuantizer({...fixedArgs, initMin: 0.5, initMax: 0.5})).toThrow(tfmot.ValueError);
+  });
+
+  it('names the argument at fault, missing ones included', () => {
+    expect(() => new FixedQuantizer({...fixedArgs, numBits: 9})).toThrow(/numBits.*\[2, 8\].*9/);
+    expect(() => new FixedQuantizer({...fixedArgs, numBits: undefined as unknown as number}))
+        .toThrow(/numBits.*undefined/);
+    expect(() => new FixedQuantizer({...fixedArgs, initMin: NaN})).toThrow(/initMin.*finite.*NaN/);
+    expect(() => new FixedQuantizer({...fixedArgs, initMax: '1' as unknown as number}))
+        .toThrow(/initMax.*finite.*"1"/);
+    expect(() => new FixedQuantizer({...fixedArgs, narrowRange: undefined as unknown as boolean}))
+        .toThrow(/narrowRange.*boolean/);
+    expect(() => new FixedQuantizer(undefined as never)).toThrow(/FixedQuantizer expects \{numBits/);
+  });
+
+  it('gives the same result on a large tensor (backend path) as on a small one (JS path)', () => {
+    const q = new FixedQuantizer({numBits: 8, initMin: -0.7, initMax: 1.3, narrowRange: false});
+    // Values around every code, ties included (the JS path stops at 4096 elements).
+    const values = Array.from({length: 6000}, (_, i) => -1 + i * (2.6 / 5999));
+    const run = (xs: number[]) => tf.tidy(() => Array.from(q.call(tf.tensor1d(xs)).dataSync()));
+    expect(run(values)).toEqual([...run(values.slice(0, 3000)), ...run(values.slice(3000))]);
+  });
+
+  it('rounds as fake_quant_with_min_max_args: times the float32 inverse of the step', () => {
+    const q = new FixedQuantizer({numBits: 8, initMin: 0, initMax: 1, narrowRange: false});
+    // 1.5 steps of 1/255: x * 254.99998 rounds to code 1, x / (1/255) (min_max_vars) to code 2.
+    const x = Math.fround(1.5 / 255);
+    const out = (op: () => tf.Tensor) => tf.tidy(() => op().dataSync()[0]);
+    expect(out(() => q.call(tf.tensor1d([x])))).toBe(Math.fround(1 / 255));
+    expect(out(() => tfmot.quantization.fakeQuantWithMinMaxVars(tf.tensor1d([x]), tf.scalar(0), tf.scalar(1))))
+        .toBe(Math.fround(2 * Math.fround(1 / 255)));
+  });
+
+  it('quantizes on numBits and drops the lowest code when narrowRange', () => {
+    const out = (q: Quantizer) =>
+        tf.tidy(() => Array.from(q.call(tf.tensor1d([-3, -0.2, 0.3, 1.1, 9]), false, {}).dataSync()));
+    // 3 bits, 8 codes: [-1, 2.5] in steps of 0.5. Narrow, 7 codes: [-1, 2] in steps of 0.5.
+    const wide = new FixedQuantizer({numBits: 3, initMin: -1, initMax: 2.5, narrowRange: false});
+    const narrow = new FixedQuantizer({numBits: 3, initMin: -1, initMax: 2, narrowRange: true});
+    expect(out(wide)).toEqual([-1, 0, 0.5, 1, 2.5]);
+    expect(out(narrow)).toEqual([-1, 0, 0.5, 1, 2]);
   });
 });
 
@@ -267,7 +312,7 @@ describe('getConfig / fromConfig', () => {
     new MovingAverageQuantizer({numBits: 6, perAxis: false, symmetric: false, narrowRange: true,
       emaDecay: 0.75}),
     new AllValuesQuantizer({numBits: 8, perAxis: true, symmetric: false, narrowRange: false}),
-    new FixedQuantizer({min: -1, max: 127 / 128, numBits: 7}),
+    new FixedQuantizer({numBits: 7, initMin: -1, initMax: 127 / 128, narrowRange: true}),
   ])('round-trips $constructor.className without touching the config', (q) => {
     const config = q.getConfig();
     const copy = JSON.parse(JSON.stringify(config));
@@ -284,7 +329,8 @@ describe('getConfig / fromConfig', () => {
     expect(new MovingAverageQuantizer({...asymmetric, emaDecay: 0.5}).getConfig())
         .toEqual({...asymmetric, emaDecay: 0.5});
     expect(new LastValueQuantizer(symmetricNarrow).getConfig()).toEqual(symmetricNarrow);
-    expect(new FixedQuantizer({min: 0, max: 1}).getConfig()).toEqual({min: 0, max: 1, numBits: 8});
+    expect(new FixedQuantizer({numBits: 8, initMin: 0, initMax: 1, narrowRange: false}).getConfig())
+        .toEqual({numBits: 8, initMin: 0, initMax: 1, narrowRange: false});
   });
 
   it('a rebuilt quantizer updates ranges the same way', () => {
