@@ -18,7 +18,10 @@ type QuantizerVars = tfmot.quantization.QuantizerVars;
 const created: tfl.LayerVariable[] = [];
 const host: tfmot.quantization.QuantizerHost = {
   addQuantizerWeight(name, shape, init) {
-    const v = new tfl.LayerVariable(tf.fill(shape, init), 'float32', name, false);
+    // The variable copies its initial value, which is freed at once.
+    const value = tf.fill(shape, init);
+    const v = new tfl.LayerVariable(value, 'float32', name, false);
+    value.dispose();
     created.push(v);
     return v;
   },

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 
@@ -27,7 +27,10 @@ const QUANT_OPS_DEFAULTS: RangeQuantizerArgs = {numBits: 8, perAxis: false, symm
 const created: tfl.LayerVariable[] = [];
 const host: tfmot.quantization.QuantizerHost = {
   addQuantizerWeight(name, shape, init) {
-    const v = new tfl.LayerVariable(tf.fill(shape, init), 'float32', name, false);
+    // The variable copies its initial value, which is freed at once.
+    const value = tf.fill(shape, init);
+    const v = new tfl.LayerVariable(value, 'float32', name, false);
+    value.dispose();
     created.push(v);
     return v;
   },
@@ -37,8 +40,14 @@ beforeAll(async () => {
   await tfmot.backend.init();
 });
 
+let tensorsBefore = 0;
+beforeEach(() => {
+  tensorsBefore = tf.memory().numTensors;
+});
+
 afterEach(() => {
   created.splice(0).forEach((v) => v.dispose());
+  expect(tf.memory().numTensors, 'tensors leaked').toBe(tensorsBefore);
 });
 
 /**
@@ -48,8 +57,10 @@ afterEach(() => {
  */
 function minMaxAfter(quantizer: Quantizer, batches: number[][]): [number, number] {
   const vars = quantizer.build([batches[0].length], 'x', host);
-  vars.min.write(tf.scalar(0));
-  vars.max.write(tf.scalar(0));
+  tf.tidy(() => {
+    vars.min.write(tf.scalar(0));
+    vars.max.write(tf.scalar(0));
+  });
   for (const batch of batches) {
     tf.tidy(() => {
       const x = tf.tensor1d(batch);

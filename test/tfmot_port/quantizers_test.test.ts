@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 
 import {serializeObject} from '../../src/graph/serialization.js';
 import * as tfmot from '../../src/index.js';
@@ -29,7 +29,10 @@ const INPUTS = [[-1, 0.5], [0, 1]];
 const created: tfl.LayerVariable[] = [];
 const host: tfmot.quantization.QuantizerHost = {
   addQuantizerWeight(name, shape, init) {
-    const v = new tfl.LayerVariable(tf.fill(shape, init), 'float32', name, false);
+    // The variable copies its initial value, which is freed at once.
+    const value = tf.fill(shape, init);
+    const v = new tfl.LayerVariable(value, 'float32', name, false);
+    value.dispose();
     created.push(v);
     return v;
   },
@@ -39,14 +42,20 @@ beforeAll(async () => {
   await tfmot.backend.init();
 });
 
+let tensorsBefore = 0;
+beforeEach(() => {
+  tensorsBefore = tf.memory().numTensors;
+});
+
 afterEach(() => {
   created.splice(0).forEach((v) => v.dispose());
+  expect(tf.memory().numTensors, 'tensors leaked').toBe(tensorsBefore);
 });
 
 /** Builds `q` for INPUTS with its variables set to 0 (TFMOT's test creates them at 0). */
 function buildAtZero(q: Quantizer): QuantizerVars {
   const vars = q.build([2, 2], 'inputs', host);
-  Object.values(vars).forEach((v) => v.write(tf.zerosLike(v.read())));
+  tf.tidy(() => Object.values(vars).forEach((v) => v.write(tf.zerosLike(v.read()))));
   return vars;
 }
 
@@ -160,7 +169,9 @@ describe('deliberate differences from TFMOT', () => {
     const q = new AllValuesQuantizer({...RANGE_PARAMS, perAxis: true});
     const vars = q.build([2, 2], 'inputs', host);
     expect(vars.min.shape).toEqual([2]);
-    tf.tidy(() => q.call(tf.tensor2d([[-1, 2], [3, -4]]), true, vars));
+    tf.tidy(() => {
+      q.call(tf.tensor2d([[-1, 2], [3, -4]]), true, vars);
+    });
     expect(Array.from(vars.min.read().dataSync())).toEqual([-1, -4]);
     expect(Array.from(vars.max.read().dataSync())).toEqual([3, 2]);
   });
