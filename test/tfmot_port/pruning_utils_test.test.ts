@@ -137,7 +137,40 @@ describe('IsPrunedMbyNTest (pruning_utils_test.py)', () => {
   });
 });
 
+/** Prunes `layer` at [2, 4] once and returns its pruned weight and the shape. */
+function pruneOnce(layer: tfl.layers.Layer, inputShape: number[], inputDtype: 'float32'|'int32' = 'float32'):
+    {values: Float32Array, shape: number[]} {
+  const wrapper = sparsity.pruneLowMagnitude(layer, {sparsityMByN: [2, 4]});
+  wrapper.apply(tfl.input({shape: inputShape, dtype: inputDtype}));
+  const variable = wrapper.weightVariable(wrapper.weightSpecs[0]);
+  const values = tf.tensor(lcg(variable.shape.reduce((a, b) => a! * b!, 1)!, 5), variable.shape as number[]);
+  variable.write(values);
+  values.dispose();
+  updatePruningStep([wrapper], 0);
+  return {values: Float32Array.from(variable.read().dataSync()), shape: variable.shape as number[]};
+}
+
+describe('m-by-n weight layouts (weights_rearrange, pruning_utils.py)', () => {
+  it('Embedding [vocab 8, dim 4]: groups along the vocabulary (axis 0), as TFMOT groups every 2-D weight', () => {
+    const {values, shape} = pruneOnce(tfl.layers.embedding({inputDim: 8, outputDim: 4}), [3], 'int32');
+    expect(isPrunedMByN(values, shape, 0, [2, 4])).toBe(true);
+    expect(isPrunedMByN(values, shape, 1, [2, 4])).toBe(false);
+  });
+
+  it('Conv2D [h, w, in 8, out 3]: groups along the input channels (axis 2), as TFMOT', () => {
+    const {values, shape} = pruneOnce(tfl.layers.conv2d({filters: 3, kernelSize: 2}), [4, 4, 8]);
+    expect(isPrunedMByN(values, shape, 2, [2, 4])).toBe(true);
+    expect(isPrunedMByN(values, shape, 3, [2, 3])).toBe(false);
+  });
+});
+
 describe('deliberate differences from pruning_utils.py', () => {
+  it('Conv2DTranspose [h, w, out 8, in 8]: groups along its input channels (axis 3; TFMOT: axis 2, the outputs)', () => {
+    const {values, shape} = pruneOnce(tfl.layers.conv2dTranspose({filters: 8, kernelSize: 2}), [3, 3, 8]);
+    expect(isPrunedMByN(values, shape, 3, [2, 4])).toBe(true);
+    expect(isPrunedMByN(values, shape, 2, [2, 4])).toBe(false);
+  });
+
   it('testWeightsRearrangeRaise [2, 2, 2]: a 3-D kernel (Conv1D) is pruned m-by-n along its input axis', () => {
     const layer = sparsity.pruneLowMagnitude(tfl.layers.conv1d({filters: 2, kernelSize: 2, useBias: false}),
         {sparsityMByN: [2, 4]});
