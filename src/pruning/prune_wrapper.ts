@@ -30,12 +30,13 @@ export interface PruneParams {
   /** How a block is scored: 'AVG' (default) or 'MAX' of its magnitudes. */
   blockPoolingType?: typeof VALID_BLOCK_POOLING[number];
   /**
-   * [m, n]: m zeros in every n consecutive weights along the input axis
+   * `[m, n]`: m zeros in every n consecutive weights along the input axis
    * (TFMOT's `sparsity_m_by_n`), integers with 1 <= m < n; [2, 4] keeps 2
    * of every 4 and [1, 4] keeps 3. It replaces the schedule's sparsity. An
    * input dimension that is not a multiple of n ends with a short group,
    * treated as padded with zeros (as TFMOT): it keeps its min(n - m, length)
-   * largest weights.
+   * largest weights. Masks are recomputed on the schedule's pruning steps
+   * (TFMOT computes them once, at its first step).
    */
   sparsityMByN?: [number, number]|null;
   /** 'global': one threshold over all layers pruned with 'global' (beyond TFMOT). */
