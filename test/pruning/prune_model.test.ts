@@ -405,7 +405,7 @@ describe('training with UpdatePruningStep', () => {
     const flat = tfl.layers.flatten().apply(conv.apply(input)) as tfl.SymbolicTensor;
     const model = tfl.model({inputs: input, outputs: dense.apply(
         tfl.layers.dense({units: 3, name: 'to3'}).apply(flat)) as tfl.SymbolicTensor});
-    dense.layer.setWeights([tf.tensor2d([[0.5, -0.1], [-0.2, 0.3], [0.4, 0.9]])]);
+    tf.tidy(() => dense.layer.setWeights([tf.tensor2d([[0.5, -0.1], [-0.2, 0.3], [0.4, 0.9]])]));
     model.compile({optimizer: tf.train.sgd(0), loss: 'meanSquaredError'});
     const xs = tf.ones([1, 1, 1, 6]);
     const ys = tf.zeros([1, 2]);

@@ -105,7 +105,7 @@ describe('GenerateMbyNMaskTest (pruning_utils_test.py)', () => {
     // TFMOT's wt_2x3 case transposed into a Dense kernel: TFMOT transposes it back before grouping.
     const layer = sparsity.pruneLowMagnitude(tfl.layers.dense({units: 2, useBias: false}), {sparsityMByN: [2, 4]});
     layer.apply(tfl.input({shape: [3]}));
-    layer.layer.setWeights([tf.tensor2d([[-0.49, 0.31], [-0.66, 0.63], [0.42, -1.63]])]);
+    tf.tidy(() => layer.layer.setWeights([tf.tensor2d([[-0.49, 0.31], [-0.66, 0.63], [0.42, -1.63]])]));
     updatePruningStep([layer], 0);
     expect(Array.from(layer.masks[0].read().dataSync())).toEqual([1, 0, 1, 1, 0, 1]);
   });
@@ -183,15 +183,15 @@ describe('deliberate differences from pruning_utils.py', () => {
   });
 
   it('blocks over a dimension not a multiple of the block start at 0 (TFMOT pools SAME-padded windows offset from its mask blocks)', () => {
-    // Kernel [4 in, 1 out], block [3, 1], half the blocks: ours scores rows
-    // {0, 1, 2} (mean 4) and {3} (0.1) and keeps the first. TFMOT pads one row
-    // before and one after, pools {0, 1} and {2, 3} but expands its mask from
-    // row 0, so it keeps row 3 (0.1) and prunes 10: mask [0, 0, 0, 1].
-    const layer = sparsity.pruneLowMagnitude(tfl.layers.dense({units: 1, useBias: false}), {blockSize: [3, 1],
+    // Kernel [4 in, 2 out], block [3, 1], half the blocks: ours scores rows
+    // {0, 1, 2} (mean 4) and {3} (0.1) of each column and keeps the first.
+    // TFMOT pads one row before and one after, pools {0, 1} and {2, 3} but
+    // expands its mask from row 0, so it keeps row 3 (0.1) and prunes the 10s.
+    const layer = sparsity.pruneLowMagnitude(tfl.layers.dense({units: 2, useBias: false}), {blockSize: [3, 1],
       pruningSchedule: new sparsity.ConstantSparsity({targetSparsity: 0.5, beginStep: 0})});
     layer.apply(tfl.input({shape: [4]}));
-    layer.layer.setWeights([tf.tensor2d([[1], [1], [10], [0.1]])]);
+    tf.tidy(() => layer.layer.setWeights([tf.tensor2d([[1, 1], [1, 1], [10, 10], [0.1, 0.1]])]));
     updatePruningStep([layer], 0);
-    expect(Array.from(layer.masks[0].read().dataSync())).toEqual([1, 1, 1, 0]);
+    expect(Array.from(layer.masks[0].read().dataSync())).toEqual([1, 1, 1, 1, 1, 1, 0, 0]);
   });
 });
