@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {ValueError} from '../src/errors.js';
-import {checkArgsObject, checkEndStep, checkIntegerAtLeast, checkPositiveNumber, checkSparsity,
+import {checkArgsObject, checkEndStep, checkIntegerAtLeast, checkNonNegativeNumber, checkSparsity,
   formatReceived, withDefault} from './validation.js';
 
 /** What a schedule says about one training step. */
@@ -129,9 +129,12 @@ export interface PolynomialDecayArgs {
   finalSparsity: number;
   /** First step at which to prune, an integer >= 0. */
   beginStep: number;
-  /** Step at which finalSparsity is reached and pruning stops, an integer > beginStep. */
+  /**
+   * Step at which finalSparsity is reached and pruning stops, an integer >=
+   * beginStep; equal to it, the one pruning step prunes to finalSparsity.
+   */
   endStep: number;
-  /** Exponent of the decay, a finite number > 0; default 3. */
+  /** Exponent of the decay, a finite number >= 0; default 3. */
   power?: number;
   /** Prune every `frequency` steps from beginStep, an integer >= 1; default 100. */
   frequency?: number;
@@ -147,7 +150,8 @@ const POLYNOMIAL_DECAY_ARGS =
  * `p = clip((step - beginStep) / (endStep - beginStep), 0, 1)`,
  * `sparsity = finalSparsity + (initialSparsity - finalSparsity) * (1 - p)^power`.
  * finalSparsity is only pruned to if `endStep - beginStep` is a multiple of
- * `frequency`, as in TFMOT.
+ * `frequency`, as in TFMOT. `endStep` may equal `beginStep`: one pruning
+ * step, to finalSparsity (TFMOT computes 0 / 0 there).
  *
  * ```ts
  * const schedule = new PolynomialDecay(
@@ -186,12 +190,15 @@ export class PolynomialDecay extends PruningSchedule {
     this.frequency = checkIntegerAtLeast(withDefault(a.frequency, 100), 1, owner, 'frequency');
     this.initialSparsity = checkSparsity(a.initialSparsity, owner, 'initialSparsity');
     this.finalSparsity = checkSparsity(a.finalSparsity, owner, 'finalSparsity');
-    this.power = checkPositiveNumber(withDefault(a.power, 3), owner, 'power');
+    this.power = checkNonNegativeNumber(withDefault(a.power, 3), owner, 'power');
   }
 
   call(step: number): PruningDecision {
     checkStep(step, PolynomialDecay.className);
-    const progress = (step - this.beginStep) / (this.endStep - this.beginStep);
+    const span = this.endStep - this.beginStep;
+    // With endStep == beginStep TFMOT divides 0 by 0 at its one pruning step
+    // (NaN sparsity); the decay is then a jump to finalSparsity.
+    const progress = span === 0 ? (step >= this.endStep ? 1 : 0) : (step - this.beginStep) / span;
     const p = Math.min(1, Math.max(0, progress));
     return {
       shouldPrune: shouldPruneInStep(step, this.beginStep, this.endStep, this.frequency),

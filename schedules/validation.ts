@@ -38,32 +38,32 @@ export function checkSparsity(value: unknown, owner: string, argName: string): n
   return value;
 }
 
-/** Checks that `value` is a finite number > 0. */
-export function checkPositiveNumber(value: unknown, owner: string, argName: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    reject(owner, argName, 'a finite number > 0', value);
+/**
+ * Checks that `value` is a finite number >= 0. TFMOT takes any power; a
+ * negative one sends the sparsity out of [0, 1) as the decay ends.
+ */
+export function checkNonNegativeNumber(value: unknown, owner: string, argName: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    reject(owner, argName, 'a finite number >= 0', value);
   }
   return value;
 }
 
 /**
- * Checks `endStep` against `beginStep`. With `allowForever`, -1 means "prune
- * until training ends" and any other value must be an integer >= beginStep
- * (TFMOT's `_validate_step`). Without it the end must lie strictly after the
- * begin, because the schedule divides by `endStep - beginStep`.
+ * Checks `endStep` against `beginStep` (TFMOT's `_validate_step`): an integer
+ * >= beginStep, or -1 ("prune until training ends") when `allowForever`.
  */
 export function checkEndStep(
     value: unknown, beginStep: number, allowForever: boolean, owner: string): number {
-  if (allowForever) {
-    if (value !== -1 && (typeof value !== 'number' || !Number.isInteger(value) ||
-                         value < beginStep)) {
-      reject(owner, 'endStep', `-1 (no end) or an integer >= beginStep (${beginStep})`, value);
-    }
-  } else if (typeof value !== 'number' || !Number.isInteger(value) || value <= beginStep) {
-    const why = value === -1 ? ' (-1, "no end", is not allowed: the decay needs an end step)' : '';
-    reject(owner, 'endStep', `an integer > beginStep (${beginStep})${why}`, value);
+  if (allowForever && value === -1) {
+    return -1;
   }
-  return value as number;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < beginStep) {
+    const rule = `${allowForever ? '-1 (no end) or ' : ''}an integer >= beginStep (${beginStep})`;
+    const why = value === -1 ? ' (-1, "no end", is not allowed: the decay needs an end step)' : '';
+    reject(owner, 'endStep', rule + why, value);
+  }
+  return value;
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * Pruning masks from weight magnitudes, as plain numbers (no layers, no
  * tensors). Weights are grouped into units (single weights, blocks, or whole
- * output filters); units are scored; the best are kept. m-by-n keeps the m
- * largest of every n consecutive weights along the input axis.
+ * output filters); units are scored; the best are kept. m-by-n zeroes the m
+ * smallest of every n consecutive weights along the input axis (TFMOT's
+ * meaning: m zeros in every n).
  */
-import {ValueError} from '../errors.js';
+import {formatValue, ValueError} from '../errors.js';
 
 /** How weights group into units that are kept or pruned together. */
 export interface MaskStructure {
@@ -12,7 +13,7 @@ export interface MaskStructure {
   blockSize: [number, number];
   /** How a block's magnitudes combine into its score: mean or maximum. */
   blockPooling: 'AVG'|'MAX';
-  /** Keep m of every n along the input axis (overrides the sparsity). */
+  /** m zeros in every n along the input axis (overrides the sparsity). */
   mByN: [number, number]|null;
   /** 'filters': whole output channels, scored by L2 norm. */
   structure: 'unstructured'|'filters';
@@ -132,26 +133,66 @@ export function expandMask(units: Units, keep: Uint8Array): Float32Array {
   return Float32Array.from(units.unitOf, (u) => keep[u]);
 }
 
-/** Keeps the m largest |w| of every n consecutive weights along `inputAxis`. */
-export function mByNMask(w: ArrayLike<number>, shape: number[], inputAxis: number,
-    [m, n]: [number, number]): Float32Array {
-  if (shape[inputAxis] % n !== 0) {
-    throw new ValueError(
-        `sparsityMByN [${m}, ${n}] needs the input dimension (${shape[inputAxis]}, axis ` +
-        `${inputAxis} of shape [${shape}]) to be a multiple of ${n}.`);
+/** Throws unless `[m, n]` are integers with 1 <= m < n (m zeros in every n). */
+export function checkMByN(value: unknown, name = 'sparsityMByN'): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => Number.isInteger(v)) ||
+      !(value[0] >= 1 && value[0] < value[1])) {
+    throw new ValueError(`${name} [m, n] puts m zeros in every n consecutive weights, so it must be ` +
+        `two integers with 1 <= m < n; received ${formatValue(value)}.`);
   }
+  return [value[0], value[1]];
+}
+
+/**
+ * Zeroes the m smallest |w| of every n consecutive weights along `inputAxis`
+ * (TFMOT's generate_m_by_n_mask). When the axis is not a multiple of n, the
+ * last group is short: TFMOT pads it with zeros, which rank below every real
+ * weight, so the group keeps its min(n - m, length) largest weights.
+ */
+export function mByNMask(w: ArrayLike<number>, shape: number[], inputAxis: number,
+    mByN: [number, number]): Float32Array {
+  const [m, n] = checkMByN(mByN);
   const mask = new Float32Array(w.length);
+  const size = shape[inputAxis];
   const stride = strides(shape)[inputAxis];
   const inOf = axisIndex(shape, inputAxis);
   for (let i = 0; i < w.length; i++) {
-    if (inOf(i) % n !== 0) {
+    const start = inOf(i);
+    if (start % n !== 0) {
       continue;  // each group is handled from its first element
     }
-    const group = Array.from({length: n}, (_, j) => i + j * stride);
+    const group = Array.from({length: Math.min(n, size - start)}, (_, j) => i + j * stride);
+    // Ties go to the lower index, as TF's top_k picks them.
     group.sort((a, b) => Math.abs(w[b]) - Math.abs(w[a]) || a - b);
-    for (const j of group.slice(0, m)) {
+    for (const j of group.slice(0, n - m)) {
       mask[j] = 1;
     }
   }
   return mask;
+}
+
+/**
+ * True if every group of n consecutive weights along `inputAxis` (the last
+ * one possibly short) holds at most n - m non-zeros: TFMOT's
+ * is_pruned_m_by_n.
+ */
+export function isPrunedMByN(w: ArrayLike<number>, shape: number[], inputAxis: number,
+    mByN: [number, number]): boolean {
+  const [m, n] = checkMByN(mByN);
+  const size = shape[inputAxis];
+  const stride = strides(shape)[inputAxis];
+  const inOf = axisIndex(shape, inputAxis);
+  for (let i = 0; i < w.length; i++) {
+    const start = inOf(i);
+    if (start % n === 0) {
+      let nonZeros = 0;
+      for (let j = 0; j < Math.min(n, size - start); j++) {
+        nonZeros += w[i + j * stride] !== 0 ? 1 : 0;
+      }
+      if (nonZeros > n - m) {
+        return false;
+      }
+    }
+  }
+  return true;
 }

@@ -13,7 +13,7 @@ import {checkStringUnion, describeValue, formatValue, optionKeys, NotSupportedEr
 import {OptimizationWrapper, WrapperArgs} from '../graph/wrapper.js';
 import {weightVariable} from '../graph/layer_attributes.js';
 import {serializeObject} from '../graph/serialization.js';
-import {MaskStructure} from './masks.js';
+import {checkMByN, MaskStructure} from './masks.js';
 import {prunableWeights, PrunableWeight} from './prune_registry.js';
 
 
@@ -29,7 +29,15 @@ export interface PruneParams {
   blockSize?: [number, number];
   /** How a block is scored: 'AVG' (default) or 'MAX' of its magnitudes. */
   blockPoolingType?: typeof VALID_BLOCK_POOLING[number];
-  /** Keep m of every n weights along the input axis, e.g. [2, 4]. */
+  /**
+   * `[m, n]`: m zeros in every n consecutive weights along the input axis
+   * (TFMOT's `sparsity_m_by_n`), integers with 1 <= m < n; [2, 4] keeps 2
+   * of every 4 and [1, 4] keeps 3. It replaces the schedule's sparsity. An
+   * input dimension that is not a multiple of n ends with a short group,
+   * treated as padded with zeros (as TFMOT): it keeps its min(n - m, length)
+   * largest weights. Masks are recomputed on the schedule's pruning steps
+   * (TFMOT computes them once, at its first step).
+   */
   sparsityMByN?: [number, number]|null;
   /** 'global': one threshold over all layers pruned with 'global' (beyond TFMOT). */
   scope?: typeof VALID_SCOPES[number];
@@ -64,11 +72,7 @@ export function resolvePruneParams(params: PruneParams = {}): Required<PrunePara
         `subclass); received ${describeValue(schedule)}.`);
   }
   const blockSize = checkPair(params.blockSize ?? [1, 1], 'blockSize');
-  const mByN = params.sparsityMByN == null ? null : checkPair(params.sparsityMByN, 'sparsityMByN');
-  if (mByN != null && mByN[0] >= mByN[1]) {
-    throw new ValueError(
-        `sparsityMByN [m, n] keeps m of every n weights, so m < n; received [${mByN}].`);
-  }
+  const mByN = params.sparsityMByN == null ? null : checkMByN(params.sparsityMByN);
   const structure = checkStringUnion(params.structure ?? 'unstructured', VALID_STRUCTURES, 'structure');
   if (structure === 'filters' && (blockSize[0] !== 1 || blockSize[1] !== 1 || mByN != null)) {
     throw new ValueError(`structure 'filters' cannot be combined with blockSize or sparsityMByN.`);
@@ -182,8 +186,7 @@ export class PruneLowMagnitude extends OptimizationWrapper {
    * Builds the inner layer, then adds the masks (all ones), thresholds and
    * the pruning step (-1).
    *
-   * @throws ValueError if a prunable weight is missing, its input
-   *     dimension is not a multiple of n of `sparsityMByN`, or `blockSize`
+   * @throws ValueError if a prunable weight is missing, or `blockSize`
    *     is larger than a weight's 2-D view or leaves too few blocks to
    *     prune any at the schedule's sparsity.
    */
@@ -194,13 +197,6 @@ export class PruneLowMagnitude extends OptimizationWrapper {
       if (variable == null || typeof variable.read !== 'function') {
         throw new ValueError(
             `Layer '${this.layer.name}' names prunable weight '${spec.attr}', which it does not have.`);
-      }
-      const mByN = this.params.sparsityMByN;
-      if (mByN != null && variable.shape[spec.inputAxis]! % mByN[1] !== 0) {
-        throw new ValueError(
-            `Layer '${this.layer.name}': sparsityMByN [${mByN}] needs the input dimension of ` +
-            `'${spec.attr}' (${variable.shape[spec.inputAxis]}, axis ${spec.inputAxis} of shape ` +
-            `[${variable.shape}]) to be a multiple of ${mByN[1]}.`);
       }
       checkBlockSize(this.layer.name, spec.attr, variable.shape as number[], spec.outputAxis, this.params);
       return this.addWeight(`${spec.attr}_mask`, variable.shape as number[], 'float32',

@@ -112,23 +112,24 @@ describe('block masks', () => {
 });
 
 describe('m-by-n masks', () => {
-  /** Checks every group of n along `axis`: exactly m kept, and they are the m largest. */
+  /** Checks every group of n along `axis`: m zeroed (fewer in a short last group), the kept ones the largest. */
   function expectMByN(w: Float32Array, mask: Float32Array, shape: number[], axis: number, m: number, n: number) {
     const stride = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
     let groups = 0;
     for (let i = 0; i < w.length; i++) {
-      if (Math.floor(i / stride) % shape[axis] % n !== 0) {
+      const start = Math.floor(i / stride) % shape[axis];
+      if (start % n !== 0) {
         continue;
       }
-      const members = Array.from({length: n}, (_, j) => i + j * stride);
+      const members = Array.from({length: Math.min(n, shape[axis] - start)}, (_, j) => i + j * stride);
       const kept = members.filter((j) => mask[j] === 1);
-      expect(kept).toHaveLength(m);
+      expect(kept).toHaveLength(Math.min(n - m, members.length));
       const minKept = Math.min(...kept.map((j) => Math.abs(w[j])));
       const maxPruned = Math.max(...members.filter((j) => mask[j] === 0).map((j) => Math.abs(w[j])));
       expect(minKept).toBeGreaterThanOrEqual(maxPruned);
       groups++;
     }
-    expect(groups).toBe(w.length / n);
+    expect(groups).toBe(w.length / shape[axis] * Math.ceil(shape[axis] / n));
   }
 
   it('2:4 on a Dense kernel [in 8, out 3] groups along the input axis', () => {
@@ -145,15 +146,32 @@ describe('m-by-n masks', () => {
     expectMByN(w, mask, [3, 3, 8, 5], 2, 2, 4);
   });
 
-  it('1:4 and 3:8 keep the right counts', () => {
+  it('m is the number of zeros: 1:4 keeps 3 of 4, 3:8 keeps 5 of 8 (TFMOT)', () => {
     const w = lcg(16 * 2, 9);
-    expectMByN(w, mByNMask(w, [16, 2], 0, [1, 4]), [16, 2], 0, 1, 4);
-    expectMByN(w, mByNMask(w, [16, 2], 0, [3, 8]), [16, 2], 0, 3, 8);
+    const oneByFour = mByNMask(w, [16, 2], 0, [1, 4]);
+    expect(sum(oneByFour)).toBe(24);
+    expectMByN(w, oneByFour, [16, 2], 0, 1, 4);
+    const threeByEight = mByNMask(w, [16, 2], 0, [3, 8]);
+    expect(sum(threeByEight)).toBe(20);
+    expectMByN(w, threeByEight, [16, 2], 0, 3, 8);
   });
 
-  it('throw a clear error when the input dimension is not a multiple of n', () => {
-    expect(() => mByNMask(lcg(18, 1), [6, 3], 0, [2, 4])).toThrow(
-        /sparsityMByN \[2, 4\] needs the input dimension \(6, axis 0 of shape \[6,3\]\) to be a multiple of 4/);
+  it('an input dimension not a multiple of n ends with a short group, padded with zeros as TFMOT', () => {
+    const w = lcg(18, 1);
+    const mask = mByNMask(w, [6, 3], 0, [2, 4]);
+    // Per output: a full group of 4 keeps 2, the short group of 2 keeps min(2, 2).
+    expect(sum(mask)).toBe(3 * (2 + 2));
+    expectMByN(w, mask, [6, 3], 0, 2, 4);
+    const threeOfFour = mByNMask(w, [6, 3], 0, [3, 4]);
+    expect(sum(threeOfFour)).toBe(3 * (1 + 1));
+    expectMByN(w, threeOfFour, [6, 3], 0, 3, 4);
+  });
+
+  it('throw a clear error unless 1 <= m < n', () => {
+    for (const bad of [[4, 4], [5, 4], [0, 4], [1.5, 4], [2]]) {
+      expect(() => mByNMask(lcg(16, 1), [4, 4], 0, bad as [number, number])).toThrow(
+          /sparsityMByN \[m, n\] puts m zeros in every n consecutive weights, so it must be two integers with 1 <= m < n; received/);
+    }
   });
 });
 

@@ -134,7 +134,7 @@ describe('argument and layer errors', () => {
     ['blockSize of one number', {blockSize: [2] as unknown as [number, number]}, /blockSize must be two positive integers; received \[2\]/],
     ['blockSize with a zero', {blockSize: [0, 2]}, /blockSize must be two positive integers; received \[0, 2\]/],
     ['fractional blockSize', {blockSize: [1.5, 1]}, /blockSize/],
-    ['sparsityMByN [4, 2]', {sparsityMByN: [4, 2]}, /sparsityMByN \[m, n\] keeps m of every n weights, so m < n; received \[4,2\]/],
+    ['sparsityMByN [4, 2]', {sparsityMByN: [4, 2]}, /sparsityMByN \[m, n\] puts m zeros in every n consecutive weights, so it must be two integers with 1 <= m < n; received \[4, 2\]/],
     ['sparsityMByN [2, 2]', {sparsityMByN: [2, 2]}, /sparsityMByN/],
     ['unknown scope', {scope: 'model' as 'layer'}, /scope must be one of 'layer', 'global'; received "model"/],
     ['unknown structure', {structure: 'channels' as 'filters'}, /structure must be one of 'unstructured', 'filters'; received "channels"/],
@@ -384,14 +384,36 @@ describe('training with UpdatePruningStep', () => {
     xs.dispose();
   });
 
-  it('sparsityMByN with an input dimension not a multiple of n: a clear error naming the layer, when built', () => {
-    const plain = tfl.sequential({layers: [tfl.layers.dense({inputShape: [6], units: 4, name: 'odd'})]});
-    const message = "Layer 'odd': sparsityMByN [2,4] needs the input dimension of 'kernel' (6, axis 0 of " +
-        'shape [6,4]) to be a multiple of 4.';
-    expect(() => sparsity.pruneLowMagnitude(plain, {sparsityMByN: [2, 4]})).toThrow(message);
-    const conv = sparsity.pruneLowMagnitude(tfl.layers.conv2d({filters: 4, kernelSize: 1, name: 'odd'}),
+  it('sparsityMByN [1, 4] (m zeros, as TFMOT) keeps 3 of every 4 inputs: Dense kernel 75% non-zero after fit', async () => {
+    const model = tfl.sequential({layers: [sparsity.pruneLowMagnitude(tfl.layers.dense({inputShape: [16], units: 4,
+      activation: 'softmax', kernelInitializer: seeded(21)}), {sparsityMByN: [1, 4]})]});
+    compileAdam(model);
+    await fitPruned(model, data.xs, data.ys, {epochs: 1, batchSize: 16});
+    const {kernel} = kernelAndMask(wrappersOf(model)[0]);
+    expect(kernel.filter((v) => v !== 0).length / kernel.length).toBe(0.75);
+    expect(sparsity.getSparsity(sparsity.stripPruning(model)).layers[0].sparsity).toBe(0.25);
+  });
+
+  it('sparsityMByN [2, 4] on inputs not a multiple of 4: the short last group is padded with zeros (TFMOT)', async () => {
+    // Dense 3 -> 2: each output's 3 inputs form one short group, which keeps
+    // its 2 largest; Conv2D with 6 input channels: groups of 4 and 2.
+    const dense = sparsity.pruneLowMagnitude(tfl.layers.dense({units: 2, useBias: false, name: 'odd'}),
         {sparsityMByN: [2, 4]});
-    expect(() => conv.apply(tfl.input({shape: [3, 3, 6]}))).toThrow(/Layer 'odd': .*\(6, axis 2 of shape \[1,1,6,4\]\)/);
+    const conv = sparsity.pruneLowMagnitude(tfl.layers.conv2d({filters: 4, kernelSize: 1, name: 'odd_conv'}),
+        {sparsityMByN: [2, 4]});
+    const input = tfl.input({shape: [1, 1, 6]});
+    const flat = tfl.layers.flatten().apply(conv.apply(input)) as tfl.SymbolicTensor;
+    const model = tfl.model({inputs: input, outputs: dense.apply(
+        tfl.layers.dense({units: 3, name: 'to3'}).apply(flat)) as tfl.SymbolicTensor});
+    tf.tidy(() => dense.layer.setWeights([tf.tensor2d([[0.5, -0.1], [-0.2, 0.3], [0.4, 0.9]])]));
+    model.compile({optimizer: tf.train.sgd(0), loss: 'meanSquaredError'});
+    const xs = tf.ones([1, 1, 1, 6]);
+    const ys = tf.zeros([1, 2]);
+    await model.fit(xs, ys, {epochs: 1, verbose: 0, callbacks: [new sparsity.UpdatePruningStep()]});
+    expect(Array.from(kernelAndMask(dense).mask)).toEqual([1, 0, 0, 1, 1, 1]);
+    // 6 channels per filter: 2 of the first 4 and both of the last 2.
+    expect(Array.from(kernelAndMask(conv).mask).reduce((a, b) => a + b, 0)).toBe(4 * (2 + 2));
+    tf.dispose([xs, ys]);
   });
 });
 

@@ -5,7 +5,9 @@ import type {LayerKind, LowerContext} from '../layer_kind.js';
 import {floatData, weightOf} from '../lowering.js';
 
 export const Embedding: LayerKind = {
-  weights: [{attr: 'embeddings', outputAxis: 0, inputAxis: 1, prune: true, cluster: true}],
+  // m-by-n groups run along the vocabulary (axis 0), as TFMOT groups every
+  // 2-D weight: the table is the matrix a one-hot id multiplies.
+  weights: [{attr: 'embeddings', outputAxis: 0, inputAxis: 0, prune: true, cluster: true}],
   // TFMOT's default 8-bit registry leaves Embedding out ("enable once
   // verified with TFLite behavior", its entry `['embeddings']` commented
   // out). This is that entry: the table fake-quantized per tensor, no

@@ -29,6 +29,8 @@ const swapLastTwo = (k: tf.Tensor) => tf.transpose(k, [0, 1, 3, 2]);
 export const Conv2DTranspose: LayerKind = {
   // tfjs stores Conv2DTranspose kernels as [h, w, out, in]. Clustered per
   // tensor: clusterPerChannel clusters along the last axis, the input here.
+  // m-by-n groups run along the input channels (axis 3, TFLite's last);
+  // TFMOT applies Conv2D's layout and groups along axis 2, the outputs.
   weights: [{attr: 'kernel', outputAxis: 2, inputAxis: 3, prune: true, cluster: true}],
   // Per output channel, as TFLite's TRANSPOSE_CONV takes int8 weights (its axis 0).
   quantize: {role: 'weighted', weightAttr: 'kernel', perAxis: true},
