@@ -298,7 +298,7 @@ describe('errors', () => {
   it('clusterCentroidsInit must be one of the four methods', () => {
     expect(() => clusterWeights(dense(), {numberOfClusters: 4,
       clusterCentroidsInit: 'kmeans' as tfmot.clustering.CentroidInitializationName}))
-        .toThrow(/clusterCentroidsInit must be one of 'LINEAR', 'RANDOM', 'DENSITY_BASED', 'KMEANS_PLUS_PLUS'; received "kmeans"/);
+        .toThrow(/clusterCentroidsInit must be one of 'LINEAR', 'RANDOM', 'DENSITY_BASED', 'DENSITY_BASED_EXACT', 'KMEANS_PLUS_PLUS'; received "kmeans"/);
   });
 
   it('a weight needs more values than clusters', () => {
