@@ -64,13 +64,13 @@ const CDF_GRID_POINTS = 30;
  */
 function densityBased(values: Float64Array, n: number, min: number, max: number, gap: number): number[] {
   const f = Math.fround;
-  const lo = f(min - f(gap));
-  const hi = f(max + f(gap));
+  const lo = f(f(min) - f(gap));
+  const hi = f(f(max) + f(gap));
   const step = f(f(hi - lo) / (CDF_GRID_POINTS - 1));
   const grid = Array.from({length: CDF_GRID_POINTS},
       (_, i) => (i === CDF_GRID_POINTS - 1 ? hi : f(lo + f(i * step))));
   // CDF at each (ascending) grid point: the share of weights <= it.
-  const sorted = Float64Array.from(values).sort();
+  const sorted = Float32Array.from(values).sort();
   let below = 0;
   const cdf = grid.map((x) => {
     while (below < sorted.length && sorted[below] <= x) {
