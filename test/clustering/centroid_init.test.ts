@@ -51,6 +51,15 @@ describe('DENSITY_BASED', () => {
     const inCore = (c: number[]) => c.filter((v) => Math.abs(v) <= 0.2).length;
     expect(inCore(init(SKEWED, 8, 'DENSITY_BASED'))).toBeGreaterThan(inCore(init(SKEWED, 8, 'LINEAR')));
   });
+
+  it('compares in float32, as TF does with a float32 kernel', () => {
+    // Grid from 0 to 2.9 by float32(0.1): grid[7] is float32(0.7) = 0.69999999, below
+    // the double 0.7 but equal to the kernel's float32 0.7, so CDF(grid[7]) = 2/3
+    // exceeds 0.505 there (in doubles it would first at grid[8] = 0.8).
+    const c = init([0.01, 0.7, 2.89], 3, 'DENSITY_BASED');
+    expect(c[1]).toBe(Math.fround(0.7));
+    expect(init(Float32Array.of(0.01, 0.7, 2.89), 3, 'DENSITY_BASED')).toEqual(c);
+  });
 });
 
 describe('DENSITY_BASED_EXACT', () => {
