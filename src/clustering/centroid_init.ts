@@ -10,7 +10,8 @@ import {checkOptionKeys, checkStringUnion, optionKeys} from '../errors.js';
 
 /**
  * How the centroids of `clusterWeights` start, as string constants.
- * Mirrors tfmot.clustering.keras.CentroidInitialization.
+ * Mirrors tfmot.clustering.keras.CentroidInitialization, plus
+ * DENSITY_BASED_EXACT.
  */
 export const CentroidInitialization = {
   /** Evenly spaced from the smallest to the largest weight. */
