@@ -69,6 +69,17 @@ describe('cluster_wrapper_test.py (TFMOT)', () => {
     expect(() => new ClusterWeights({layer: new NonClusterableLayer(10), ...LINEAR})).toThrow(/cannot be clustered/);
   });
 
+  it('ClusterWeights takes each argument of TFMOT\'s constructor, camel-cased', () => {
+    // ClusterWeights(layer, number_of_clusters, cluster_centroids_init, preserve_sparsity,
+    // cluster_per_channel, cluster_gradient_aggregation) in cluster_wrapper.py.
+    const wrapper = new ClusterWeights({layer: tfl.layers.conv2d({filters: 4, kernelSize: 3, inputShape: [6, 6, 2]}),
+      numberOfClusters: 5, clusterCentroidsInit: 'DENSITY_BASED', preserveSparsity: true, clusterPerChannel: true,
+      clusterGradientAggregation: 'AVG'});
+    expect(wrapper.params).toEqual({numberOfClusters: 5, clusterCentroidsInit: 'DENSITY_BASED', preserveSparsity: true,
+      clusterPerChannel: true, clusterGradientAggregation: 'AVG', seed: 0});
+    expect(tfmot.clustering.GradientAggregation).toEqual({SUM: 'SUM', AVG: 'AVG'});
+  });
+
   it('testCanBeInitializedWithClusterableLayer', () => {
     expect(new ClusterWeights({layer: tfl.layers.dense({units: 10}), ...LINEAR})).toBeInstanceOf(ClusterWeights);
   });
