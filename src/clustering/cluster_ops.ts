@@ -33,12 +33,14 @@ export interface ClusterOptions {
   sparsityMask?: tf.Tensor;
   /** 0 for centroids that must not move (the pinned 0), shape [C, n]. */
   centroidMask?: tf.Tensor;
+  /** 'AVG' divides each centroid's summed gradient by its number of members. */
+  gradientAggregation?: 'SUM'|'AVG';
 }
 
 /**
  * The clustered weight: each element replaced by its nearest centroid
  * (times the sparsity mask). Gradients: straight-through to `w` (masked),
- * summed per cluster to `centroids`.
+ * summed (or averaged) per cluster to `centroids`.
  */
 export function clusteredWeights(w: tf.Tensor, centroids: tf.Tensor2D, options: ClusterOptions): tf.Tensor {
   const [channels, n] = centroids.shape;
@@ -65,6 +67,13 @@ export function clusteredWeights(w: tf.Tensor, centroids: tf.Tensor2D, options: 
         const dyView = tf.reshape(channelView(masked, options.perChannel), [-1]);
         let dc: tf.Tensor = tf.reshape(
             tf.unsortedSegmentSum(dyView, tf.reshape(saved[0], [-1]), channels * n), [channels, n]);
+        if (options.gradientAggregation === 'AVG') {
+          // Members per centroid, zero weights included (as TFMOT's bincount of
+          // the assignments); an empty cluster gets 0, not NaN.
+          const members = tf.reshape(tf.unsortedSegmentSum(tf.onesLike(dyView), tf.reshape(saved[0], [-1]),
+              channels * n), [channels, n]);
+          dc = tf.divNoNan(dc, members);
+        }
         if (options.centroidMask != null) {
           dc = tf.mul(dc, options.centroidMask);
         }

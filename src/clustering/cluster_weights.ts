@@ -43,6 +43,20 @@ export function clustersPerChannel(layer: Layer): boolean {
  */
 export const CLUSTERABLE_LAYERS = layerClasses((kind) => kind.weights?.some((w) => w.cluster) ?? false);
 
+/**
+ * How a centroid's gradient combines its members' gradients, as string
+ * constants. Mirrors TFMOT's GradientAggregation (cluster_config.py).
+ */
+export const GradientAggregation = {
+  /** The sum of the members' gradients (TFMOT's default). */
+  SUM: 'SUM',
+  /** Their mean: the sum divided by the number of weights in the cluster. */
+  AVG: 'AVG',
+} as const;
+/** A key of {@link GradientAggregation}: `'SUM'` or `'AVG'`. */
+export type GradientAggregationName = keyof typeof GradientAggregation;
+const VALID_GRADIENT_AGGREGATIONS = Object.keys(GradientAggregation) as GradientAggregationName[];
+
 /** Clustering options, as the keyword arguments of tfmot.clustering.keras.cluster_weights. */
 export interface ClusterParams {
   /**
@@ -57,13 +71,18 @@ export interface ClusterParams {
   preserveSparsity?: boolean;
   /** numberOfClusters per output channel (Conv1D and Conv2D only). */
   clusterPerChannel?: boolean;
+  /**
+   * How each centroid's gradient combines its members' (TFMOT's
+   * cluster_gradient_aggregation): 'SUM' (default, as TFMOT) or 'AVG'.
+   */
+  clusterGradientAggregation?: GradientAggregationName;
   /** Seed of RANDOM and KMEANS_PLUS_PLUS initialization. */
   seed?: number;
 }
 
 /** The keys of {@link ClusterParams}. */
 export const CLUSTER_PARAM_KEYS = optionKeys<ClusterParams>({numberOfClusters: true, clusterCentroidsInit: true,
-  preserveSparsity: true, clusterPerChannel: true, seed: true});
+  preserveSparsity: true, clusterPerChannel: true, clusterGradientAggregation: true, seed: true});
 
 /** Validates and fills in defaults (LINEAR init unless given, as the TFMOT clustering tutorial uses). */
 export function resolveClusterParams(params: ClusterParams): Required<ClusterParams> {
@@ -83,6 +102,8 @@ export function resolveClusterParams(params: ClusterParams): Required<ClusterPar
         VALID_CENTROID_INITS, 'clusterCentroidsInit'),
     preserveSparsity,
     clusterPerChannel: Boolean(params.clusterPerChannel),
+    clusterGradientAggregation: checkStringUnion(params.clusterGradientAggregation ?? 'SUM',
+        VALID_GRADIENT_AGGREGATIONS, 'clusterGradientAggregation'),
     seed: params.seed ?? 0,
   };
 }
@@ -217,6 +238,7 @@ export class ClusterWeights extends OptimizationWrapper {
           perChannel: this.params.clusterPerChannel,
           sparsityMask: slot.sparsityMask?.read(),
           centroidMask: slot.centroidMask?.read(),
+          gradientAggregation: this.params.clusterGradientAggregation,
         })}));
   }
 
@@ -239,10 +261,13 @@ export class ClusterWeights extends OptimizationWrapper {
   static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     // model.save() snake-cases string values and loading camel-cases them
-    // ('DENSITY_BASED' -> 'density_based' -> 'densityBased'); restore the name.
-    return OptimizationWrapper.fromConfigWith(cls, config, ({clusterCentroidsInit: saved}) => ({
-      clusterCentroidsInit: VALID_CENTROID_INITS.find((name) => typeof saved === 'string' &&
-          name.replace(/_/g, '') === saved.replace(/_/g, '').toUpperCase()) ?? saved,
+    // ('DENSITY_BASED' -> 'density_based' -> 'densityBased'); restore the names.
+    const restore = <T extends string>(saved: unknown, names: readonly T[]): unknown => names.find((name) =>
+      typeof saved === 'string' && name.replace(/_/g, '') === saved.replace(/_/g, '').toUpperCase()) ?? saved;
+    return OptimizationWrapper.fromConfigWith(cls, config, (saved) => ({
+      clusterCentroidsInit: restore(saved['clusterCentroidsInit'], VALID_CENTROID_INITS),
+      // Configs saved before this option existed load with its default.
+      clusterGradientAggregation: restore(saved['clusterGradientAggregation'] ?? 'SUM', VALID_GRADIENT_AGGREGATIONS),
     }));
   }
 }

@@ -24,5 +24,5 @@
 export {CentroidInitialization, initCentroids} from './centroid_init.js';
 export type {CentroidInitializationName, CentroidInitOptions} from './centroid_init.js';
 export {clusterWeights, stripClustering} from './cluster.js';
-export {ClusterWeights, CLUSTERABLE_LAYERS} from './cluster_weights.js';
-export type {ClusterableLayer, ClusterParams, ClusterWeightsArgs} from './cluster_weights.js';
+export {ClusterWeights, CLUSTERABLE_LAYERS, GradientAggregation} from './cluster_weights.js';
+export type {ClusterableLayer, ClusterParams, ClusterWeightsArgs, GradientAggregationName} from './cluster_weights.js';

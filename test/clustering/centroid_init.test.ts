@@ -32,19 +32,50 @@ describe('LINEAR', () => {
 });
 
 describe('DENSITY_BASED', () => {
-  it('is the inverse empirical CDF at linspace(0.01, 1, n)', () => {
-    // sorted: -0.3 -0.2 -0.1 -0.05 -0.02 -0.01 0.01 0.02 0.03 0.05
-    //          0.08 0.1 0.15 0.2 0.3 0.4 0.6 0.9 1.6 2.5
-    // q = 0.01, 0.2575, 0.505, 0.7525, 1 -> the smallest x with F(x) >= q is
-    // the ceil(20 q)-th value: 1st, 6th, 11th, 16th, 20th.
-    expect(init(SKEWED, 5, 'DENSITY_BASED')).toEqual([-0.3, -0.01, 0.08, 0.4, 2.5]);
-    // q = 0.01, 0.505, 1 -> 1st, 11th, 20th.
-    expect(init(SKEWED, 3, 'DENSITY_BASED')).toEqual([-0.3, 0.08, 2.5]);
+  it('is the first point of a 30-point grid over [min - 0.01, max + 0.01] whose CDF exceeds each of linspace(0.01, 1, n)', () => {
+    // Grid step (2.51 - -0.31) / 29 = 0.0972414: grid[i] = -0.31 + 0.0972414 i.
+    // CDF(grid[1] = -0.2128) = 1/20 > 0.01; CDF(grid[3] = -0.0183) = 5/20 is
+    // not above 0.2575, CDF(grid[4] = 0.0790) = 10/20 is; 0.505 is first
+    // exceeded at grid[5] = 0.1762 (13/20), 0.7525 at grid[8] = 0.4679 (16/20;
+    // grid[7] has 15/20 = 0.75); p = 1 never is: the last point, max + 0.01.
+    const c = init(SKEWED, 5, 'DENSITY_BASED');
+    [-0.2128, 0.0790, 0.1762, 0.4679, 2.51].forEach((v, i) => expect(c[i]).toBeCloseTo(v, 4));
+    // Every centroid lies on the grid.
+    for (const v of c) {
+      const i = (v + 0.31) / ((2.51 + 0.31) / 29);
+      expect(Math.abs(i - Math.round(i))).toBeLessThan(1e-4);
+    }
   });
 
   it('puts more centroids where the weights are dense than LINEAR does', () => {
     const inCore = (c: number[]) => c.filter((v) => Math.abs(v) <= 0.2).length;
     expect(inCore(init(SKEWED, 8, 'DENSITY_BASED'))).toBeGreaterThan(inCore(init(SKEWED, 8, 'LINEAR')));
+  });
+
+  it('compares in float32, as TF does with a float32 kernel', () => {
+    // Grid from 0 to 2.9 by float32(0.1): grid[7] is float32(0.7) = 0.69999999, below
+    // the double 0.7 but equal to the kernel's float32 0.7, so CDF(grid[7]) = 2/3
+    // exceeds 0.505 there (in doubles it would first at grid[8] = 0.8).
+    const c = init([0.01, 0.7, 2.89], 3, 'DENSITY_BASED');
+    expect(c[1]).toBe(Math.fround(0.7));
+    expect(init(Float32Array.of(0.01, 0.7, 2.89), 3, 'DENSITY_BASED')).toEqual(c);
+  });
+});
+
+describe('DENSITY_BASED_EXACT', () => {
+  it('is the inverse empirical CDF at linspace(0.01, 1, n)', () => {
+    // sorted: -0.3 -0.2 -0.1 -0.05 -0.02 -0.01 0.01 0.02 0.03 0.05
+    //          0.08 0.1 0.15 0.2 0.3 0.4 0.6 0.9 1.6 2.5
+    // q = 0.01, 0.2575, 0.505, 0.7525, 1 -> the smallest x with F(x) >= q is
+    // the ceil(20 q)-th value: 1st, 6th, 11th, 16th, 20th.
+    expect(init(SKEWED, 5, 'DENSITY_BASED_EXACT')).toEqual([-0.3, -0.01, 0.08, 0.4, 2.5]);
+    // q = 0.01, 0.505, 1 -> 1st, 11th, 20th.
+    expect(init(SKEWED, 3, 'DENSITY_BASED_EXACT')).toEqual([-0.3, 0.08, 2.5]);
+  });
+
+  it('puts more centroids where the weights are dense than LINEAR does', () => {
+    const inCore = (c: number[]) => c.filter((v) => Math.abs(v) <= 0.2).length;
+    expect(inCore(init(SKEWED, 8, 'DENSITY_BASED_EXACT'))).toBeGreaterThan(inCore(init(SKEWED, 8, 'LINEAR')));
   });
 });
 
@@ -105,9 +136,16 @@ describe('preserveSparsity', () => {
     expect(linear[1]).toBe(0);
     expect(Object.is(linear[1], 0)).toBe(true);  // +0, not -0
     [0.1, 0.55, 1.0].forEach((v, i) => expect(linear[2 + i]).toBeCloseTo(v, 14));
-    // DENSITY_BASED per sign: negatives [-0.6, -0.4, -0.2] -> q = 0.01 -> -0.6;
+    // DENSITY_BASED_EXACT per sign: negatives [-0.6, -0.4, -0.2] -> q = 0.01 -> -0.6;
     // positives (9 values) at q = 0.01, 0.505, 1 -> 1st, 5th, 9th.
-    expect(init(w, 5, 'DENSITY_BASED', true)).toEqual([-0.6, 0, 0.1, 0.5, 1.0]);
+    expect(init(w, 5, 'DENSITY_BASED_EXACT', true)).toEqual([-0.6, 0, 0.1, 0.5, 1.0]);
+    // DENSITY_BASED per sign, with a gap of min(0.01, |min| / 2, |max| / 2):
+    // negatives on a grid over [-0.61, -0.19]: CDF exceeds 0.01 first at
+    // -0.61 + 0.42 / 29 = -0.5955. Positives on a grid over [0.09, 1.01] (step
+    // 0.92 / 29): 0.01 at 0.1217, 0.505 (5 of the 9) at the first point >= 0.5,
+    // 0.09 + 13 step = 0.5024; 1 never: the last point, 1.01.
+    const density = init(w, 5, 'DENSITY_BASED', true);
+    [-0.5955, 0, 0.1217, 0.5024, 1.01].forEach((v, i) => expect(density[i]).toBeCloseTo(v, 4));
     for (const method of ['RANDOM', 'KMEANS_PLUS_PLUS'] as const) {
       const c = init(w, 5, method, true, 3);
       expect(signs(c), method).toEqual({neg: 1, zero: 1, pos: 3});
@@ -128,7 +166,7 @@ describe('preserveSparsity', () => {
         .toEqual({neg: 8, zero: 1, pos: 7});
     // 9 negative, 3 positive, n = 8: 7 * 0.75 = 5.25 -> 5 negative, 2 positive.
     const mostlyNegative = [-1, -0.9, -0.8, -0.7, -0.6, -0.5, -0.4, -0.3, -0.2, 0, 0.5, 0.6, 0.7];
-    for (const method of ['LINEAR', 'RANDOM', 'DENSITY_BASED', 'KMEANS_PLUS_PLUS'] as const) {
+    for (const method of ['LINEAR', 'RANDOM', 'DENSITY_BASED', 'DENSITY_BASED_EXACT', 'KMEANS_PLUS_PLUS'] as const) {
       const c = init(mostlyNegative, 8, method, true, 4);
       expect(c, method).toHaveLength(8);
       expect(signs(c), method).toEqual({neg: 5, zero: 1, pos: 2});
@@ -157,6 +195,6 @@ describe('preserveSparsity', () => {
 describe('arguments', () => {
   it('names clusterCentroidsInit and its allowed values', () => {
     expect(() => init(SKEWED, 3, 'linear' as Method)).toThrow(
-        /clusterCentroidsInit must be one of 'LINEAR', 'RANDOM', 'DENSITY_BASED', 'KMEANS_PLUS_PLUS'; received "linear"/);
+        /clusterCentroidsInit must be one of 'LINEAR', 'RANDOM', 'DENSITY_BASED', 'DENSITY_BASED_EXACT', 'KMEANS_PLUS_PLUS'; received "linear"/);
   });
 });

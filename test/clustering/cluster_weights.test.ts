@@ -125,6 +125,23 @@ describe('gradients', () => {
     g.bias.forEach((v, i) => expect(v).toBeCloseTo([3, -0.5][i], 5));
   });
 
+  it('clusterGradientAggregation AVG: centroids get the mean over their members; an empty cluster gets 0', () => {
+    const {wrapper, model} = wrapped(tfl.layers.dense({units: 2, inputShape: [3]}),
+        {numberOfClusters: 3, clusterGradientAggregation: 'AVG'});
+    wrapper.layer.setWeights([tf.tensor2d([[0.5, -0.3], [0.9, 0.1], [-0.6, 0.4]]), tf.zeros([2])]);
+    wrapper.initializeCentroids();
+    // Members as in the SUM test: 2, 3 and 1 weights.
+    const g = grads(wrapper, model);
+    const expected = [(dW[1] + dW[4]) / 2, (dW[0] + dW[3] + dW[5]) / 3, dW[2]];
+    g.kernel_cluster_centroids.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    g.kernel.forEach((v, i) => expect(v).toBeCloseTo(dW[i], 5));
+    // A centroid far above every weight has no members: 0, not NaN.
+    variable(wrapper, 'kernel_cluster_centroids').write(tf.tensor2d([[-0.6, 0.15, 5]]));
+    const far = grads(wrapper, model).kernel_cluster_centroids;
+    expect(far[2]).toBe(0);
+    expect(far[1]).toBeCloseTo((dW[0] + dW[3] + dW[5] + dW[2]) / 4, 5);
+  });
+
   it('Dense with preserveSparsity: zero weights and the pinned centroid get no gradient', () => {
     const {wrapper, model} = wrapped(tfl.layers.dense({units: 2, inputShape: [3]}),
         {numberOfClusters: 3, preserveSparsity: true});
@@ -295,10 +312,17 @@ describe('errors', () => {
         /clusterWeights expects \{numberOfClusters/);
   });
 
-  it('clusterCentroidsInit must be one of the four methods', () => {
+  it('clusterGradientAggregation must be SUM or AVG', () => {
+    expect(() => clusterWeights(dense(), {numberOfClusters: 4,
+      clusterGradientAggregation: 'MEAN' as tfmot.clustering.GradientAggregationName}))
+        .toThrow(/clusterGradientAggregation must be one of 'SUM', 'AVG'; received "MEAN"/);
+    expect(clusterWeights(dense(), {numberOfClusters: 4}).params.clusterGradientAggregation).toBe('SUM');
+  });
+
+  it('clusterCentroidsInit must be one of the five methods', () => {
     expect(() => clusterWeights(dense(), {numberOfClusters: 4,
       clusterCentroidsInit: 'kmeans' as tfmot.clustering.CentroidInitializationName}))
-        .toThrow(/clusterCentroidsInit must be one of 'LINEAR', 'RANDOM', 'DENSITY_BASED', 'KMEANS_PLUS_PLUS'; received "kmeans"/);
+        .toThrow(/clusterCentroidsInit must be one of 'LINEAR', 'RANDOM', 'DENSITY_BASED', 'DENSITY_BASED_EXACT', 'KMEANS_PLUS_PLUS'; received "kmeans"/);
   });
 
   it('a weight needs more values than clusters', () => {

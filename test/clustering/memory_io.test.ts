@@ -97,14 +97,14 @@ for (const [how, roundtrip] of roundtrips) {
   describe(`save and load (${how})`, () => {
     it('a clustered model comes back with its centroids, masks, options and predictions', async () => {
       const model = await clusteredNet({numberOfClusters: 5, clusterPerChannel: true, preserveSparsity: true,
-        clusterCentroidsInit: 'DENSITY_BASED', seed: 3});
+        clusterCentroidsInit: 'DENSITY_BASED', clusterGradientAggregation: 'AVG', seed: 3});
       const loaded = await roundtrip(model, `clustered-${how}`);
       expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
       expect(weightValues(loaded)).toEqual(weightValues(model));
       expect(predictValues(loaded, images.xs)).toEqual(predictValues(model, images.xs));
       const [conv, fc] = wrappersOf(loaded);
       expect(conv.params).toEqual({numberOfClusters: 5, clusterCentroidsInit: 'DENSITY_BASED', preserveSparsity: true,
-        clusterPerChannel: true, seed: 3});
+        clusterPerChannel: true, clusterGradientAggregation: 'AVG', seed: 3});
       expect(fc.params.clusterPerChannel).toBe(false);
       // The loaded model trains on and strips like the original.
       const a = clustering.stripClustering(model);
