@@ -262,6 +262,13 @@ export class Interpreter {
       let results: TfliteTypedArray[][];
       try {
         results = await this.session.runMany(batches);
+      } catch (e) {
+        const message = `${method}: LiteRT could not run the model: ${(e as Error).message}`;
+        if (e instanceof LiteRtCrash) {
+          throw new LiteRtCrash(message);
+        }
+        const log = logSince(start);
+        throw new LiteRtError(`${message}\n${log.join('\n')}`, log);
       } finally {
         this.runtimeLog.push(...logSince(start));
       }
