@@ -3,32 +3,21 @@
  * hand: moving average, last value, running min/max and a fixed range.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
 import {expectClose} from '../helpers/compare.js';
+import {testQuantizerHost} from '../helpers/quantizer_host.js';
 
 const {AllValuesQuantizer, FixedQuantizer, LastValueQuantizer, MovingAverageQuantizer} =
     tfmot.quantization;
 type Quantizer = tfmot.quantization.Quantizer;
 type QuantizerVars = tfmot.quantization.QuantizerVars;
 
-/** A minimal QuantizerHost: plain LayerVariables, disposed after each test. */
-const created: tfl.LayerVariable[] = [];
-const host: tfmot.quantization.QuantizerHost = {
-  addQuantizerWeight(name, shape, init) {
-    // The variable copies its initial value, which is freed at once.
-    const value = tf.fill(shape, init);
-    const v = new tfl.LayerVariable(value, 'float32', name, false);
-    value.dispose();
-    created.push(v);
-    return v;
-  },
-};
+const {host, disposeAll} = testQuantizerHost();
 
 afterEach(() => {
-  created.splice(0).forEach((v) => v.dispose());
+  disposeAll();
 });
 
 beforeAll(async () => {

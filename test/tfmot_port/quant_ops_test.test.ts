@@ -8,10 +8,10 @@
  * TFMOT's tests do, min and max variables that start at 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
+import {testQuantizerHost} from '../helpers/quantizer_host.js';
 
 const {AllValuesQuantizer, LastValueQuantizer, MovingAverageQuantizer, fakeQuantWithMinMaxVars} =
     tfmot.quantization;
@@ -24,17 +24,7 @@ const SYMMETRIC_RANGE_RATIO = 0.9921875;
 /** quant_ops' defaults. */
 const QUANT_OPS_DEFAULTS: RangeQuantizerArgs = {numBits: 8, perAxis: false, symmetric: false, narrowRange: false};
 
-const created: tfl.LayerVariable[] = [];
-const host: tfmot.quantization.QuantizerHost = {
-  addQuantizerWeight(name, shape, init) {
-    // The variable copies its initial value, which is freed at once.
-    const value = tf.fill(shape, init);
-    const v = new tfl.LayerVariable(value, 'float32', name, false);
-    value.dispose();
-    created.push(v);
-    return v;
-  },
-};
+const {host, disposeAll} = testQuantizerHost();
 
 beforeAll(async () => {
   await tfmot.backend.init();
@@ -46,7 +36,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  created.splice(0).forEach((v) => v.dispose());
+  disposeAll();
   expect(tf.memory().numTensors, 'tensors leaked').toBe(tensorsBefore);
 });
 

@@ -6,13 +6,13 @@
  * The last block shows where we deliberately differ from TFMOT.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 
 import {serializeObject} from '../../src/graph/serialization.js';
 import * as tfmot from '../../src/index.js';
 import {deserializeQuantizer} from '../../src/quantization/quantizers.js';
 import {expectClose} from '../helpers/compare.js';
+import {testQuantizerHost} from '../helpers/quantizer_host.js';
 
 const {AllValuesQuantizer, FixedQuantizer, LastValueQuantizer, MovingAverageQuantizer, fakeQuantWithMinMaxVars} =
     tfmot.quantization;
@@ -26,17 +26,7 @@ const FIXED_PARAMS = {numBits: 8, initMin: 0, initMax: 1, narrowRange: false};
 /** TFMOT's input, [[-1, 0.5], [0, 1]]. */
 const INPUTS = [[-1, 0.5], [0, 1]];
 
-const created: tfl.LayerVariable[] = [];
-const host: tfmot.quantization.QuantizerHost = {
-  addQuantizerWeight(name, shape, init) {
-    // The variable copies its initial value, which is freed at once.
-    const value = tf.fill(shape, init);
-    const v = new tfl.LayerVariable(value, 'float32', name, false);
-    value.dispose();
-    created.push(v);
-    return v;
-  },
-};
+const {host, disposeAll} = testQuantizerHost();
 
 beforeAll(async () => {
   await tfmot.backend.init();
@@ -48,7 +38,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  created.splice(0).forEach((v) => v.dispose());
+  disposeAll();
   expect(tf.memory().numTensors, 'tensors leaked').toBe(tensorsBefore);
 });
 
