@@ -361,14 +361,14 @@ function fieldKind(schema: FbsSchema, table: string, field: TableField): {kind: 
   throw new Error(`gen_schema: ${where}: type ${field.type} has no FieldKind (options_layout.ts)`);
 }
 
-function emitOptionsFields(schema: FbsSchema): string {
-  const out = [GENERATED_HEADER,
-    '/**',
-    ' * The fields of every modelled options table in slot order: camelCase name,',
-    ' * slot, storage kind and schema default (vectors have none).',
-    ' */',
-    'export const OPTIONS_FIELDS = {'];
-  for (const table of OPTIONS_TABLES) {
+/**
+ * The lines of a `{Table: [entry, ...]}` record literal, one entry a line
+ * (`entry` returns null to leave a field out); a table without fields is `[]`.
+ */
+function tableRecordEntries(schema: FbsSchema, tables: readonly string[],
+    entry: (table: string, field: TableField) => string|null): string[] {
+  const out: string[] = [];
+  for (const table of tables) {
     const fields = get(schema.tables, 'table', table).fields;
     if (fields.length === 0) {
       out.push(`  ${table}: [],`);
@@ -376,19 +376,35 @@ function emitOptionsFields(schema: FbsSchema): string {
     }
     out.push(`  ${table}: [`);
     for (const field of fields) {
-      if (field.type === 'utype') {
-        throw new Error(`gen_schema: ${table}.${field.name}: union fields are not supported in options`);
+      const line = entry(table, field);
+      if (line != null) {
+        out.push(`    ${line},`);
       }
-      // A deprecated field keeps its slot but is neither written nor read (ResizeBilinearOptions.new_height).
-      if (field.deprecated) {
-        continue;
-      }
-      const {kind, default: fallback} = fieldKind(schema, table, field);
-      out.push(`    {name: '${camelCase(field.name)}', slot: ${field.slot}, kind: '${kind}'` +
-          `${fallback == null ? '' : `, default: ${fallback}`}},`);
     }
     out.push('  ],');
   }
+  return out;
+}
+
+function emitOptionsFields(schema: FbsSchema): string {
+  const out = [GENERATED_HEADER,
+    '/**',
+    ' * The fields of every modelled options table in slot order: camelCase name,',
+    ' * slot, storage kind and schema default (vectors have none).',
+    ' */',
+    'export const OPTIONS_FIELDS = {'];
+  out.push(...tableRecordEntries(schema, OPTIONS_TABLES, (table, field) => {
+    if (field.type === 'utype') {
+      throw new Error(`gen_schema: ${table}.${field.name}: union fields are not supported in options`);
+    }
+    // A deprecated field keeps its slot but is neither written nor read (ResizeBilinearOptions.new_height).
+    if (field.deprecated) {
+      return null;
+    }
+    const {kind, default: fallback} = fieldKind(schema, table, field);
+    return `{name: '${camelCase(field.name)}', slot: ${field.slot}, kind: '${kind}'` +
+        `${fallback == null ? '' : `, default: ${fallback}`}}`;
+  }));
   out.push('} as const;');
   return out.join('\n') + '\n';
 }
@@ -484,18 +500,7 @@ export function emitVerifyLayout(schema: FbsSchema): string {
     ' * included (they keep their slot), in slot order.',
     ' */',
     'export const VERIFY_TABLES: Readonly<Record<string, readonly VerifyField[]>> = {'];
-  for (const table of tables) {
-    const fields = get(schema.tables, 'table', table).fields;
-    if (fields.length === 0) {
-      out.push(`  ${table}: [],`);
-      continue;
-    }
-    out.push(`  ${table}: [`);
-    for (const field of fields) {
-      out.push(`    ${verifyEntry(schema, table, field)},`);
-    }
-    out.push('  ],');
-  }
+  out.push(...tableRecordEntries(schema, tables, (table, field) => verifyEntry(schema, table, field)));
   out.push('};', '',
       '/** Member tables of each union by type code - 1 (code 0 is NONE; larger codes are unknown and not checked). */',
       'export const VERIFY_UNIONS: Readonly<Record<string, readonly string[]>> = {');
