@@ -4,6 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {afterEach, beforeAll, beforeEach, expect} from 'vitest';
+
+import {init} from '../../src/backend/init.js';
 
 import type {QuantizerHost} from '../../src/quantization/quantizers.js';
 
@@ -20,4 +23,24 @@ export function testQuantizerHost(): {host: QuantizerHost, disposeAll: () => voi
     },
   };
   return {host, disposeAll: () => created.splice(0).forEach((v) => v.dispose())};
+}
+
+/**
+ * `testQuantizerHost` for a whole test file: the backend initialized, the
+ * variables freed after each test, and no tensor left behind by any test.
+ */
+export function quantizerHostCheckingLeaks(): QuantizerHost {
+  const {host, disposeAll} = testQuantizerHost();
+  let tensorsBefore = 0;
+  beforeAll(async () => {
+    await init();
+  });
+  beforeEach(() => {
+    tensorsBefore = tf.memory().numTensors;
+  });
+  afterEach(() => {
+    disposeAll();
+    expect(tf.memory().numTensors, 'tensors leaked').toBe(tensorsBefore);
+  });
+  return host;
 }

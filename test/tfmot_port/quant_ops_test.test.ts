@@ -8,10 +8,10 @@
  * TFMOT's tests do, min and max variables that start at 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {testQuantizerHost} from '../helpers/quantizer_host.js';
+import {quantizerHostCheckingLeaks} from '../helpers/quantizer_host.js';
 
 const {AllValuesQuantizer, LastValueQuantizer, MovingAverageQuantizer, fakeQuantWithMinMaxVars} =
     tfmot.quantization;
@@ -24,21 +24,7 @@ const SYMMETRIC_RANGE_RATIO = 0.9921875;
 /** quant_ops' defaults. */
 const QUANT_OPS_DEFAULTS: RangeQuantizerArgs = {numBits: 8, perAxis: false, symmetric: false, narrowRange: false};
 
-const {host, disposeAll} = testQuantizerHost();
-
-beforeAll(async () => {
-  await tfmot.backend.init();
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-
-afterEach(() => {
-  disposeAll();
-  expect(tf.memory().numTensors, 'tensors leaked').toBe(tensorsBefore);
-});
+const host = quantizerHostCheckingLeaks();
 
 /**
  * Runs `quantizer` in training on each batch, its variables starting at 0

@@ -6,13 +6,13 @@
  * The last block shows where we deliberately differ from TFMOT.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import {serializeObject} from '../../src/graph/serialization.js';
 import * as tfmot from '../../src/index.js';
 import {deserializeQuantizer} from '../../src/quantization/quantizers.js';
 import {expectClose} from '../helpers/compare.js';
-import {testQuantizerHost} from '../helpers/quantizer_host.js';
+import {quantizerHostCheckingLeaks} from '../helpers/quantizer_host.js';
 
 const {AllValuesQuantizer, FixedQuantizer, LastValueQuantizer, MovingAverageQuantizer, fakeQuantWithMinMaxVars} =
     tfmot.quantization;
@@ -26,21 +26,7 @@ const FIXED_PARAMS = {numBits: 8, initMin: 0, initMax: 1, narrowRange: false};
 /** TFMOT's input, [[-1, 0.5], [0, 1]]. */
 const INPUTS = [[-1, 0.5], [0, 1]];
 
-const {host, disposeAll} = testQuantizerHost();
-
-beforeAll(async () => {
-  await tfmot.backend.init();
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-
-afterEach(() => {
-  disposeAll();
-  expect(tf.memory().numTensors, 'tensors leaked').toBe(tensorsBefore);
-});
+const host = quantizerHostCheckingLeaks();
 
 /** Builds `q` for INPUTS with its variables set to 0 (TFMOT's test creates them at 0). */
 function buildAtZero(q: Quantizer): QuantizerVars {
