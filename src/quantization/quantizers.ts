@@ -79,16 +79,20 @@ export interface RangeQuantizerArgs {
 const RANGE_QUANTIZER_KEYS = optionKeys<RangeQuantizerArgs>(
     {numBits: true, perAxis: true, symmetric: true, narrowRange: true});
 
+/** Every quantizer's grid: 2 to 8 bits (8 for int8 export). */
+function checkNumBits(numBits: unknown, className: string): void {
+  if (!Number.isInteger(numBits) || (numBits as number) < 2 || (numBits as number) > 8) {
+    throw new ValueError(`${className}: numBits must be an integer in [2, 8]; received ${formatValue(numBits)}.`);
+  }
+}
+
 function checkRangeArgs(args: RangeQuantizerArgs, className: string): void {
   if (args == null || typeof args !== 'object') {
     throw new ValueError(`${className} expects {numBits, perAxis, symmetric, narrowRange}.`);
   }
   checkOptionKeys(args, className === 'MovingAverageQuantizer' ? [...RANGE_QUANTIZER_KEYS, 'emaDecay'] :
       RANGE_QUANTIZER_KEYS, className);
-  if (!Number.isInteger(args.numBits) || args.numBits < 2 || args.numBits > 8) {
-    throw new ValueError(
-        `${className}: numBits must be an integer in [2, 8]; received ${args.numBits}.`);
-  }
+  checkNumBits(args.numBits, className);
   for (const key of ['perAxis', 'symmetric', 'narrowRange'] as const) {
     if (typeof args[key] !== 'boolean') {
       throw new ValueError(`${className}: ${key} must be a boolean; received ${args[key]}.`);
@@ -338,10 +342,7 @@ export class FixedQuantizer extends Quantizer {
     }
     checkOptionKeys(args, FIXED_QUANTIZER_KEYS, 'FixedQuantizer');
     const {numBits, initMin, initMax, narrowRange} = args;
-    if (!Number.isInteger(numBits) || numBits < 2 || numBits > 8) {
-      throw new ValueError(
-          `FixedQuantizer: numBits must be an integer in [2, 8]; received ${formatValue(numBits)}.`);
-    }
+    checkNumBits(numBits, 'FixedQuantizer');
     for (const [key, value] of [['initMin', initMin], ['initMax', initMax]] as const) {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         throw new ValueError(
