@@ -23,9 +23,9 @@ export type {TfliteDType, TfliteTypedArray} from './litert_loader.js';
 export {LiteRtCrash} from './litert_loader.js';
 import {readModel} from './reader.js';
 import {checkRunnable} from './runnable.js';
+import {operatorName} from './validate.js';
 import {TensorType} from './schema.js';
 import type {Model, SignatureDef, SubGraph, Tensor} from './schema.js';
-import {builtinOperatorName} from './builtin_operators.js';
 
 /** One input or output tensor, as Python's `get_input_details()` describes it. */
 export interface TensorDetails {
@@ -491,8 +491,7 @@ function checkIndex(method: string, index: unknown): void {
 
 /** The float inputs of `graph` that a QUANTIZE op reads. */
 function quantizedFloatInputs(model: Model, graph: SubGraph): Set<number> {
-  const quantizes = graph.operators.filter((op) =>
-    builtinOperatorName(model.operatorCodes[op.opcodeIndex].builtinCode) === 'QUANTIZE');
+  const quantizes = graph.operators.filter((op) => operatorName(model, op) === 'QUANTIZE');
   return new Set(graph.inputs.filter((t) => FLOAT_TYPES.has(graph.tensors[t].type) &&
       quantizes.some((op) => op.inputs[0] === t)));
 }

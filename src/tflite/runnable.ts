@@ -7,10 +7,10 @@
  */
 import {ValueError} from '../errors.js';
 import type {IrOpType} from '../graph/ir.js';
-import {builtinOperatorName} from './builtin_operators.js';
 import {isDescribedOperator, opKind} from './op_registry.js';
 import {TensorType} from './schema.js';
-import type {Model, Operator, SubGraph, Tensor} from './schema.js';
+import type {Model, SubGraph, Tensor} from './schema.js';
+import {operatorName} from './validate.js';
 
 type Fail = (where: string, problem: string) => never;
 
@@ -66,11 +66,6 @@ function checkDataflow(model: Model, subgraph: SubGraph, where: string, fail: Fa
       fail(`${where}.outputs[${i}]`, `tensor ${t} ('${subgraph.tensors[t].name}') is never written`);
     }
   });
-}
-
-function operatorName(model: Model, op: Operator): string {
-  const code = model.operatorCodes[op.opcodeIndex].builtinCode;
-  return builtinOperatorName(code) ?? `operator code ${code}`;
 }
 
 /**

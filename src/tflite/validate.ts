@@ -123,10 +123,15 @@ function checkTensor(model: Model, tensor: Tensor, where: string, fail: Fail): v
   }
 }
 
+/** The builtin operator's name of `op` (its opcode index already checked), or "operator code N". */
+export function operatorName(model: Model, op: Operator): string {
+  const code = model.operatorCodes[op.opcodeIndex].builtinCode;
+  return builtinOperatorName(code) ?? `operator code ${code}`;
+}
+
 function checkOperator(model: Model, op: Operator, lastTensor: number, where: string, fail: Fail): void {
   checkIndex(op.opcodeIndex, 0, model.operatorCodes.length - 1, `${where}.opcodeIndex`, fail);
-  const code = model.operatorCodes[op.opcodeIndex].builtinCode;
-  const opName = builtinOperatorName(code) ?? `operator code ${code}`;
+  const opName = operatorName(model, op);
   op.inputs.forEach((t, i) => checkIndex(t, -1, lastTensor, `${where} (${opName}).inputs[${i}]`, fail));
   op.outputs.forEach((t, i) => checkIndex(t, 0, lastTensor, `${where} (${opName}).outputs[${i}]`, fail));
   const expected = OPTIONS_OF_OPERATOR[opName as keyof typeof OPTIONS_OF_OPERATOR];
