@@ -1,0 +1,8 @@
+/**
+ * The Node.js entry of tfjs-model-optimization: everything the default
+ * (browser-safe) entry exports, plus the Node implementations of file IO,
+ * TensorBoard event files, the MNIST loader and LiteRT in a worker thread.
+ * Node resolves `import 'tfjs-model-optimization'` here; it is also
+ * importable by name as 'tfjs-model-optimization/node'.
+ */
+export * from './index.js';
