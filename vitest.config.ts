@@ -28,6 +28,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: [...configDefaults.exclude, ...E2E_TESTS],
     // Training on wasm is CPU-bound and single-threaded; two workers fill the machine.
+    // The Node entry, as Node resolves the package name (test/helpers/node_entry.ts).
+    setupFiles: ['test/helpers/node_entry.ts'],
     pool: 'forks',
     maxWorkers: 2,
     // Only a genuine hang fails on time (test/helpers/limits.ts).
