@@ -15,7 +15,7 @@ import {tmpdir} from 'node:os';
 import {join, relative, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-import {build, type Metafile, type Plugin} from 'esbuild';
+import {build, type BuildFailure, type Metafile, type Plugin} from 'esbuild';
 import ts from 'typescript';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
@@ -58,10 +58,11 @@ describe('browser bundle of the default entry', () => {
       stdin: {contents: APP, resolveDir: REPO, loader: 'ts', sourcefile: 'app.ts'},
       bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent',
       plugins: [packageFromSource],
-    }).catch((e: {errors?: Array<{text: string, location?: {file: string, line: number}}>}) => {
+    }).catch((e: unknown) => {
       // The message lists each import esbuild could not resolve for a browser, with its file and line.
-      throw new Error(`browser bundle failed:\n${(e.errors ?? [e]).map((x) =>
-        `${x.location ? `${x.location.file}:${x.location.line} ` : ''}${x.text ?? String(x)}`).join('\n')}`);
+      const errors = (e as Partial<BuildFailure>).errors ?? [];
+      throw new Error(`browser bundle failed:\n${errors.length === 0 ? String(e) : errors.map((x) =>
+        `${x.location ? `${x.location.file}:${x.location.line} ` : ''}${x.text}`).join('\n')}`);
     });
     expect(result.errors).toEqual([]);
     expect(result.warnings.map((w) => w.text)).toEqual([]);
