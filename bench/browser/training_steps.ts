@@ -18,7 +18,7 @@ type Technique = typeof TECHNIQUES[number];
 
 function build(technique: Technique): {model: tfl.LayersModel, callbacks: tfl.Callback[]} {
   const plain = tfmot.data.mnistTutorialModel({seed: 1});
-  let model = plain;
+  let model: tfl.LayersModel = plain;
   const callbacks: tfl.Callback[] = [];
   if (technique === 'qat') {
     model = tfmot.quantization.quantizeModel(plain);
