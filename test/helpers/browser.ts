@@ -61,7 +61,7 @@ export interface BrowserResult<T> {
   value: T;
   /** Every console message, as `type: text`. */
   console: string[];
-  /** The bundle's size in bytes. */
+  /** The bundle's size in bytes (with its inline source map). */
   bundleBytes: number;
 }
 
@@ -156,9 +156,13 @@ export async function runInBrowser<T>(run: BrowserRun): Promise<BrowserResult<T>
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    // A crashed page never reports: fail at once rather than at the suite's hang limit.
+    const crashed = new Promise<never>((_, reject) => page.on('crash', () => reject(new Error(
+        `Chromium's page crashed running ${run.entry}\nconsole:\n${console.join('\n')}`))));
+    crashed.catch(() => undefined);  // Raced below; never an unhandled rejection after the run.
     await page.goto(`${origin}/`);
-    const handle = await page.waitForFunction(() => (globalThis as {tfmotResult?: unknown}).tfmotResult,
-        undefined, {timeout: 0, polling: 100});
+    const handle = await Promise.race([crashed, page.waitForFunction(
+        () => (globalThis as {tfmotResult?: unknown}).tfmotResult, undefined, {timeout: 0, polling: 100})]);
     const outcome = await handle.jsonValue() as EntryOutcome;
     errors.push(...failures.filter((f) => f !== '404 /favicon.ico'));
     if (!outcome.ok) {
