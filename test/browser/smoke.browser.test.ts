@@ -36,4 +36,11 @@ describe('the default entry in Chromium', () => {
     value.fakeQuantValues!.forEach((v, i) => expect(v).toBeCloseTo([-1, 0.25, 0.5, 1][i], 2));
     expect(value.timeoutError).toMatch(/^NotSupportedError: Interpreter.create: options.timeoutMs cannot be enforced here: in a browser LiteRT runs in the calling thread/);
   });
+
+  it('names wasmPaths when the wasm backend cannot find its .wasm files', async () => {
+    const {value, console} = await runInBrowser<string>({entry: 'test/browser/entries/wasm_unserved.ts',
+      allowMissing: [/\.wasm$/], allowConsole: [/^error: Failed to load resource: .* 404 \(Not Found\)$/]});
+    expect(console).toContain('warning: Initialization of backend wasm failed');
+    expect(value).toMatch(/^init: backend 'wasm' could not be started: .*\(in a browser, serve node_modules\/@tensorflow\/tfjs-backend-wasm\/dist\/\*\.wasm and pass their folder's URL as options\.wasmPaths\)/);
+  });
 });
