@@ -13,4 +13,4 @@ export * from './index.js';
 import './io/file_system_node.js';
 import './summary/file_writer_node.js';
 import './data/mnist_node.js';
-// LiteRT's worker-thread host (engineer C1's src/tflite/litert_node_host.ts) is imported here once it exists.
+// To add: import './tflite/litert_node_host.js' (LiteRT in a worker thread) once that module exists.
