@@ -62,7 +62,7 @@ async function activate(name: BackendName, options: InitOptions): Promise<string
       await import(TFJS_NODE);
     } catch (e) {
       return `importing ${TFJS_NODE} failed (${(e as Error).message}); ` +
-          `it is an optional dependency that needs a native libtensorflow`;
+          `it is an optional peer dependency (npm install @tensorflow/tfjs-node) that needs a native libtensorflow`;
     }
     if (tf.findBackendFactory('tensorflow') == null) {
       return `${TFJS_NODE} loaded but registered no 'tensorflow' backend with ` +

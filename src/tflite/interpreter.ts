@@ -1,6 +1,6 @@
 /**
  * `tfmot.tflite.Interpreter`: runs a .tflite file in Google's LiteRT.js
- * (`@litertjs/core`, an optional peer dependency) in Node or a browser, as
+ * (`@litertjs/core`, a dependency of this package) in Node or a browser, as
  * Python users check their files with `tf.lite.Interpreter`: same methods,
  * camelCase. Node runs LiteRT in a worker thread (litert_loader.ts), a
  * browser in the calling thread (litert_browser.ts).
@@ -130,7 +130,7 @@ export class Interpreter {
    * @throws ValueError when `modelContent` is not a non-empty Uint8Array or
    *     not a well-formed TFLite file (the message names the bad field; such
    *     bytes never reach LiteRT); Error saying to `npm install @litertjs/core`
-   *     when it is missing; Error with LiteRT's log when it cannot load the
+   *     when it is missing (an install that skipped it); Error with LiteRT's log when it cannot load the
    *     model; LiteRtError when it logged ERROR lines; LiteRtCrash when LiteRT
    *     trapped or overran `timeoutMs` (it restarts for the next call);
    *     NotSupportedError for `timeoutMs` in a browser; Error naming
