@@ -81,9 +81,9 @@ function deviceUnits(w: tf.Tensor, outputAxis: number, s: MaskStructure): Device
   if (s.blockPooling === 'MAX') {
     scores = tf.max(blocks, [1, 3]);
   } else {
-    // Full blocks all share one size, so the sum ranks them as the mean does.
+    // The mean, not the sum: blocks of other tensors compete in scope 'global'.
     const sums = tf.reshape(tf.sum(blocks, [1, 3]), [-1]);
-    scores = padRows + padCols > 0 ? tf.div(sums, tf.tensor1d(sizes, 'float32')) : sums;
+    scores = tf.div(sums, padRows + padCols > 0 ? tf.tensor1d(sizes, 'float32') : tf.scalar(br * bc));
   }
   return {
     scores: tf.reshape(scores, [-1]),
