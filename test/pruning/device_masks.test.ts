@@ -150,8 +150,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     it('rejects sparsities outside [0, 1) as the reference does', () => {
-      expect(() => tf.tidy(() => deviceMasks([{value: tf.ones([2, 2]), outputAxis: 1}], UNSTRUCTURED, 1, false)))
-          .toThrow(/sparsity must be in \[0, 1\); received 1/);
+      expect(() => tf.tidy(() => {
+        deviceMasks([{value: tf.ones([2, 2]), outputAxis: 1}], UNSTRUCTURED, 1, false);
+      })).toThrow(/sparsity must be in \[0, 1\); received 1/);
     });
   });
 }
