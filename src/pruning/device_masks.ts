@@ -170,13 +170,17 @@ function checkSparsity(sparsity: number): void {
 
 /** A weight to mask, with the axis of its outputs (see PrunableWeight). */
 export interface DeviceWeight {
+  /** The weight's current value. */
   value: tf.Tensor;
+  /** Axis of its output channels (filters; the 2-D view's columns). */
   outputAxis: number;
 }
 
 /** A weight's 0/1 mask (float32, its shape) and the smallest |w| it keeps. */
 export interface DeviceMask {
+  /** 1 = kept. */
   mask: tf.Tensor;
+  /** The smallest kept |w| (0 if none is kept). */
   threshold: tf.Scalar;
 }
 

@@ -135,6 +135,13 @@ export interface PruneLowMagnitudeArgs extends PruneParams, WrapperArgs {}
  * the schedule's steps and writes `w * mask` back after every batch, so
  * pruned weights stay exactly zero. `pruneLowMagnitude` creates it;
  * `stripPruning` removes it.
+ *
+ * Mask updates run as tensor ops on the active backend (topk, scatterND,
+ * reductions) and read no weight back to the CPU, so a mask update every
+ * step does not stall webgl/webgpu. A layer keeps exactly
+ * max(round(units * (1 - sparsity)), 1) units: units tied at the threshold
+ * are kept by position, lowest first (TFMOT keeps every weight with
+ * |w| >= the k-th largest, so ties may keep more there).
  */
 export class PruneLowMagnitude extends OptimizationWrapper {
   /** Registered with tf.serialization (package 'Tfmot') so saved pruned models load back. */
