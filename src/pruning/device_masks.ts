@@ -113,8 +113,9 @@ export function deviceTopk(x: tf.Tensor1D, k: number): {values: tf.Tensor1D, ind
   if (tf.getBackend() !== 'cpu' && tf.getBackend() !== 'wasm') {
     for (const [flag, value] of TOPK_CPU_HANDOFF_FLAGS) {
       try {
-        saved.push([flag, env.getNumber(flag)]);
+        const before = env.getNumber(flag);
         env.set(flag, value);
+        saved.push([flag, before]);
       } catch {
         // Not a flag of this backend: nothing to force.
       }
