@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {countReads, perBatch, ReadCounter} from '../helpers/read_counter.js';
+import {AfterEachBatch, countReads, perBatch, ReadCounter} from '../helpers/read_counter.js';
 import {seeded} from '../helpers/models.js';
 
 const BATCHES = 5;
@@ -21,16 +21,6 @@ function convNet(): tfl.LayersModel {
     tfl.layers.flatten(),
     tfl.layers.dense({units: 10, kernelInitializer: seeded(4), name: 'dense'}),
   ]});
-}
-
-/** Calls `take` after every batch (a Callback: CustomCallback would read the logs' loss). */
-class Snapshots extends tfl.Callback {
-  constructor(private readonly take: () => void) {
-    super();
-  }
-  override async onBatchEnd(): Promise<void> {
-    this.take();
-  }
 }
 
 let counter: ReadCounter|null = null;
@@ -48,7 +38,7 @@ async function engineReadsPerBatch(model: tfl.LayersModel): Promise<number[]> {
   counter = countReads();
   const c = counter;
   await model.fit(xs, ys, {epochs: 1, batchSize: 4, shuffle: false, verbose: 0,
-    callbacks: [new Snapshots(() => snapshots.push(c.engine))]});
+    callbacks: [new AfterEachBatch(() => snapshots.push(c.engine))]});
   c.restore();
   tf.dispose([xs, ys]);
   return perBatch(snapshots);

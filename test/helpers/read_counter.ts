@@ -7,6 +7,7 @@
  * wasm memory, a copy but no device transfer).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 export interface ReadCounter {
   engine: number;
@@ -48,4 +49,14 @@ export function countReads(): ReadCounter {
 /** Reads per batch of fit(): the counter's growth from one batch's end to the next. */
 export function perBatch(snapshots: number[]): number[] {
   return snapshots.slice(1).map((v, i) => v - snapshots[i]);
+}
+
+/** Calls `take` after every batch (a Callback: CustomCallback would read the logs' loss itself). */
+export class AfterEachBatch extends tfl.Callback {
+  constructor(private readonly take: () => void) {
+    super();
+  }
+  override async onBatchEnd(): Promise<void> {
+    this.take();
+  }
 }

@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 
 import * as tfmot from '../../src/index.js';
-import {countReads, perBatch, ReadCounter} from '../helpers/read_counter.js';
+import {AfterEachBatch, countReads, perBatch, ReadCounter} from '../helpers/read_counter.js';
 import {seeded} from '../helpers/models.js';
 
 const {sparsity} = tfmot;
@@ -43,7 +43,7 @@ async function readsPerBatch(model: tfl.LayersModel, callbacks: tfl.Callback[]):
   const backend: number[] = [];
   counter = countReads();
   const c = counter;
-  const record = new Snapshots(() => {
+  const record = new AfterEachBatch(() => {
     engine.push(c.engine);
     backend.push(c.backend);
   });
@@ -51,16 +51,6 @@ async function readsPerBatch(model: tfl.LayersModel, callbacks: tfl.Callback[]):
   c.restore();
   tf.dispose([xs, ys]);
   return {engine: perBatch(engine), backend: perBatch(backend)};
-}
-
-/** Calls `take` after every batch (a Callback: CustomCallback would read the logs' loss). */
-class Snapshots extends tfl.Callback {
-  constructor(private readonly take: () => void) {
-    super();
-  }
-  override async onBatchEnd(): Promise<void> {
-    this.take();
-  }
 }
 
 /** A deliberate per-step readback, to show the count catches one. */
