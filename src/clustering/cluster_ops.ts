@@ -65,13 +65,16 @@ export function clusteredWeights(w: tf.Tensor, centroids: tf.Tensor2D, options: 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const masked = options.sparsityMask != null ? tf.mul(dy, options.sparsityMask) : dy;
         const dyView = tf.reshape(channelView(masked, options.perChannel), [-1]);
-        let dc: tf.Tensor = tf.reshape(
-            tf.unsortedSegmentSum(dyView, tf.reshape(saved[0], [-1]), channels * n), [channels, n]);
+        // Summed per centroid by scatterND, which adds duplicate indices on
+        // every backend; the indices come from argMin, so they are in range.
+        // (unsortedSegmentSum's wasm kernel reads its ids back to check them,
+        // a readback of every weight's cluster each step.)
+        const ids = tf.reshape(saved[0], [-1, 1]);
+        let dc: tf.Tensor = tf.reshape(tf.scatterND(ids, dyView, [channels * n]), [channels, n]);
         if (options.gradientAggregation === 'AVG') {
           // Members per centroid, zero weights included (as TFMOT's bincount of
           // the assignments); an empty cluster gets 0, not NaN.
-          const members = tf.reshape(tf.unsortedSegmentSum(tf.onesLike(dyView), tf.reshape(saved[0], [-1]),
-              channels * n), [channels, n]);
+          const members = tf.reshape(tf.scatterND(ids, tf.onesLike(dyView), [channels * n]), [channels, n]);
           dc = tf.divNoNan(dc, members);
         }
         if (options.centroidMask != null) {

@@ -1,13 +1,14 @@
 /**
  * The per-step work of pruning: set each wrapper's step and, on schedule
  * steps, recompute its masks from the current weights (per layer, or over all
- * 'global' wrappers at once) and write the masked weights.
+ * 'global' wrappers at once) and write the masked weights. Everything runs
+ * as tensor ops on the backend (device_masks.ts): no weight is read back.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../errors.js';
-import {expandMask, makeUnits, mByNMask, selectUnits, Units} from './masks.js';
+import {deviceMasks, deviceMByNMask, keptThreshold} from './device_masks.js';
 import {PruneLowMagnitude} from './prune_wrapper.js';
 
 /** The pruning wrappers among a model's layers. */
@@ -15,54 +16,45 @@ export function pruningWrappers(model: tfl.LayersModel): PruneLowMagnitude[] {
   return model.layers.filter((l): l is PruneLowMagnitude => l instanceof PruneLowMagnitude);
 }
 
-/** The step stored in the wrappers (-1 if never trained). */
+/**
+ * The step stored in the wrappers (-1 if never trained), read from their
+ * variables in one read (once per fit(), at train begin).
+ */
 export function storedStep(wrappers: PruneLowMagnitude[]): number {
-  return wrappers.reduce((s, w) => Math.max(s, w.pruningStep?.read().dataSync()[0] ?? -1), -1);
+  const steps = wrappers.map((w) => w.pruningStep).filter((v): v is tfl.LayerVariable => v != null);
+  if (steps.length === 0) {
+    return -1;
+  }
+  const step = tf.tidy(() => tf.max(tf.stack(steps.map((v) => v.read()))).dataSync()[0]);
+  wrappers.forEach((w) => w.noteStep(step));
+  return step;
 }
 
 interface WeightRef {
   wrapper: PruneLowMagnitude;
   index: number;
-  values: Float32Array;
-  shape: number[];
 }
 
-function weightRefs(wrapper: PruneLowMagnitude): WeightRef[] {
-  return wrapper.weightSpecs.map((spec, index) => {
-    const v = wrapper.weightVariable(spec);
-    return {wrapper, index, values: v.read().dataSync() as Float32Array, shape: v.shape as number[]};
-  });
-}
+const weightRefs = (wrapper: PruneLowMagnitude): WeightRef[] =>
+  wrapper.weightSpecs.map((_, index) => ({wrapper, index}));
 
-function writeMask(ref: WeightRef, mask: Float32Array): void {
-  const {wrapper, index, values} = ref;
-  let threshold = Infinity;
-  for (let i = 0; i < mask.length; i++) {
-    if (mask[i] === 1) {
-      threshold = Math.min(threshold, Math.abs(values[i]));
-    }
-  }
-  tf.tidy(() => {
-    wrapper.masks[index].write(tf.tensor(mask, ref.shape));
-    wrapper.thresholds[index].write(tf.scalar(Number.isFinite(threshold) ? threshold : 0));
-  });
-}
-
-/** New masks for a group of weights pruned together at `sparsity`. */
+/** New masks (and thresholds) for a group of weights pruned together at `sparsity`. */
 function updateGroup(refs: WeightRef[], sparsity: number, global: boolean): void {
-  const wrapper = refs[0].wrapper;
-  const structure = wrapper.maskStructure();
-  if (structure.mByN != null) {
-    for (const ref of refs) {
-      const spec = ref.wrapper.weightSpecs[ref.index];
-      writeMask(ref, mByNMask(ref.values, ref.shape, spec.inputAxis, structure.mByN));
-    }
-    return;
-  }
-  const units: Units[] = refs.map((ref) => makeUnits(ref.values, ref.shape,
-      ref.wrapper.weightSpecs[ref.index].outputAxis, ref.wrapper.maskStructure()));
-  const keeps = selectUnits(units, sparsity, global && structure.structure === 'filters');
-  refs.forEach((ref, i) => writeMask(ref, expandMask(units[i], keeps[i])));
+  tf.tidy(() => {
+    const structure = refs[0].wrapper.maskStructure();
+    const values = refs.map(({wrapper, index}) => wrapper.weightVariable(wrapper.weightSpecs[index]).read());
+    const masks = structure.mByN != null ?
+      refs.map(({wrapper, index}, i) => {
+        const mask = deviceMByNMask(values[i], wrapper.weightSpecs[index].inputAxis, structure.mByN!);
+        return {mask, threshold: keptThreshold(values[i], mask)};
+      }) :
+      deviceMasks(refs.map(({wrapper, index}, i) =>
+        ({value: values[i], outputAxis: wrapper.weightSpecs[index].outputAxis})), structure, sparsity, global);
+    refs.forEach(({wrapper, index}, i) => {
+      wrapper.masks[index].write(masks[i].mask);
+      wrapper.thresholds[index].write(masks[i].threshold);
+    });
+  });
 }
 
 function sameSchedule(wrappers: PruneLowMagnitude[]): void {
@@ -77,7 +69,8 @@ function sameSchedule(wrappers: PruneLowMagnitude[]): void {
 
 /**
  * Sets every wrapper's step to `step` and, where its schedule says so,
- * recomputes its masks and masks its weights.
+ * recomputes its masks and masks its weights. Reads nothing back: the step
+ * is the caller's count, the masks are tensor ops.
  */
 export function updatePruningStep(wrappers: PruneLowMagnitude[], step: number): void {
   const global = wrappers.filter((w) => w.params.scope === 'global');
@@ -102,6 +95,7 @@ export function updatePruningStep(wrappers: PruneLowMagnitude[], step: number): 
   tf.tidy(() => {
     for (const w of wrappers) {
       w.pruningStep!.write(tf.scalar(step));
+      w.noteStep(step);
     }
   });
 }

@@ -135,6 +135,13 @@ export interface PruneLowMagnitudeArgs extends PruneParams, WrapperArgs {}
  * the schedule's steps and writes `w * mask` back after every batch, so
  * pruned weights stay exactly zero. `pruneLowMagnitude` creates it;
  * `stripPruning` removes it.
+ *
+ * Mask updates run as tensor ops on the active backend (topk, scatterND,
+ * reductions) and read no weight back to the CPU, so a mask update every
+ * step does not stall webgl/webgpu. A layer keeps exactly
+ * max(round(units * (1 - sparsity)), 1) units: units tied at the threshold
+ * are kept by position, lowest first (TFMOT keeps every weight with
+ * |w| >= the k-th largest, so ties may keep more there).
  */
 export class PruneLowMagnitude extends OptimizationWrapper {
   /** Registered with tf.serialization (package 'Tfmot') so saved pruned models load back. */
@@ -149,6 +156,12 @@ export class PruneLowMagnitude extends OptimizationWrapper {
   thresholds: tfl.LayerVariable[] = [];
   /** -1 until UpdatePruningStep runs; then the training step. */
   pruningStep?: tfl.LayerVariable;
+  /**
+   * The step last written or read by the pruning code, so a training call
+   * need not read `pruningStep` back; null until then (e.g. weights just
+   * loaded), when the first training call reads it once.
+   */
+  private knownStep: number|null = null;
 
   /**
    * Wraps `args.layer`; masks, thresholds and the step are created when the
@@ -216,8 +229,12 @@ export class PruneLowMagnitude extends OptimizationWrapper {
    *     ({@link PRUNE_CALLBACK_MISSING}).
    */
   override call(inputs: tf.Tensor|tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor|tf.Tensor[] {
-    if (kwargs?.['training'] === true && this.pruningStep!.read().dataSync()[0] < 0) {
-      throw new ValueError(`${PRUNE_CALLBACK_MISSING} (layer '${this.name}')`);
+    if (kwargs?.['training'] === true) {
+      // Read once at most: a read per training call would stall a GPU backend every step.
+      this.knownStep ??= this.pruningStep!.read().dataSync()[0];
+      if (this.knownStep < 0) {
+        throw new ValueError(`${PRUNE_CALLBACK_MISSING} (layer '${this.name}')`);
+      }
     }
     // Weights are kept masked in place (see applyMasks), so the layer runs as is.
     return this.layer.call(inputs, kwargs);
@@ -240,6 +257,11 @@ export class PruneLowMagnitude extends OptimizationWrapper {
       }
     });
     return values;
+  }
+
+  /** Records the step the pruning code wrote to (or read from) `pruningStep`. */
+  noteStep(step: number): void {
+    this.knownStep = step;
   }
 
   /** Writes the masked values (see `inferenceWeights`) into the weights. */
