@@ -7,6 +7,8 @@ import {E2E_TESTS} from './vitest.config.js';
 export default defineConfig({
   test: {
     include: E2E_TESTS,
+    // LiteRT in a worker thread, as the Node entry installs it (src/platform.ts).
+    setupFiles: ['./src/tflite/litert_node_host.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: HANG_LIMIT_MS,

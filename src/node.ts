@@ -6,3 +6,4 @@
  * importable by name as 'tfjs-model-optimization/node'.
  */
 export * from './index.js';
+import './tflite/litert_node_host.js';

@@ -20,7 +20,7 @@ export {CONVERTIBLE_LAYERS} from './lower_model.js';
 export {TFLITE_OPERATORS} from '../graph/ir.js';
 export type {IrOpType as TfliteOperatorName} from '../graph/ir.js';
 export {formatSummary, inspect} from './inspect.js';
-export {evaluateAccuracy, Interpreter, LiteRtCrash, LiteRtError} from './interpreter.js';
+export {evaluateAccuracy, Interpreter, LiteRtCrash, LiteRtError, setLiteRtWasmPath} from './interpreter.js';
 export type {InterpreterOptions, TensorDetails, TfliteDType, TfliteTypedArray} from './interpreter.js';
 export type {ModelSummary, OperatorSummary, TensorSummary} from './inspect.js';
 export {readModel} from './reader.js';

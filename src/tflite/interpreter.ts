@@ -1,7 +1,9 @@
 /**
  * `tfmot.tflite.Interpreter`: runs a .tflite file in Google's LiteRT.js
- * (`@litertjs/core`, an optional peer dependency) from Node, as Python users
- * check their files with `tf.lite.Interpreter`: same methods, camelCase.
+ * (`@litertjs/core`, an optional peer dependency) in Node or a browser, as
+ * Python users check their files with `tf.lite.Interpreter`: same methods,
+ * camelCase. Node runs LiteRT in a worker thread (litert_loader.ts), a
+ * browser in the calling thread (litert_browser.ts).
  *
  * ```ts
  * const interpreter = await tfmot.tflite.Interpreter.create(bytes);
@@ -15,12 +17,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {checkInteger, checkOptionKeys, describeValue, NotSupportedError, optionKeys, ValueError} from '../errors.js';
-import {DEFAULT_TIMEOUT_MS, exclusive, LiteRtCrash, liteRtErrors, logLength, logSince, openSession, TYPED_ARRAYS}
-  from './litert_loader.js';
-import type {LiteRtSession, SessionTensor, TfliteDType, TfliteTypedArray} from './litert_loader.js';
+import {DEFAULT_TIMEOUT_MS, exclusive, LiteRtCrash, liteRtErrors, liteRtHost, logLength, logSince, openSession,
+  TYPED_ARRAYS} from './litert_session.js';
+import type {LiteRtSession, SessionTensor, TfliteDType, TfliteTypedArray} from './litert_session.js';
 
-export type {TfliteDType, TfliteTypedArray} from './litert_loader.js';
-export {LiteRtCrash} from './litert_loader.js';
+export type {TfliteDType, TfliteTypedArray} from './litert_session.js';
+export {LiteRtCrash} from './litert_session.js';
+export {setLiteRtWasmPath} from './litert_browser.js';
 import {readModel} from './reader.js';
 import {checkRunnable} from './runnable.js';
 import {operatorName} from './validate.js';
@@ -62,6 +65,9 @@ export interface InterpreterOptions {
   /**
    * How long loading, compiling or one run may take, in ms (default 120,000).
    * A call that overruns it is stopped with an error, and LiteRT restarts.
+   * Node only: in a browser LiteRT runs in the calling thread, where a running
+   * WebAssembly call cannot be stopped, so setting it throws NotSupportedError
+   * (run the Interpreter in a Web Worker and terminate the worker instead).
    */
   timeoutMs?: number;
 }
@@ -108,7 +114,9 @@ export class Interpreter {
   }
 
   /**
-   * Loads LiteRT.js (once per process) and compiles `modelContent`.
+   * Loads LiteRT.js (once per process, or per page or Web Worker) and
+   * compiles `modelContent`. In a browser call `tflite.setLiteRtWasmPath`
+   * first.
    *
    * @param modelContent The .tflite file's bytes (Python's `model_content`).
    * @throws ValueError when `modelContent` is not a non-empty Uint8Array or
@@ -116,7 +124,9 @@ export class Interpreter {
    *     bytes never reach LiteRT); Error saying to `npm install @litertjs/core`
    *     when it is missing; Error with LiteRT's log when it cannot load the
    *     model; LiteRtError when it logged ERROR lines; LiteRtCrash when LiteRT
-   *     trapped or overran `timeoutMs` (it restarts for the next call).
+   *     trapped or overran `timeoutMs` (it restarts for the next call);
+   *     NotSupportedError for `timeoutMs` in a browser; Error naming
+   *     `setLiteRtWasmPath` in a browser when it was not called.
    */
   static async create(modelContent: Uint8Array, options: InterpreterOptions = {}): Promise<Interpreter> {
     if (!(modelContent instanceof Uint8Array)) {
@@ -127,6 +137,11 @@ export class Interpreter {
         'Interpreter.create options');
     const numThreads = checkInteger(options.numThreads ?? 1, 'Interpreter.create: options.numThreads');
     const timeoutMs = checkInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'Interpreter.create: options.timeoutMs');
+    if (options.timeoutMs !== undefined && !liteRtHost().stopsOverruns) {
+      throw new NotSupportedError('Interpreter.create: options.timeoutMs cannot be enforced here: in a browser ' +
+          'LiteRT runs in the calling thread, where a running WebAssembly call cannot be stopped. Omit it; to be ' +
+          'able to stop a runaway model, create the Interpreter in a Web Worker and terminate() that worker.');
+    }
     if (modelContent.length === 0) {
       throw new ValueError('Interpreter.create: modelContent is empty; pass the .tflite file\'s bytes.');
     }

@@ -1,79 +1,26 @@
 /**
- * Runs Google's LiteRT.js (`@litertjs/core`) for `Interpreter`, in a worker
- * thread (litert_worker.ts) that this module replaces when it fails. A corrupt
- * or hostile file can trap LiteRT's WebAssembly instance ("memory access out
- * of bounds", "null function or function signature mismatch", "Aborted()"),
+ * Node's LiteRT host: runs Google's LiteRT.js (`@litertjs/core`) in a worker
+ * thread (litert_worker.ts) that is replaced when it fails. A corrupt or
+ * hostile file can trap LiteRT's WebAssembly instance ("memory access out of
+ * bounds", "null function or function signature mismatch", "Aborted()"),
  * after which every later call on that instance spins at 100% CPU; here the
  * trapped worker is discarded and the next call starts a fresh one, and a
  * call that does not answer within its time limit is stopped the same way.
- * Models compiled on a discarded worker are compiled again on the new one
- * when next run. Internal: its types name LiteRT.js, an optional peer
- * dependency, so it is not exported from the package.
+ *
+ * Node-only (worker threads): the Node entry installs it through
+ * litert_node_host.ts; nothing the browser entry imports reaches this file.
+ * Re-exports the session API (litert_session.ts) for Node-side tests.
  */
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {Worker} from 'node:worker_threads';
 
-import type {OpenedModel, SessionTensor, TfliteTypedArray, WorkerCall, WorkerReply} from './litert_protocol.js';
+import type {WorkerCall, WorkerReply} from './litert_protocol.js';
+import {LiteRtCrash, replyValue} from './litert_host.js';
+import type {LiteRtHost, RuntimeInstance} from './litert_host.js';
 
-import {TYPED_ARRAYS} from './litert_protocol.js';
-
-export {TYPED_ARRAYS};
-export type {SessionTensor, TfliteDType, TfliteTypedArray, TypedArrayClass} from './litert_protocol.js';
-
-/** How long one load, compile or run may take before its worker is stopped (ms), unless the caller says. */
-export const DEFAULT_TIMEOUT_MS = 120_000;
-
-/** Every line the runtime printed in this process, in order. */
-const runtimeLog: string[] = [];
-
-/** Lines the runtime printed since `start` (a previous `logLength()`). */
-export function logSince(start: number): string[] {
-  return runtimeLog.slice(start);
-}
-
-/** Where the runtime log ends now, to collect what one call prints. */
-export function logLength(): number {
-  return runtimeLog.length;
-}
-
-/** Settles when the last task given to `exclusive` has. */
-let queue: Promise<unknown> = Promise.resolve();
-
-/**
- * Runs `task` once every task queued before it has settled. The runtime log
- * is one stream for the process: a call can claim the lines printed while it
- * ran only if no other model loads or runs meanwhile. A task must not call
- * `exclusive` itself: it would wait for its own end.
- */
-export function exclusive<T>(task: () => Promise<T>): Promise<T> {
-  const result = queue.then(task);
-  queue = result.catch(() => undefined);
-  return result;
-}
-
-/** The runtime's error lines: it reports a model that fails to prepare only this way. */
-export function liteRtErrors(log: readonly string[]): string[] {
-  return log.filter((line) => /\bERROR\b/.test(line));
-}
-
-/**
- * LiteRT trapped, crashed or overran its time limit. Its WebAssembly instance
- * was discarded: the next call starts a new one, and interpreters created
- * before compile their model again when next run.
- */
-export class LiteRtCrash extends Error {
-  /**
-   * Made by `Interpreter.create`, `invoke` and `predict`.
-   *
-   * @param message What happened, and that the runtime was restarted.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = 'LiteRtCrash';
-  }
-}
+export * from './litert_session.js';
 
 /** The worker thread for this module's source form: compiled JavaScript, or TypeScript run through tsx. */
 function startWorker(): Worker {
@@ -96,7 +43,7 @@ interface Pending {
 }
 
 /** One LiteRT worker; once `failure` is set it takes no more calls. */
-class RuntimeWorker {
+class RuntimeWorker implements RuntimeInstance {
   private readonly worker = startWorker();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -126,21 +73,15 @@ class RuntimeWorker {
   }
 
   private settle(reply: WorkerReply): void {
-    runtimeLog.push(...reply.log);
     const pending = this.pending.get(reply.id);
-    if (pending == null) {
-      return;
+    if (pending != null) {
+      this.forget(reply.id, pending);
     }
-    this.forget(reply.id, pending);
-    if (reply.ok) {
-      pending.resolve(reply.value);
-    } else if (reply.trapped) {
-      const message = `LiteRT's WebAssembly instance trapped (${reply.message}); it was discarded and the next ` +
-          'call starts a new one';
-      pending.reject(new LiteRtCrash(message));
-      this.retire(message);
-    } else {
-      pending.reject(new Error(reply.message));
+    try {
+      const value = replyValue(reply, (reason) => this.retire(reason));
+      pending?.resolve(value);
+    } catch (e) {
+      pending?.reject(e as Error);
     }
   }
 
@@ -166,117 +107,8 @@ class RuntimeWorker {
   }
 }
 
-let current: RuntimeWorker|undefined;
-let restarts = 0;
-
-/** The live worker, started on first use and after each failure. */
-function runtime(): RuntimeWorker {
-  if (current?.failure != null) {
-    restarts++;
-    current = undefined;
-  }
-  current ??= new RuntimeWorker();
-  return current;
-}
-
-/** How many times a failed LiteRT worker has been replaced in this process. */
-export function runtimeRestarts(): number {
-  return restarts;
-}
-
-/** The size of the live worker's WebAssembly heap in bytes (loads LiteRT if needed). */
-export async function runtimeHeapBytes(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<number> {
-  return await runtime().call({op: 'heapBytes'}, timeoutMs) as number;
-}
-
-/** A model loaded and compiled by LiteRT. Call `delete()` when done. */
-export interface LiteRtSession {
-  /** Signature 0's key: the file's first signature, or `'<placeholder signature>'` when it has none. */
-  readonly signatureKey: string;
-  /** Signature 0's inputs, in LiteRT's order (which `run` takes). */
-  readonly inputs: readonly SessionTensor[];
-  /** Signature 0's outputs, in LiteRT's order (which `run` returns). */
-  readonly outputs: readonly SessionTensor[];
-  /**
-   * Runs signature 0. Does not check the log: a model that fails to prepare
-   * logs ERROR lines and returns garbage.
-   */
-  run(inputs: readonly TfliteTypedArray[]): Promise<TfliteTypedArray[]>;
-  /** Runs signature 0 on each set of inputs in one call to the runtime (faster than one call each). */
-  runMany(batches: ReadonlyArray<readonly TfliteTypedArray[]>): Promise<TfliteTypedArray[][]>;
-  delete(): void;
-}
-
-async function compile(worker: RuntimeWorker, bytes: Uint8Array, numThreads: number, timeoutMs: number):
-    Promise<OpenedModel> {
-  const logStart = logLength();
-  try {
-    return await worker.call({op: 'open', bytes, numThreads}, timeoutMs) as OpenedModel;
-  } catch (e) {
-    const message = `LiteRT could not load/compile the model: ${(e as Error).message}; ` +
-        `log: ${logSince(logStart).join(' | ')}`;
-    throw e instanceof LiteRtCrash ? new LiteRtCrash(message) : new Error(message);
-  }
-}
-
-/**
- * Loads and compiles `bytes` on the wasm CPU path.
- *
- * @param timeoutMs How long each load, compile or run may take.
- * @throws Error with the runtime's message when LiteRT cannot load or compile
- *     the model (garbage bytes, an operator version it lacks); LiteRtCrash
- *     when it trapped or overran `timeoutMs`.
- */
-export async function openSession(bytes: Uint8Array, numThreads = 1, timeoutMs = DEFAULT_TIMEOUT_MS):
-    Promise<LiteRtSession> {
-  // Kept to compile again should this worker be replaced; a copy, as the caller may reuse its array.
-  const model = bytes.slice();
-  let worker = runtime();
-  let opened = await compile(worker, model, numThreads, timeoutMs);
-  let deleted = false;
-
-  function checkInput(index: number, data: TfliteTypedArray): void {
-    const expected = opened.inputs[index];
-    if (!(data instanceof TYPED_ARRAYS[expected.dtype]) || data.byteLength !== expected.bytes) {
-      throw new Error(`input ${index}: the model wants ${expected.dtype} [${expected.shape}] ` +
-          `(${expected.bytes} bytes), got ${data.constructor.name} of ${data.byteLength} bytes`);
-    }
-  }
-
-  async function runMany(batches: ReadonlyArray<readonly TfliteTypedArray[]>): Promise<TfliteTypedArray[][]> {
-    if (deleted) {
-      throw new Error('run() after delete()');
-    }
-    for (const data of batches) {
-      if (data.length !== opened.inputs.length) {
-        throw new Error(`the model's signature has ${opened.inputs.length} input(s); got ${data.length}`);
-      }
-      data.forEach((d, i) => checkInput(i, d));
-    }
-    if (worker.failure != null) {
-      // Its worker was replaced since: compile the model on the new one.
-      worker = runtime();
-      opened = {...await compile(worker, model, numThreads, timeoutMs), inputs: opened.inputs,
-        outputs: opened.outputs};
-    }
-    // The time limit is per run.
-    return await worker.call({op: 'run', handle: opened.handle, batches: batches.map((b) => [...b])},
-        timeoutMs * Math.max(1, batches.length)) as TfliteTypedArray[][];
-  }
-
-  return {
-    signatureKey: opened.signatureKey,
-    inputs: opened.inputs,
-    outputs: opened.outputs,
-    run: async (data) => (await runMany([data]))[0],
-    runMany,
-    delete() {
-      if (!deleted) {
-        deleted = true;
-        if (worker.failure == null) {
-          worker.call({op: 'delete', handle: opened.handle}, timeoutMs).catch(() => undefined);
-        }
-      }
-    },
-  };
-}
+/** LiteRT in a worker thread, with time limits enforced by stopping the worker. */
+export const nodeWorkerHost: LiteRtHost = {
+  start: () => new RuntimeWorker(),
+  stopsOverruns: true,
+};
