@@ -27,8 +27,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: [...configDefaults.exclude, ...E2E_TESTS],
-    // LiteRT in a worker thread, as the Node entry installs it (src/platform.ts).
-    setupFiles: ['./src/tflite/litert_node_host.ts'],
+    // The Node entry, as Node resolves the package name (test/helpers/node_entry.ts).
+    setupFiles: ['test/helpers/node_entry.ts'],
     // Training on wasm is CPU-bound and single-threaded; two workers fill the machine.
     pool: 'forks',
     maxWorkers: 2,

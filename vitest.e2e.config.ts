@@ -7,8 +7,8 @@ import {E2E_TESTS} from './vitest.config.js';
 export default defineConfig({
   test: {
     include: E2E_TESTS,
-    // LiteRT in a worker thread, as the Node entry installs it (src/platform.ts).
-    setupFiles: ['./src/tflite/litert_node_host.ts'],
+    // The Node entry, as Node resolves the package name (test/helpers/node_entry.ts).
+    setupFiles: ['test/helpers/node_entry.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: HANG_LIMIT_MS,

@@ -26,6 +26,9 @@ const PRUNING_SUMMARIES_KEYS = optionKeys<PruningSummariesArgs>({logDir: true, u
  * await pruned.fit(xs, ys, {callbacks: [new tfmot.sparsity.UpdatePruningStep(),
  *   new tfmot.sparsity.PruningSummaries({logDir: '/tmp/prune_logs'})]});
  * ```
+ *
+ * Node only (it writes files): in a browser, training fails at its start
+ * with the `NotSupportedError` of `summary.createSummaryWriter`.
  */
 export class PruningSummaries extends tfl.Callback {
   private readonly logDir: string;

@@ -14,6 +14,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {init} from '../backend/init.js';
 import {ValueError} from '../errors.js';
 import {fileSystem} from '../io/file_system.js';
+import '../io/file_system_node.js';  // installs fileSystem's disk access
 import {errnoCode, ioError, makeDirectories, readRegularFile, writeFileAtomic} from '../io/safe_fs.js';
 import {ConversionMode, TFLiteConverter} from '../tflite/converter.js';
 import {formatSummary, inspect} from '../tflite/inspect.js';

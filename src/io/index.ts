@@ -6,7 +6,10 @@
  * format of tfjs-node's `file://` handler (whose `weights.bin` it loads
  * too); wrapped models (pruning, clustering, QAT) save and load through it.
  * It reads only regular files inside the model's folder, with capped sizes,
- * and saves atomically.
+ * and saves atomically. It needs Node (the package's Node entry installs the
+ * disk access); in a browser it throws a `NotSupportedError` naming the
+ * browser alternatives (`tf.io.browserDownloads()`, `'indexeddb://...'`,
+ * `tf.io.fromMemory(...)`).
  *
  * ```ts
  * await model.save(tfmot.io.fileSystem('/tmp/my-model'));

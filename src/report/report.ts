@@ -5,10 +5,9 @@
  * and gzipped bytes). Works on a tfjs LayersModel (plain, or wrapped for
  * pruning, clustering or QAT) and on .tflite bytes.
  */
-import {gzipSync} from 'node:zlib';
-
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {gzipSync} from 'fflate';
 
 import {describeValue, ValueError} from '../errors.js';
 import {weightAttr} from '../graph/layer_attributes.js';
@@ -20,6 +19,14 @@ import {readModel} from '../tflite/reader.js';
 import {Model, QuantizationParameters, tensorTypeName} from '../tflite/schema.js';
 
 type Layer = tfl.layers.Layer;
+
+/**
+ * Bytes after gzip at level 6 (zlib's default). fflate, not node:zlib, so a
+ * report gives the same sizes in a browser as in Node.
+ */
+export function gzippedSize(bytes: Uint8Array): number {
+  return gzipSync(bytes, {level: 6}).length;
+}
 
 /** One weight tensor (a layer's variable, or a constant tensor of a .tflite file). */
 export interface WeightReport {
@@ -96,7 +103,7 @@ export interface ModelReport {
   weightBytes: number;
   /** A LayersModel: the weights at float32 (params * 4). A .tflite file: the file's size. */
   rawBytes: number;
-  /** gzip (node:zlib, default level) of the file, or of the concatenated float32 weights of a LayersModel. */
+  /** gzip (fflate, level 6, the same in Node and browsers) of the file, or of the concatenated float32 weights of a LayersModel. */
   gzippedBytes: number;
   /** What rawBytes and gzippedBytes measure, in words. */
   sizeNote: string;
@@ -222,7 +229,7 @@ function reportLayersModel(model: tfl.LayersModel): ModelReport {
     offset += c.length;
   }
   return {source: 'LayersModel', name: model.name, layers, ...totals, rawBytes: totals.totalParams * 4,
-    gzippedBytes: gzipSync(all).length,
+    gzippedBytes: gzippedSize(all),
     sizeNote: 'float32 weights, concatenated, no model.json'};
 }
 
@@ -325,7 +332,7 @@ function reportTflite(bytes: Uint8Array): ModelReport {
     layers.push(layerReport('(unused)', '-', orphans));
   }
   return {source: 'TFLite', name: '.tflite', layers, ...modelTotals(layers), rawBytes: bytes.length,
-    gzippedBytes: gzipSync(bytes).length, sizeNote: 'the file'};
+    gzippedBytes: gzippedSize(bytes), sizeNote: 'the file'};
 }
 
 // ---------------------------------------------------------------- public

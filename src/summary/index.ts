@@ -5,15 +5,23 @@
  * `createSummaryWriter` uses tfjs-node's native writer when training runs
  * on its 'tensorflow' backend, and otherwise writes the event files itself
  * in plain TypeScript, so `tensorboard --logdir` works on the wasm and cpu
- * backends too.
+ * backends too. The writers need Node (the package's Node entry installs
+ * them); in a browser `createSummaryWriter` throws a `NotSupportedError`:
+ * chart training there with tfjs-vis or from the logs the callbacks receive.
  *
  * @packageDocumentation
  */
 
 import {checkInteger, describeValue, ValueError} from '../errors.js';
-import {EventFileWriter} from './event_file.js';
+import {nodeHook} from '../platform.js';
 import type {SummaryWriter} from './summary_writer.js';
-import {tfjsNodeWriter} from './tfjs_node.js';
+
+declare module '../platform.js' {
+  interface NodeHooks {
+    /** createSummaryWriter's file writer for `logDir` (src/summary/file_writer_node.ts). */
+    summaryFileWriter: (logDir: string) => Promise<SummaryWriter>;
+  }
+}
 
 export type {SummaryWriter} from './summary_writer.js';
 
@@ -61,8 +69,14 @@ class CheckedWriter implements SummaryWriter {
  * writes a new `events.out.tfevents.<seconds>.<hostname>` file itself.
  * Either way `tensorboard --logdir <logDir>` shows the scalars.
  *
+ * Node only: the Node entry (`tfjs-model-optimization` as Node resolves it,
+ * or `tfjs-model-optimization/node`) installs the writers. A browser has no
+ * TensorBoard file writer: there this throws a `NotSupportedError`; chart
+ * training with tfjs-vis or from the logs the callbacks receive.
+ *
  * @param logDir Directory of the run, one per run for TensorBoard to compare.
  * @returns A writer; call `close()` when training ends.
+ * @throws NotSupportedError outside the Node entry (in a browser).
  * @throws ValueError if `logDir` is not a non-empty string, and from
  *     `scalar` if the tag is empty, the value not a number or the step not
  *     an integer >= 0.
@@ -83,6 +97,8 @@ export async function createSummaryWriter(logDir: string): Promise<SummaryWriter
     throw new ValueError(`createSummaryWriter: logDir must be a non-empty string; ` +
         `received ${describeValue(logDir)}.`);
   }
-  const native = await tfjsNodeWriter(logDir);
-  return new CheckedWriter(native ?? await EventFileWriter.create(logDir), logDir);
+  const open = nodeHook('summaryFileWriter', 'summary.createSummaryWriter (the TensorBoard file writer)',
+      "there is no TensorBoard file writer: chart training with tfjs-vis, or from the logs the callbacks' " +
+      'onEpochEnd/onBatchEnd receive.');
+  return new CheckedWriter(await open(logDir), logDir);
 }

@@ -21,7 +21,9 @@ import {checkImports, moduleReferences, RankTable, rankKey} from './import_graph
  * no entry covers fails the test, so a new folder must be placed here.
  *
  * 0  errors.ts: the error classes and argument checks; imports nothing,
- *    everyone may throw them.
+ *    everyone may throw them. platform.ts: the registry of Node-only
+ *    implementations (imports only errors.ts), so browser-safe code at
+ *    any layer can reach what the Node entry installs.
  * 1  Leaf services that need only errors.ts and know nothing of models:
  *    the tfjs backend and its kernels, file-system IO handlers, the MNIST
  *    loader, plots and tables, TensorBoard summaries. Below graph so any
@@ -40,10 +42,14 @@ import {checkImports, moduleReferences, RankTable, rankKey} from './import_graph
  * 4  tflite: lowering and export of (quantized) models; reads the
  *    technique wrappers.
  * 5  report and cli: tools on top of everything.
- * 6  src/index.ts: the public barrel, re-exports every folder.
+ * 6  src/index.ts: the public barrel, re-exports every folder; the
+ *    browser-safe default entry.
+ * 7  src/node.ts: the Node entry, index.ts plus the modules installing the
+ *    Node-only implementations.
  */
 const RANKS: RankTable = {
   'src/errors.ts': 0,
+  'src/platform.ts': 0,
   'src/backend': 1,
   'src/io': 1,
   'src/data': 1,
@@ -60,6 +66,7 @@ const RANKS: RankTable = {
   'src/report': 5,
   'src/cli': 5,
   'src/index.ts': 6,
+  'src/node.ts': 7,
 };
 
 const ROOTS = ['src', 'schedules', 'callbacks'];

@@ -17,6 +17,11 @@ import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
 
 import {MAX_INSPECT_BYTES, runCli, USAGE} from '../../src/cli/cli.js';
 import * as tfmot from '../../src/index.js';
+import '../../src/node.js';
+
+// The setup file loaded the Node entry with the real node:fs/promises: a fresh
+// module graph (this file's imports, Node entry included) sees the mock below.
+vi.hoisted(() => vi.resetModules());
 import {HANG_LIMIT_MS} from '../helpers/limits.js';
 
 const inject = vi.hoisted(() => ({failRename: null as null | Error}));

