@@ -74,7 +74,6 @@ export async function buildDemo({outDir = join(HERE, 'dist'), minify = true}: Bu
     // The page imports the package by name, as an app would; here that is this repository's browser entry.
     alias: {'tfjs-model-optimization': join(ROOT, 'src/index.ts')},
     logLevel: 'warning',
-    plugins: [stubNodeBuiltins],
   });
   copyFileSync(join(HERE, 'index.html'), join(outDir, 'index.html'));
   const require = createRequire(import.meta.url);
@@ -90,15 +89,6 @@ export async function buildDemo({outDir = join(HERE, 'dist'), minify = true}: Bu
       .map((f) => [f, statSync(join(outDir, f)).size]));
   return {outDir, sizes, ms: Math.round(performance.now() - start)};
 }
-
-/** TEMPORARY until engineer A's browser-safe src/index.ts is merged: node:* imports become empty modules. */
-const stubNodeBuiltins: esbuild.Plugin = {
-  name: 'stub-node-builtins',
-  setup(build) {
-    build.onResolve({filter: /^node:/}, (args) => ({path: args.path, namespace: 'node-stub'}));
-    build.onLoad({filter: /.*/, namespace: 'node-stub'}, () => ({contents: 'module.exports = {};', loader: 'js'}));
-  },
-};
 
 const MIME_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

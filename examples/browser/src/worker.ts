@@ -180,6 +180,7 @@ async function run({settings, urls}: RunRequest): Promise<DemoResult> {
 
   // 5. The file in LiteRT.js, on the same test digits.
   post({type: 'progress', stage: 'Running the file in LiteRT.js', fraction: trainingShare + 0.08});
+  tfmot.tflite.setLiteRtWasmPath(urls.liteRtWasm);
   const interpreter = await tfmot.tflite.Interpreter.create(tflite);
   const int8Outputs = await runInt8(interpreter, digits.testPixels, settings.test);
   interpreter.dispose();
