@@ -1,22 +1,30 @@
 /**
  * Picks the fastest TF.js backend that works here, so training runs on
- * native TensorFlow or wasm instead of the much slower pure-JS cpu backend.
+ * native TensorFlow, the GPU or wasm instead of the much slower pure-JS cpu
+ * backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Both register their backend factories on import; neither loads anything
-// heavy until `tf.setBackend` selects it.
+// Each registers its backend factory on import (webgl only in a browser);
+// none loads anything heavy until `tf.setBackend` selects it.
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgl';
+import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
-import {checkOptionKeys, checkStringUnion, optionKeys, ValueError} from '../errors.js';
+import {checkOptionKeys, checkStringUnion, describeValue, optionKeys, ValueError} from '../errors.js';
+import {isNode} from '../platform.js';
 import {checkFastConvInputGradient, registerWasmTrainingKernels} from './register.js';
 import type {WasmTrainingKernelOptions} from './register.js';
 
-/** Backend names `init` accepts, fastest first. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+/** Backend names `init` accepts. */
+export type BackendName = 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
-/** Allowed values of `InitOptions.backend`, in the order `init` tries them. */
-export const VALID_BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+/** Allowed values of `InitOptions.backend`. */
+export const VALID_BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** What `init` tries, in order, when no backend is named: in Node, and in a browser (page or Web Worker). */
+const NODE_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const BROWSER_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 /**
  * Options of `init`. `fastConvInputGradient` (default true) applies when
@@ -24,10 +32,22 @@ export const VALID_BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cp
  */
 export interface InitOptions extends WasmTrainingKernelOptions {
   /**
-   * Use exactly this backend and throw if it cannot start. Omit to take
-   * the first that works of 'tensorflow' (tfjs-node), 'wasm', 'cpu'.
+   * Use exactly this backend and throw if it cannot start. Omit to take the
+   * first that works: in Node 'tensorflow' (tfjs-node), 'wasm', 'cpu'; in a
+   * browser 'webgpu' (if its backend was imported, e.g.
+   * `import '@tensorflow/tfjs-backend-webgpu'`), 'webgl', 'wasm', 'cpu'.
+   * 'webgl' and 'webgpu' start only where their backend registered itself
+   * (a browser with WebGL; an imported WebGPU backend).
    */
   backend?: BackendName;
+  /**
+   * Where tfjs-backend-wasm's .wasm files are served (a folder URL ending in
+   * `/`, or a map from file name to URL), passed to its `setWasmPaths` before
+   * the wasm backend starts. Needed in a browser bundle: serve the files of
+   * `node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm` and pass their
+   * folder's URL. Not needed in Node.
+   */
+  wasmPaths?: string | Record<string, string>;
 }
 
 // A variable specifier keeps TypeScript from resolving this optional
@@ -49,8 +69,19 @@ async function activate(name: BackendName, options: InitOptions): Promise<string
           `this copy of @tensorflow/tfjs-core (are their versions different?)`;
     }
   }
+  if ((name === 'webgl' || name === 'webgpu') && tf.findBackendFactory(name) == null) {
+    return name === 'webgl' ? 'no WebGL backend is registered here (@tensorflow/tfjs-backend-webgl registers ' +
+        'it only in a browser)' : `no WebGPU backend is registered: import '@tensorflow/tfjs-backend-webgpu' first`;
+  }
   if (name === 'wasm') {
     registerWasmTrainingKernels({fastConvInputGradient: options.fastConvInputGradient});
+    if (options.wasmPaths !== undefined && tf.findBackend('wasm') == null) {
+      try {
+        setWasmPaths(options.wasmPaths);
+      } catch (e) {
+        return `setWasmPaths failed: ${(e as Error).message}`;
+      }
+    }
   }
   const before = processListeners();
   try {
@@ -69,8 +100,17 @@ async function activate(name: BackendName, options: InitOptions): Promise<string
 type ProcessEvent = 'uncaughtException'|'unhandledRejection';
 const PROCESS_EVENTS: ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
 
+type Listener = (...args: unknown[]) => void;
+
+/** Node's `process`, or undefined in a browser. */
+function nodeProcess(): {listeners(event: string): Listener[], removeListener(event: string, l: Listener): void}|
+    undefined {
+  return isNode() ? (globalThis as unknown as {process: ReturnType<typeof nodeProcess>}).process : undefined;
+}
+
 function processListeners(): Map<ProcessEvent, Function[]> {
-  return new Map(PROCESS_EVENTS.map((e) => [e, [...process.listeners(e as 'uncaughtException')]]));
+  const process = nodeProcess();
+  return new Map(PROCESS_EVENTS.map((e) => [e, process == null ? [] : [...process.listeners(e)]]));
 }
 
 /**
@@ -80,18 +120,30 @@ function processListeners(): Map<ProcessEvent, Function[]> {
  * reporting; nothing in the backend relies on them.
  */
 function removeListenersAddedSince(before: Map<ProcessEvent, Function[]>): void {
-  for (const event of PROCESS_EVENTS) {
-    for (const listener of process.listeners(event as 'uncaughtException')) {
+  const process = nodeProcess();
+  for (const event of process == null ? [] : PROCESS_EVENTS) {
+    for (const listener of process!.listeners(event)) {
       if (!before.get(event)!.includes(listener)) {
-        process.removeListener(event, listener as (...args: unknown[]) => void);
+        process!.removeListener(event, listener);
       }
     }
   }
 }
 
+function checkWasmPaths(value: unknown): void {
+  const isMap = value != null && typeof value === 'object' && !Array.isArray(value) &&
+      Object.values(value).every((v) => typeof v === 'string');
+  if (value !== undefined && !(typeof value === 'string' && value.length > 0) && !isMap) {
+    throw new ValueError(`options.wasmPaths must be the URL of the folder serving tfjs-backend-wasm's .wasm files ` +
+        `(a non-empty string) or a map from file name to URL; received ${describeValue(value)}.`);
+  }
+}
+
 async function initNow(options: InitOptions): Promise<BackendName> {
-  checkOptionKeys(options, optionKeys<InitOptions>({backend: true, fastConvInputGradient: true}), 'init options');
+  checkOptionKeys(options, optionKeys<InitOptions>({backend: true, fastConvInputGradient: true, wasmPaths: true}),
+      'init options');
   checkFastConvInputGradient(options.fastConvInputGradient);
+  checkWasmPaths(options.wasmPaths);
   if (options.backend !== undefined) {
     const name = checkStringUnion(options.backend, VALID_BACKENDS, 'options.backend');
     const failure = await activate(name, options);
@@ -104,7 +156,10 @@ async function initNow(options: InitOptions): Promise<BackendName> {
     return name;
   }
   const failures: string[] = [];
-  for (const name of VALID_BACKENDS) {
+  for (const name of isNode() ? NODE_ORDER : BROWSER_ORDER) {
+    if (name === 'webgpu' && tf.findBackendFactory(name) == null) {
+      continue;  // Only tried when the user imported a WebGPU backend.
+    }
     const failure = await activate(name, options);
     if (failure === null) {
       return name;
@@ -119,12 +174,17 @@ async function initNow(options: InitOptions): Promise<BackendName> {
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Selects and initializes the TF.js backend used for training:
+ * Selects and initializes the TF.js backend used for training. In Node:
  * tfjs-node ('tensorflow') if installed, otherwise wasm with this library's
  * gradient kernels registered (see `registerWasmTrainingKernels`), otherwise
- * the pure-JS 'cpu' backend. Safe to call more than once.
+ * the pure-JS 'cpu' backend. In a browser (page or Web Worker): 'webgpu' if a
+ * WebGPU backend was imported, otherwise 'webgl', otherwise wasm (pass
+ * `wasmPaths`: a bundle must serve tfjs-backend-wasm's .wasm files),
+ * otherwise 'cpu'. Safe to call more than once.
  *
  * @param options.backend Force one backend instead of picking the fastest.
+ * @param options.wasmPaths Where tfjs-backend-wasm's .wasm files are served
+ *     (its `setWasmPaths`); needed for wasm in a browser bundle.
  * @param options.fastConvInputGradient On wasm, replace tfjs-backend-wasm's
  *     slow Conv2DBackpropInput (conv2d input gradient, conv2dTranspose) with
  *     this library's XNNPACK-based one (faster; see BENCHMARKS.md); default
@@ -139,7 +199,9 @@ let queue: Promise<unknown> = Promise.resolve();
  * ```ts
  * import * as tfmot from 'tfjs-model-optimization';
  *
- * const name = await tfmot.backend.init();  // 'tensorflow', 'wasm' or 'cpu'
+ * const name = await tfmot.backend.init();  // 'tensorflow', 'wasm' or 'cpu' in Node; 'webgl' in most browsers
+ * // In a browser bundle, with node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm served at /tfjs-wasm/:
+ * await tfmot.backend.init({backend: 'wasm', wasmPaths: '/tfjs-wasm/'});
  * await tfmot.backend.init({backend: 'cpu'});  // force the cpu backend
  * await tfmot.backend.init({fastConvInputGradient: false});  // wasm's own conv input gradient
  * ```

@@ -48,15 +48,28 @@ describe('init', () => {
     const message = (error as Error).message;
     expect(message).toContain(`backend 'tensorflow' could not be started`);
     expect(message).toContain('@tensorflow/tfjs-node');
-    expect(message).toContain(`Allowed backends are 'tensorflow', 'wasm', 'cpu'`);
+    expect(message).toContain(`Allowed backends are 'tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'`);
     // The failed attempt leaves the active backend alone.
     expect(tf.getBackend()).toBe('wasm');
   });
 
   it('rejects unknown backend names, listing the allowed ones', async () => {
-    await expect(init({backend: 'webgl' as BackendName})).rejects.toThrow(ValueError);
-    await expect(init({backend: 'webgl' as BackendName}))
-        .rejects.toThrow(`options.backend must be one of 'tensorflow', 'wasm', 'cpu'; received "webgl"`);
-    expect(VALID_BACKENDS).toEqual(['tensorflow', 'wasm', 'cpu']);
+    await expect(init({backend: 'webnn' as BackendName})).rejects.toThrow(ValueError);
+    await expect(init({backend: 'webnn' as BackendName})).rejects.toThrow(
+        `options.backend must be one of 'tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'; received "webnn"`);
+    expect(VALID_BACKENDS).toEqual(['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu']);
+  });
+
+  it('starts webgl and webgpu in Node only where registered: neither is, so naming one fails and says why', async () => {
+    await expect(init({backend: 'webgl'})).rejects.toThrow(
+        /backend 'webgl' could not be started: no WebGL backend is registered here/);
+    await expect(init({backend: 'webgpu'})).rejects.toThrow(/import '@tensorflow\/tfjs-backend-webgpu' first/);
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('rejects a wasmPaths that is not a URL or a map of URLs', async () => {
+    await expect(init({wasmPaths: 3 as unknown as string})).rejects.toThrow(
+        /options.wasmPaths must be the URL of the folder serving tfjs-backend-wasm's .wasm files .*received number 3/);
+    await expect(init({wasmPaths: ''})).rejects.toThrow(ValueError);
   });
 });
