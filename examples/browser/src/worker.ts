@@ -12,7 +12,6 @@ import {decodeMnistSubset} from '../mnist_subset.js';
 import type {DemoResult, RunRequest, SavedArtifacts, WorkerMessage} from '../protocol.js';
 import {argmaxAccuracy, calibrationSamples, compileForLogits, DemoSettings, int8Converter, runInt8}
   from '../recipe.js';
-import {startBackend} from './backend.js';
 
 /** The worker's global scope, typed for the two members we use (tsconfig's DOM lib types `self` as a Window). */
 const scope = self as unknown as {
@@ -37,6 +36,9 @@ async function loadDigits(url: string, settings: DemoSettings) {
         settings.test <= available.test)) {
     throw new Error(`train must be in 1..${available.train} and test in 1..${available.test} (the bundled digits); ` +
         `received train=${settings.train}, test=${settings.test}.`);
+  }
+  if (!(settings.calibration >= 1 && settings.calibration <= settings.train)) {
+    throw new Error(`calibration must be in 1..train (${settings.train}); received ${settings.calibration}.`);
   }
   const pixels = 28 * 28;
   const trainXs = tf.tensor4d(subset.train.pixels.subarray(0, settings.train * pixels), [settings.train, 28, 28, 1]);
@@ -115,7 +117,9 @@ async function run({settings, urls}: RunRequest): Promise<DemoResult> {
   // fit() shuffles every epoch with Math.random: seed it so a run is reproducible.
   seedrandom(String(settings.seed), {global: true});
   post({type: 'progress', stage: 'Starting TensorFlow.js', fraction: 0});
-  const backend = await startBackend(settings.backend, urls.tfjsWasm);
+  // webgl when the browser has WebGL, else wasm (from the folder the build copied its files to), else cpu.
+  const backend = await tfmot.backend.init({wasmPaths: urls.tfjsWasm,
+    ...(settings.backend === '' ? {} : {backend: settings.backend as tfmot.backend.BackendName})});
   const digits = await loadDigits(urls.data, settings);
   log(`Backend ${backend}; MNIST: ${settings.train} train, ${settings.test} test digits (seed ${settings.seed})`);
   lap('setup');
