@@ -42,6 +42,10 @@ export interface DemoResult {
   kernelSparsity: number;
   /** The .tflite file. */
   tflite: Uint8Array;
+  /** Its size gzipped (level 9): pruned weights compress, which int8 alone does not show. */
+  tfliteGzipBytes: number;
+  /** Bytes of the float model's weights as float32 (what model.save() stores). */
+  floatWeightBytes: number;
   /** LiteRT's raw int8 logits on the test digits, `test * 10`. */
   int8Outputs: Int8Array;
   /** The QAT model's float logits on the test digits (tfjs), `test * 10`. */

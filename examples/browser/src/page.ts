@@ -52,9 +52,11 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 function showResult(result: DemoResult, elapsedMs: number): void {
   const rows = [
-    ['Float CNN', `TensorFlow.js (${result.backend})`, percent(result.floatAccuracy), ''],
+    ['Float CNN', `TensorFlow.js (${result.backend})`, percent(result.floatAccuracy),
+      `${kb(result.floatWeightBytes)} of float32 weights`],
     ['QAT model', `TensorFlow.js (${result.backend})`, percent(result.qatAccuracy), ''],
-    ['int8 .tflite', 'LiteRT.js (wasm)', percent(result.int8Accuracy), kb(result.tflite.length)],
+    ['int8 .tflite', 'LiteRT.js (wasm)', percent(result.int8Accuracy),
+      `${kb(result.tflite.length)} (${kb(result.tfliteGzipBytes)} gzipped)`],
   ];
   element('table').replaceChildren(...rows.map((cells) => {
     const tr = document.createElement('tr');

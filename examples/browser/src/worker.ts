@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {gzipSync} from 'fflate';
 import seedrandom from 'seedrandom';
 import * as tfmot from 'tfjs-model-optimization';
 
@@ -198,7 +199,8 @@ async function run({settings, urls}: RunRequest): Promise<DemoResult> {
   lap('save');
 
   const result: DemoResult = {backend, settings, floatAccuracy, qatAccuracy, int8Accuracy,
-    kernelSparsity: kernelSparsity(base), tflite, int8Outputs, qatLogits, artifacts, indexedDb, timings};
+    kernelSparsity: kernelSparsity(base), tflite, tfliteGzipBytes: gzipSync(tflite, {level: 9}).length,
+    floatWeightBytes: 4 * model.countParams(), int8Outputs, qatLogits, artifacts, indexedDb, timings};
   for (const m of new Set([model, base, qat])) {
     m.dispose();
   }
