@@ -38,8 +38,8 @@ export interface DemoResult {
   floatAccuracy: number;
   qatAccuracy: number;
   int8Accuracy: number;
-  /** Fraction of Dense/Conv kernel weights that are zero in the file's source model (about 0.5 when pruned). */
-  kernelSparsity: number;
+  /** Fraction of the .tflite file's weights that are zero (`tfmot.report`): about 0.5 when pruned. */
+  fileSparsity: number;
   /** The .tflite file. */
   tflite: Uint8Array;
   /** Its size gzipped (level 9): pruned weights compress, which int8 alone does not show. */

@@ -44,7 +44,7 @@ interface PageResult {
   floatAccuracy: number;
   qatAccuracy: number;
   int8Accuracy: number;
-  kernelSparsity: number;
+  fileSparsity: number;
   tflite: string;
   tfliteGzipBytes: number;
   int8Outputs: string;
@@ -66,7 +66,7 @@ const READ_RESULT = `(() => {
   };
   const r = window.demo.result;
   return {backend: r.backend, floatAccuracy: r.floatAccuracy, qatAccuracy: r.qatAccuracy,
-    int8Accuracy: r.int8Accuracy, kernelSparsity: r.kernelSparsity, tflite: b64(r.tflite),
+    int8Accuracy: r.int8Accuracy, fileSparsity: r.fileSparsity, tflite: b64(r.tflite),
     tfliteGzipBytes: r.tfliteGzipBytes,
     int8Outputs: b64(r.int8Outputs), qatLogits: b64(r.qatLogits),
     artifacts: {modelTopology: r.artifacts.modelTopology, weightSpecs: r.artifacts.weightSpecs,
@@ -128,7 +128,8 @@ describe('browser demo in headless Chromium', () => {
     console.log(`page flow (${query}): ${Math.round(performance.now() - start)} ms in the test, ` +
         `${Math.round(result.elapsedMs)} ms in the page; stages ${JSON.stringify(result.timings)}; accuracy ` +
         `float ${result.floatAccuracy}, QAT ${result.qatAccuracy}, int8 LiteRT ${result.int8Accuracy}; ` +
-        `${bytes(result.tflite).length} B .tflite (${result.tfliteGzipBytes} B gzipped)`);
+        `${bytes(result.tflite).length} B .tflite (${result.tfliteGzipBytes} B gzipped, ` +
+        `${(100 * result.fileSparsity).toFixed(1)} % zero weights)`);
     return {result, problems, page};
   }
 
@@ -201,15 +202,15 @@ describe('browser demo in headless Chromium', () => {
   it('runs the whole flow on wasm, and Node makes the same int8 file and LiteRT outputs', async () => {
     const result = await checkPageAgainstNode({backend: 'wasm'}, SIZES, 0.7);
     expect(result.backend).toBe('wasm');
-    expect(result.kernelSparsity).toBeLessThan(0.05);
+    expect(result.fileSparsity).toBeLessThan(0.05);
   });
 
   it('prunes on the default backend (webgl in Chromium), and Node still makes the same file', async () => {
     const result = await checkPageAgainstNode({prune: '1'}, WEBGL_SIZES, 0.4);
     expect(result.backend).toBe('webgl');
-    // 50% of each kernel pruned, and the prune-preserving QAT kept the zeros. Its sparsity masks are among the
+    // 50% of each kernel pruned, and the prune-preserving QAT kept the zeros into the file. Its sparsity masks are among the
     // weights saved to IndexedDB and posted to Node: on webgl they used to save as 1 byte per value.
-    expect(result.kernelSparsity).toBeGreaterThan(0.45);
+    expect(result.fileSparsity).toBeGreaterThan(0.45);
     // The zeros show in the file's gzipped size (unpruned, gzip saves under 10%).
     expect(result.tfliteGzipBytes).toBeLessThan(0.8 * bytes(result.tflite).length);
   });

@@ -70,7 +70,7 @@ function showResult(result: DemoResult, elapsedMs: number): void {
   }));
   const {indexedDb, settings} = result;
   element('summary').textContent = `${result.settings.test} test digits; ` +
-      `${settings.prune ? `kernels ${percent(result.kernelSparsity)} zeros; ` : ''}` +
+      `${settings.prune ? `${percent(result.fileSparsity)} of the file's weights are zeros; ` : ''}` +
       `QAT model saved to ${indexedDb.url} and loaded back ` +
       `${indexedDb.weightsEqual && indexedDb.predictionsEqual ? 'identical' : 'DIFFERENT'}; ` +
       `whole run ${(elapsedMs / 1000).toFixed(1)} s.`;

@@ -95,18 +95,6 @@ function bitsEqual(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
 }
 
-/** Fraction of zeros in the Conv2D and Dense kernels of `model` (the pruned ones). */
-function kernelSparsity(model: tfl.LayersModel): number {
-  let zeros = 0;
-  let total = 0;
-  for (const weight of model.weights.filter((w) => /kernel/.test(w.name) && !/quantize_layer/.test(w.name))) {
-    const values = weight.read().dataSync();
-    zeros += values.filter((v) => v === 0).length;
-    total += values.length;
-  }
-  return total === 0 ? 0 : zeros / total;
-}
-
 async function run({settings, urls}: RunRequest): Promise<DemoResult> {
   const timings: Record<string, number> = {};
   let clock = performance.now();
@@ -199,7 +187,7 @@ async function run({settings, urls}: RunRequest): Promise<DemoResult> {
   lap('save');
 
   const result: DemoResult = {backend, settings, floatAccuracy, qatAccuracy, int8Accuracy,
-    kernelSparsity: kernelSparsity(base), tflite, tfliteGzipBytes: gzipSync(tflite, {level: 9}).length,
+    fileSparsity: tfmot.report(tflite).sparsity, tflite, tfliteGzipBytes: gzipSync(tflite, {level: 9}).length,
     floatWeightBytes: 4 * model.countParams(), int8Outputs, qatLogits, artifacts, indexedDb, timings};
   for (const m of new Set([model, base, qat])) {
     m.dispose();
