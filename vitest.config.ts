@@ -27,9 +27,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: [...configDefaults.exclude, ...E2E_TESTS],
+    // Training on wasm is CPU-bound and single-threaded; two workers fill the machine.
     // The Node entry, as Node resolves the package name (test/helpers/node_entry.ts).
     setupFiles: ['test/helpers/node_entry.ts'],
-    // Training on wasm is CPU-bound and single-threaded; two workers fill the machine.
     pool: 'forks',
     maxWorkers: 2,
     // Only a genuine hang fails on time (test/helpers/limits.ts).

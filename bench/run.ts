@@ -9,6 +9,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 
 import {backendSpeed} from './backend_speed.js';
+import {browserTraining} from './browser_training.js';
 import {clusteringOverhead} from './clustering.js';
 import {pcqatSizes} from './pcqat_sizes.js';
 import {pruningBench} from './pruning.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: Benchmark[] = [
   {id: 'clustering', run: () => clusteringOverhead('wasm')},
   {id: 'pcqat_sizes', run: () => pcqatSizes()},
   {id: 'zoo', run: () => zooBench()},
+  {id: 'browser_training', run: () => browserTraining()},
 ];
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

@@ -89,12 +89,20 @@ async function activate(name: BackendName, options: InitOptions): Promise<string
     if (await tf.setBackend(name)) {
       return null;
     }
-    return `tf.setBackend('${name}') resolved false`;
+    return `tf.setBackend('${name}') resolved false${wasmHint(name, options)}`;
   } catch (e) {
-    return `tf.setBackend('${name}') threw: ${(e as Error).message}`;
+    return `tf.setBackend('${name}') threw: ${(e as Error).message}${wasmHint(name, options)}`;
   } finally {
     removeListenersAddedSince(before);
   }
+}
+
+/** Why wasm most likely failed in a browser: its .wasm files were not found. */
+function wasmHint(name: BackendName, options: InitOptions): string {
+  return name === 'wasm' && !isNode() && options.wasmPaths === undefined ?
+    ' (in a browser, serve node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm and pass their folder\'s URL ' +
+        'as options.wasmPaths)' :
+    '';
 }
 
 type ProcessEvent = 'uncaughtException'|'unhandledRejection';

@@ -92,6 +92,14 @@ export class LiteRtError extends Error {
  * LiteRT.js exposes no intermediate tensors. Call `dispose()` when done: the
  * model lives in the wasm heap.
  *
+ * The same API in Node and in a browser. Node runs LiteRT in a worker
+ * thread, so a call overrunning `timeoutMs` is stopped. A browser page or Web
+ * Worker runs it in the calling thread, from the files
+ * `tflite.setLiteRtWasmPath` points at; there a long run blocks that thread
+ * (use a Web Worker to keep a page responsive) and `timeoutMs` is refused. In
+ * both, a WebAssembly trap discards the instance (LiteRtCrash) and the next
+ * call loads a fresh one.
+ *
  * Interpreters may be used concurrently: their runs are queued one at a time
  * (LiteRT's log is one stream), and `predict` does not share the tensors that
  * `setTensor` and `getTensor` address.

@@ -124,9 +124,17 @@ async function loadLiteRtInBrowser(print: (line: string) => void): Promise<LiteR
   // The Emscripten module's settings: where its .wasm is, and its output into the call's log (not the console).
   global.Module = {print, printErr: print, locateFile: (file: string) => base + file};
   const restore = provideImportScripts();
-  // Environment.create() probes WebGPU and warns when there is none: keep that in the log too.
+  // Environment.create() probes WebGPU and warns when there is none (we compile for wasm only): that warning goes
+  // to the log; the page's own warnings meanwhile still reach the console.
   const warn = console.warn;
-  console.warn = (...args: unknown[]) => print(args.map(String).join(' '));
+  console.warn = (...args: unknown[]) => {
+    const line = args.map(String).join(' ');
+    if (/WebGPU/.test(line)) {
+      print(line);
+    } else {
+      warn.apply(console, args);
+    }
+  };
   try {
     return await core.loadLiteRt(base);
   } catch (e) {

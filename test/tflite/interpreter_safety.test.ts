@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import {describe, expect, it} from 'vitest';
+import {beforeAll, describe, expect, it} from 'vitest';
 
 import {ValueError} from '../../src/errors.js';
 import {Interpreter, LiteRtCrash} from '../../src/tflite/interpreter.js';
@@ -47,6 +47,11 @@ async function runValidModel(interpreter?: Interpreter): Promise<void> {
 }
 
 describe('Interpreter on hostile files', () => {
+  // The Node entry (vitest setupFiles) registers wasm, which outranks cpu but is not started.
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
   it('checks the bytes before LiteRT: a zero point its type cannot hold is named, not run', async () => {
     const error = await Interpreter.create(withInputZeroPoint(-637534209n)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValueError);
