@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url';
 
 import {backendSpeed} from './backend_speed.js';
 import {browserTraining} from './browser_training.js';
+import {bundleSize} from './bundle_size.js';
 import {clusteringOverhead} from './clustering.js';
 import {pcqatSizes} from './pcqat_sizes.js';
 import {pruningBench} from './pruning.js';
@@ -33,6 +34,7 @@ const BENCHMARKS: Benchmark[] = [
   {id: 'pcqat_sizes', run: () => pcqatSizes()},
   {id: 'zoo', run: () => zooBench()},
   {id: 'browser_training', run: () => browserTraining()},
+  {id: 'bundle_size', run: () => bundleSize()},
 ];
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));

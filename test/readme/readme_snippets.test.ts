@@ -7,7 +7,7 @@
  * A code block preceded by `<!-- snippet: NAME -->` is executed: ```ts blocks
  * named `group/1`, `group/2`, ... are joined in order into one module (so
  * later blocks continue earlier ones), with `'tfjs-model-optimization'`
- * pointing at src/, written under tmp/ (gitignored) and imported with a temporary
+ * pointing at src/node.ts (the Node entry), written under tmp/ (gitignored) and imported with a temporary
  * directory as the working directory. ```sh blocks run their
  * `npx tfjs-model-optimization ...` lines through the CLI. The README's
  * `--help` text and its list of convertible layers must match the code.
@@ -46,8 +46,8 @@ function snippets(): Snippet[] {
 function moduleOf(group: string): string {
   const parts = snippets().filter((s) => s.lang === 'ts' && s.name.startsWith(`${group}/`));
   expect(parts.map((s) => s.name)).toEqual(parts.map((_, i) => `${group}/${i + 1}`));
-  // Relative to SNIPPET_DIR, so vitest maps it to src/index.ts.
-  return parts.map((s) => s.code).join('\n').replaceAll(`'tfjs-model-optimization'`, `'../../src/index.js'`);
+  // Relative to SNIPPET_DIR, so vitest maps it to src/node.ts: Node resolves the package to its Node entry.
+  return parts.map((s) => s.code).join('\n').replaceAll(`'tfjs-model-optimization'`, `'../../src/node.js'`);
 }
 
 /** Layer names count up per process (dense_Dense1, dense_Dense2, ...): compare without the count. */
