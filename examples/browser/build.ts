@@ -110,13 +110,15 @@ export interface DemoServer {
 export function serveDemo(dir: string, port = 8080): Promise<DemoServer> {
   const root = resolve(dir);
   const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-    const file = resolve(root, `.${path.endsWith('/') ? `${path}index.html` : path}`);
+    let path = request.url ?? '/';
     let size = -1;
+    let file = '';
     try {
+      path = decodeURIComponent(new URL(path, 'http://localhost').pathname);
+      file = resolve(root, `.${path.endsWith('/') ? `${path}index.html` : path}`);
       size = file.startsWith(root + sep) && statSync(file).isFile() ? statSync(file).size : -1;
     } catch {
-      // Missing: 404 below.
+      // A malformed or missing path: 404 below.
     }
     if (size < 0) {
       response.writeHead(404, {'content-type': 'text/plain'}).end(`Not found: ${path}\n`);
