@@ -98,7 +98,9 @@ export class PreservingQuantizer extends Quantizer {
   override initialize(x: tf.Tensor, vars: QuantizerVars): void {
     tf.tidy(() => {
       if (this.keepsZeros) {
-        vars['sparsity_mask'].write(tf.cast(tf.notEqual(x, 0), 'float32'));
+        // Not tf.cast(bool, 'float32'): on webgl that cast shares the bool tensor's data, which then reads back
+        // as a Uint8Array, so model.save() wrote one byte per mask value and the saved model failed to load.
+        vars['sparsity_mask'].write(tf.where(tf.notEqual(x, 0), tf.onesLike(x), tf.zerosLike(x)));
       }
       if (this.keepsClusters) {
         const values = x.dataSync();
