@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import {floatMask} from '../backend/float_mask.js';
 import {checkInteger, checkStringUnion, NotSupportedError, optionKeys, ValueError} from '../errors.js';
 import {layerClasses, techniqueWeights} from '../graph/layer_registry.js';
 import {callWithAttributes, weightValue} from '../graph/swap_attributes.js';
@@ -216,7 +217,7 @@ export class ClusterWeights extends OptimizationWrapper {
       tf.tidy(() => {
         slot.centroids.write(tf.tensor2d(centroids));
         if (slot.sparsityMask != null && slot.centroidMask != null) {
-          slot.sparsityMask.write(tf.cast(tf.notEqual(w, 0), 'float32'));
+          slot.sparsityMask.write(floatMask(tf.notEqual(w, 0)));
           slot.centroidMask.write(tf.tensor2d(centroids.map((row) => row.map((v) => v === 0 ? 0 : 1))));
         }
       });

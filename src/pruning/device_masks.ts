@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import {floatMask} from '../backend/float_mask.js';
 import {ValueError} from '../errors.js';
 import {checkMByN, MaskStructure} from './masks.js';
 
@@ -159,7 +160,7 @@ function keepGlobal(scores: tf.Tensor1D, sizes: Int32Array, sparsity: number): t
   const target = Math.max(Math.round(total * (1 - sparsity)), 1);
   const order = deviceTopk(scores, scores.size).indices;
   const before = tf.cumsum(tf.gather(tf.tensor1d(sizes, 'int32'), order), 0, true);
-  const keepSorted = tf.cast(tf.less(before, tf.scalar(target, 'int32')), 'float32');
+  const keepSorted = floatMask(tf.less(before, tf.scalar(target, 'int32')));
   return tf.scatterND(tf.reshape(order, [-1, 1]), keepSorted, [scores.size]) as tf.Tensor1D;
 }
 
@@ -239,7 +240,7 @@ export function deviceMByNMask(w: tf.Tensor, inputAxis: number, mByN: [number, n
       [n, n], 'bool');
   const outranks = tf.logicalOr(tf.greater(others, grouped), tf.logicalAnd(tf.equal(others, grouped), earlier));
   const rank = tf.sum(tf.cast(outranks, 'int32'), 3);
-  let mask = tf.reshape(tf.cast(tf.less(rank, n - m), 'float32'), [-1, groups * n]);
+  let mask = tf.reshape(floatMask(tf.less(rank, n - m)), [-1, groups * n]);
   if (pad > 0) {
     mask = tf.slice(mask, [0, 0], [-1, size]);
   }

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import {floatMask} from '../backend/float_mask.js';
 import {checkOptionKeys, checkStringUnion, optionKeys} from '../errors.js';
 import {deserializeQuantizer, Quantizer, QuantizerHost, QuantizerVars} from './quantizers.js';
 import {serializeObject} from '../graph/serialization.js';
@@ -98,9 +99,7 @@ export class PreservingQuantizer extends Quantizer {
   override initialize(x: tf.Tensor, vars: QuantizerVars): void {
     tf.tidy(() => {
       if (this.keepsZeros) {
-        // Not tf.cast(bool, 'float32'): on webgl that cast shares the bool tensor's data, which then reads back
-        // as a Uint8Array, so model.save() wrote one byte per mask value and the saved model failed to load.
-        vars['sparsity_mask'].write(tf.where(tf.notEqual(x, 0), tf.onesLike(x), tf.zerosLike(x)));
+        vars['sparsity_mask'].write(floatMask(tf.notEqual(x, 0)));
       }
       if (this.keepsClusters) {
         const values = x.dataSync();
