@@ -104,6 +104,7 @@ const WITHOUT_OPTIONS: Record<string, string> = {
   'data.oneHotLabels': 'positional',
   'data.categoricalCrossentropyFromLogits': 'positional',
   'plot.escapeXml': 'a string',
+  'tflite.setLiteRtWasmPath': 'a URL',
   'plot.htmlTable': 'positional',
   'plot.textTable': 'positional',
   'quantization.fakeQuantWithMinMaxVars': 'positional',
