@@ -131,14 +131,28 @@ export function deviceTopk(x: tf.Tensor1D, k: number): {values: tf.Tensor1D, ind
   }
 }
 
-/** A 0/1 float vector of length `n` with ones at `indices`. */
-function onesAt(indices: tf.Tensor1D, n: number): tf.Tensor1D {
-  return tf.scatterND(tf.reshape(indices, [-1, 1]), tf.ones([indices.size]), [n]) as tf.Tensor1D;
+/**
+ * 1 for units scoring above `cutoff`, then for units tied at it in position
+ * order while the size kept before them is below `target` (sizes: 1 per unit
+ * if omitted). The tie rule of masks.ts's selectUnits on every backend,
+ * whatever order topk gives ties in; and no scatterND, whose webgl kernel
+ * visits every update for every output element (seconds for one kernel).
+ */
+function keepThrough(scores: tf.Tensor1D, cutoff: tf.Tensor, target: number|tf.Tensor,
+    sizes?: tf.Tensor1D): tf.Tensor1D {
+  const unitSizes = sizes ?? tf.onesLike(scores);
+  const above = tf.greater(scores, cutoff);
+  const tied = tf.equal(scores, cutoff);
+  const zeros = tf.zerosLike(unitSizes);
+  const sizeAbove = tf.sum(tf.where(above, unitSizes, zeros));
+  const tiedBefore = tf.cumsum(tf.where(tied, unitSizes, zeros), 0, true);
+  const room = tf.less(tf.add(sizeAbove, tiedBefore), target);
+  return floatMask(tf.logicalOr(above, tf.logicalAnd(tied, room))) as tf.Tensor1D;
 }
 
 /**
- * The k = max(round(units * (1 - sparsity)), 1) best units of one tensor,
- * and the smallest score kept.
+ * The k = max(round(units * (1 - sparsity)), 1) best units of one tensor
+ * (ties by position), and the smallest score kept.
  */
 function keepBest(scores: tf.Tensor1D, sparsity: number): {keep: tf.Tensor1D, lowest: tf.Scalar} {
   const units = scores.size;
@@ -146,22 +160,26 @@ function keepBest(scores: tf.Tensor1D, sparsity: number): {keep: tf.Tensor1D, lo
   if (k >= units) {
     return {keep: tf.onesLike(scores), lowest: tf.min(scores)};
   }
-  const {values, indices} = deviceTopk(scores, k);
-  return {keep: onesAt(indices, units), lowest: tf.min(values)};
+  const lowest = tf.min(deviceTopk(scores, k).values) as tf.Scalar;
+  return {keep: keepThrough(scores, lowest, k), lowest};
 }
 
 /**
  * Units from several tensors compete (scope 'global'): by descending score
  * (ties by tensor, then unit), kept while the weights kept before them are
- * below (1 - sparsity) of all weights, as masks.ts's selectUnits.
+ * below (1 - sparsity) of all weights, as masks.ts's selectUnits. The
+ * cutoff score does not depend on how topk orders ties: the first unit of
+ * each score's group always has the same weights before it.
  */
 function keepGlobal(scores: tf.Tensor1D, sizes: Int32Array, sparsity: number): tf.Tensor1D {
   const total = sizes.reduce((a, b) => a + b, 0);
   const target = Math.max(Math.round(total * (1 - sparsity)), 1);
-  const order = deviceTopk(scores, scores.size).indices;
-  const before = tf.cumsum(tf.gather(tf.tensor1d(sizes, 'int32'), order), 0, true);
-  const keepSorted = floatMask(tf.less(before, tf.scalar(target, 'int32')));
-  return tf.scatterND(tf.reshape(order, [-1, 1]), keepSorted, [scores.size]) as tf.Tensor1D;
+  const unitSizes = tf.tensor1d(sizes, 'int32');
+  const {values, indices} = deviceTopk(scores, scores.size);
+  const before = tf.cumsum(tf.gather(unitSizes, indices), 0, true);
+  const kept = tf.sum(tf.cast(tf.less(before, target), 'int32'));
+  const cutoff = tf.gather(values, tf.cast(tf.sub(kept, 1), 'int32'));
+  return keepThrough(scores, cutoff, target, unitSizes);
 }
 
 function checkSparsity(sparsity: number): void {

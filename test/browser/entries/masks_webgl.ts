@@ -5,7 +5,39 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import * as tfmot from '../../../src/index.js';
+import {deviceMasks} from '../../../src/pruning/device_masks.js';
+import {expandMask, makeUnits, MaskStructure, selectUnits} from '../../../src/pruning/masks.js';
 import {runInPage} from '../../helpers/browser_entry.js';
+
+/**
+ * Device masks on webgl against the JS reference, on tie-heavy weights (multiples of 1/4) of three tensors, per
+ * tensor and global: how many mask values differ, per structure.
+ */
+function masksAgainstReference(): Record<string, number> {
+  const shapes = [[12, 7], [3, 3, 4, 6], [10, 6]];
+  const axes = [1, 3, 1];
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const values = shapes.map((s) => Float32Array.from({length: s.reduce((a, b) => a * b)},
+      () => Math.round((random() * 2 - 1) * 4) / 4));
+  const unstructured: MaskStructure = {blockSize: [1, 1], blockPooling: 'AVG', mByN: null, structure: 'unstructured'};
+  const structures: Record<string, MaskStructure> = {unstructured, blocks: {...unstructured, blockSize: [2, 2]},
+    filters: {...unstructured, structure: 'filters'}};
+  const differences: Record<string, number> = {};
+  for (const [name, s] of Object.entries(structures)) {
+    for (const global of [false, true]) {
+      const units = values.map((v, i) => makeUnits(v, shapes[i], axes[i], s));
+      const keeps = global ? selectUnits(units, 0.6, s.structure === 'filters') :
+        units.map((u) => selectUnits([u], 0.6)[0]);
+      const expected = units.map((u, i) => expandMask(u, keeps[i]));
+      const actual = tf.tidy(() => deviceMasks(values.map((v, i) => ({value: tf.tensor(v, shapes[i]),
+        outputAxis: axes[i]})), s, 0.6, global).map(({mask}) => mask.dataSync()));
+      differences[`${name}${global ? ' global' : ''}`] =
+          expected.reduce((n, e, i) => n + e.filter((v, j) => v !== actual[i][j]).length, 0);
+    }
+  }
+  return differences;
+}
 
 function denseModel(): tfl.LayersModel {
   return tfl.sequential({layers: [
@@ -54,5 +86,5 @@ runInPage(async () => {
         tfmot.quantization.quantizeAnnotateModel(denseModel()),
         new tfmot.quantization.Default8BitPrunePreserveQuantizeScheme())),
   };
-  return {backend, castReadsBytes, results};
+  return {backend, castReadsBytes, results, maskDifferences: masksAgainstReference()};
 });
