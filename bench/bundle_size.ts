@@ -73,8 +73,8 @@ export async function bundleSize(): Promise<BenchSection> {
     description:
         'esbuild (`--bundle --platform=browser --format=esm --minify`, no externals) of a one-line app that ' +
         'imports the package\'s default entry (dist/src/index.js) and keeps its whole namespace, so tfjs-core, ' +
-        'tfjs-layers, the cpu and wasm backends and every technique are in the bundle; the same with the ' +
-        'umbrella `@tensorflow/tfjs` (adds tfjs-converter, tfjs-data and the webgl backend), and the umbrella ' +
+        'tfjs-layers, the cpu, webgl and wasm backends, the LiteRT.js loader and every technique are in the bundle; the same with the ' +
+        'umbrella `@tensorflow/tfjs` (adds tfjs-converter and tfjs-data), and the umbrella ' +
         'alone for reference. Gzip is node:zlib at level 6.',
     rows,
   };
